@@ -1,0 +1,9 @@
+"""ShapeLens: static PyTorch tensor shapes and shape errors.
+
+The analysis (``shapelens.analysis``) is pure: text in, an immutable report out.  The command
+line, the language server and the probe are views of that report.  Importing this package never
+imports torch.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
