@@ -1,0 +1,218 @@
+"""The analysis report: immutable facts about one file, and their JSON form (SPEC §5).
+
+Positions: lines are 1-based, columns are 0-based and count code points (Python ``str``
+indices).  The JSON form makes columns 1-based; the language server converts code points to
+UTF-16 units.  Both conversions live in their views, not here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Tuple
+
+from .dims import format_dim
+from .values import Shape, format_shape, shape_known
+
+SEVERITIES = ("error", "warning", "information", "hint")
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+
+    def contains(self, line: int, col: int) -> bool:
+        if line < self.start_line or line > self.end_line:
+            return False
+        if line == self.start_line and col < self.start_col:
+            return False
+        if line == self.end_line and col > self.end_col:
+            return False
+        return True
+
+    def size(self) -> tuple:
+        return (self.end_line - self.start_line, self.end_col - self.start_col)
+
+    def to_json(self) -> dict:
+        return {"start": {"line": self.start_line, "column": self.start_col + 1},
+                "end": {"line": self.end_line, "column": self.end_col + 1}}
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """A range in a file; ``path`` None means the file being analysed."""
+
+    range: Range
+    path: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    loc: Loc
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextEdit:
+    loc: Loc
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    title: str
+    edits: Tuple[TextEdit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    range: Range
+    severity: str
+    code: str
+    message: str
+    related: Tuple[Related, ...] = ()
+    fixes: Tuple[Fix, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeFact:
+    """A plain name bound to a tensor (the JSON ``shapes`` entries)."""
+
+    name: str
+    range: Range
+    shape: Shape
+
+
+@dataclass(frozen=True, slots=True)
+class ExprShape:
+    """The shape of one tensor expression, by source range (hover on any expression)."""
+
+    range: Range
+    shape: Shape
+
+
+@dataclass(frozen=True, slots=True)
+class LayerCall:
+    """One application of a layer: input and output shapes, and for conv/pool layers the
+    arithmetic of each spatial size with its numbers."""
+
+    input: Shape
+    output: Shape
+    arithmetic: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LayerFact:
+    """A torch.nn layer built in the file: where, its configuration, its parameter count, and
+    every distinct call the analysis saw."""
+
+    name: str                       # attribute path: "conv1", "features.0", or a variable name
+    kind: str                       # "Conv2d"
+    loc: Loc                        # the construction expression
+    config: Tuple[Tuple[str, str], ...]
+    params: Optional[int]
+    calls: Tuple[LayerCall, ...] = ()
+    owner: Optional[str] = None     # class whose __init__ built it
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRef:
+    """A source range (``self.conv1`` in forward, the definition target in ``__init__``) that
+    denotes a layer: index into ``Report.layers``."""
+
+    range: Range
+    layer: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleSignature:
+    """A user ``nn.Module`` class: its forward inputs and outputs as analysed.  ``source`` is
+    where the inputs came from: "sample" (code in the file), "comment", "annotation",
+    "inferred" (from the first layers, no sample input), or "none"."""
+
+    name: str
+    range: Range                    # the class name
+    inputs: Tuple[Tuple[str, Shape], ...]
+    outputs: Tuple[Shape, ...]
+    source: str
+    constraints: Tuple[str, ...] = ()   # solved input sizes, e.g. "H = W = 32 (32..35 fit)"
+    unknown_reason: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class SampleInput:
+    """A declared sample input the probe can run: forward of ``class_name`` called with random
+    tensors of ``inputs`` (dims are ints or symbolic names), the class built with
+    ``ctor_kwargs`` (None: no arguments)."""
+
+    class_name: str
+    line: int                       # the ``def forward`` line
+    inputs: Tuple[Tuple[str, Tuple[Any, ...]], ...]
+    ctor_kwargs: Optional[Tuple[Tuple[str, Any], ...]] = None
+    kind: str = "comment"           # "comment" or "annotation"
+
+    def to_json(self) -> dict:
+        return {"class_name": self.class_name, "line": self.line,
+                "inputs": {name: list(dims) for name, dims in self.inputs},
+                "ctor_kwargs": dict(self.ctor_kwargs) if self.ctor_kwargs is not None else None,
+                "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the analysis found in one file."""
+
+    path: str
+    diagnostics: Tuple[Diagnostic, ...] = ()
+    shapes: Tuple[ShapeFact, ...] = ()
+    expr_shapes: Tuple[ExprShape, ...] = ()
+    layers: Tuple[LayerFact, ...] = ()
+    layer_refs: Tuple[LayerRef, ...] = ()
+    modules: Tuple[ModuleSignature, ...] = ()
+    samples: Tuple[SampleInput, ...] = ()
+    dependencies: Tuple[str, ...] = ()       # other files read to resolve imports
+    skipped_lines: Tuple[int, ...] = ()      # lines blanked to recover from syntax errors
+    uses_torch: bool = False                 # the file defines or uses torch modules
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def to_json(self) -> dict:
+        """The file entry of ``shapelens check --format json``.
+
+        ``shapes`` lists only fully known shapes: a shape with an unknown dim would be a guess,
+        and the editor views show partial shapes from ``expr_shapes`` instead.
+        """
+        return {
+            "path": self.path,
+            "diagnostics": [diagnostic_json(d, self.path) for d in self.diagnostics],
+            "shapes": [{"range": f.range.to_json(), "name": f.name, "shape": shape_json(f.shape)}
+                       for f in self.shapes if shape_known(f.shape)],
+        }
+
+
+def shape_json(shape: Shape):
+    if shape is None:
+        return None
+    return [d if d is None or type(d) is int else format_dim(d) for d in shape]
+
+
+def loc_json(loc: Loc, path: str) -> dict:
+    return {"path": loc.path or path, "range": loc.range.to_json()}
+
+
+def diagnostic_json(d: Diagnostic, path: str) -> dict:
+    out = {"range": d.range.to_json(), "severity": d.severity, "code": d.code,
+           "message": d.message,
+           "related": [dict(loc_json(r.loc, path), message=r.message) for r in d.related]}
+    if d.fixes:
+        out["fixes"] = [{"title": f.title,
+                         "edits": [dict(loc_json(e.loc, path), newText=e.new_text)
+                                   for e in f.edits]} for f in d.fixes]
+    return out
+
+
+__all__ = [
+    "Range", "Loc", "Related", "TextEdit", "Fix", "Diagnostic", "ShapeFact", "ExprShape",
+    "LayerCall", "LayerFact", "LayerRef", "ModuleSignature", "SampleInput", "Report",
+    "SEVERITIES", "format_shape", "shape_json",
+]

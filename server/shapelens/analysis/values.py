@@ -1,0 +1,182 @@
+"""Abstract values: what the analysis knows about a Python value at one point of the program.
+
+Most values are immutable.  The exceptions are the ones Python itself makes mutable and model
+code builds step by step: lists and dicts (``layers.append(...)``) and instances of user classes
+(``self.conv1 = ...`` in ``__init__``); they carry their contents by identity, like the objects
+they stand for.
+
+Shapes are tuples of dims (``int``, :class:`~shapelens.analysis.dims.Sym`, or ``None`` for an
+unknown dim), or ``None`` when even the rank is unknown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Tuple
+
+from .dims import Dim, format_dim
+
+Shape = Optional[Tuple[Optional[Dim], ...]]
+
+
+def format_shape(shape: Shape) -> str:
+    """``[1, 64, H//2, ?]``; ``?`` for an unknown dim, ``[?]`` for an unknown rank."""
+    if shape is None:
+        return "[?]"
+    return "[" + ", ".join(format_dim(d) for d in shape) + "]"
+
+
+def shape_known(shape: Shape) -> bool:
+    return shape is not None and all(d is not None for d in shape)
+
+
+class Value:
+    """Base class of abstract values."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown(Value):
+    """A value the analysis cannot see; ``reason`` says why, for hovers."""
+
+    reason: str = "not modelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """A conv/pool layer that shrank the spatial size, kept with the tensors that follow it so a
+    mismatch downstream can name it.  ``keep`` is the padding that keeps the size and
+    ``kept_shape`` the output shape it would give."""
+
+    layer: str            # "conv2"
+    loc: Any              # Loc of the layer's construction
+    padding: Any          # its padding now, as written
+    keep: Any             # padding that keeps the size
+    shape: Shape          # its output shape now
+    kept_shape: Shape     # its output shape with ``keep``
+
+
+@dataclass(frozen=True, slots=True)
+class Tensor(Value):
+    """A tensor.  ``origin`` is where it was produced (a Loc), ``cause`` the last layer that
+    shrank it because of its padding (see :class:`Cause`), ``param`` the forward parameter it is
+    (while inferring an input that no sample gives)."""
+
+    shape: Shape = None
+    dtype: Optional[str] = None      # "float", "long", "bool" when known
+    origin: Any = None
+    cause: Optional[Cause] = None
+    param: Optional[str] = None
+
+    @property
+    def rank(self) -> Optional[int]:
+        return None if self.shape is None else len(self.shape)
+
+    def with_shape(self, shape: Shape, dtype: Optional[str] = None) -> "Tensor":
+        """A tensor derived from this one (same dtype and padding cause unless given)."""
+        return Tensor(shape, dtype or self.dtype, None, self.cause)
+
+
+@dataclass(frozen=True, slots=True)
+class Const(Value):
+    """A Python constant: int, float, str, bool, None, Ellipsis, or a symbolic int (Sym)."""
+
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class TupleVal(Value):
+    """A tuple; ``size=True`` for a ``torch.Size`` (``x.shape``)."""
+
+    items: Tuple[Value, ...]
+    size: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SliceVal(Value):
+    start: Value
+    stop: Value
+    step: Value
+
+
+@dataclass(eq=False, slots=True)
+class ListVal(Value):
+    """A list, mutable like the list it stands for."""
+
+    items: list
+
+
+@dataclass(eq=False, slots=True)
+class DictVal(Value):
+    """A dict with constant keys (``OrderedDict`` too); mutable."""
+
+    items: dict
+
+
+@dataclass(frozen=True, slots=True)
+class TorchRef(Value):
+    """A name inside torch (or einops, jaxtyping…), by qualified name: ``torch.nn.Conv2d``."""
+
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True)
+class BoundMethod(Value):
+    """``obj.name`` where obj is a tensor or a torch layer: a method to call with obj first."""
+
+    obj: Value
+    name: str
+
+
+@dataclass(eq=False, slots=True)
+class Layer(Value):
+    """An instance of a torch.nn layer.  ``spec`` is its family's config (see rules/), ``loc``
+    where it was built, ``name`` the attribute path it was assigned to (``conv1``,
+    ``features.0``), filled in by the interpreter when it is stored on a module."""
+
+    kind: str
+    spec: Any
+    loc: Any = None
+    name: Optional[str] = None
+
+
+@dataclass(eq=False, slots=True)
+class Container(Value):
+    """``nn.Sequential`` / ``nn.ModuleList`` / ``nn.ModuleDict``: ``items`` is a list (a dict for
+    ModuleDict) of module values."""
+
+    kind: str
+    items: Any
+    loc: Any = None
+    name: Optional[str] = None
+
+
+@dataclass(eq=False, slots=True)
+class Instance(Value):
+    """An instance of a class defined by the user (an ``nn.Module`` subclass or a plain class)."""
+
+    cls: Any                       # ClassInfo
+    attrs: dict = field(default_factory=dict)
+    name: Optional[str] = None     # attribute path when it is a sub-module
+    training: bool = True
+
+
+def same_value(a: Value, b: Value) -> bool:
+    """Equality that treats mutable values by identity."""
+    return a is b or (type(a) is type(b) and a == b)
+
+
+def join(a: Value, b: Value) -> Value:
+    """What a name holds when it may hold ``a`` or ``b`` (after an ``if`` the analysis cannot
+    decide): the common knowledge of both."""
+    if a is b or same_value(a, b):
+        return a
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.shape is None or b.shape is None or len(a.shape) != len(b.shape):
+            shape = None
+        else:
+            shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+        return Tensor(shape, a.dtype if a.dtype == b.dtype else None)
+    if isinstance(a, TupleVal) and isinstance(b, TupleVal) and len(a.items) == len(b.items):
+        return TupleVal(tuple(join(x, y) for x, y in zip(a.items, b.items)), a.size and b.size)
+    return Unknown("differs between branches")
