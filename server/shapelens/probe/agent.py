@@ -47,6 +47,7 @@ import json
 import os
 import random
 import re
+import signal
 import sys
 import time
 import types
@@ -64,6 +65,16 @@ CUDA_DEVICE = re.compile(r"^cuda(?::(\d+))?$")
 
 class DeviceUnavailable(Exception):
     """The requested device cannot be used with this interpreter's torch."""
+
+
+class ProbeTimeout(BaseException):
+    """Raised by SIGINT, which the runner sends when time is up, so that the agent still reports
+    the facts seen so far and where the code was.  A BaseException: ``except Exception`` in the
+    probed code does not swallow it."""
+
+
+def on_sigint(signum, frame):
+    raise ProbeTimeout("the runner's time limit was reached")
 
 
 # --------------------------------------------------------------------------- I/O plumbing
@@ -534,10 +545,13 @@ def probe(request, channel):
             sys.settrace(None)
         if error is None:
             called_in_run = set(tracer.entered)
-            for sample in request.get("samples") or []:
-                sample_error = run_sample(sample, namespace, torch, tracer, called_in_run, dims,
-                                          channel, warnings)
-                error = error or sample_error
+            try:
+                for sample in request.get("samples") or []:
+                    sample_error = run_sample(sample, namespace, torch, tracer, called_in_run,
+                                              dims, channel, warnings)
+                    error = error or sample_error
+            except ProbeTimeout as exc:
+                error = error_record(exc, path)
     if device.startswith("cuda") and error is None:
         try:
             torch.cuda.synchronize()  # surface asynchronous kernel errors here, not never
@@ -552,6 +566,7 @@ def probe(request, channel):
 
 
 def main():
+    signal.signal(signal.SIGINT, on_sigint)
     # Take stdout for the result channel before anything can print to it.
     channel = Channel(os.dup(1))
     os.dup2(2, 1)

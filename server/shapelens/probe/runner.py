@@ -38,6 +38,7 @@ STDERR_TAIL_BYTES = 16 * 1024
 MAX_CHANNEL_LINE = 256 * 1024 * 1024
 POLL_S = 0.02
 EXIT_GRACE_S = 2.0  # how long a process that has reported may take to exit
+INTERRUPT_GRACE_S = 1.0  # how long a timed-out agent may take to report what it saw so far
 OOM_MESSAGES = ("can't allocate memory", "out of memory", "cannot allocate memory")
 
 
@@ -134,8 +135,8 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
     session = _Session(process, request["path"], on_progress)
     session.start(payload)
     deadline = started + timeout_s
-    ended_by = None  # "timeout" or "cancelled" when we killed it
-    reported_at = None
+    ended_by = None  # "cancelled", "timeout" or "lingering" when we stopped it
+    reported_at = interrupted_at = None
     while process.poll() is None:
         now = time.monotonic()
         if cancel is not None and cancel.is_set():
@@ -143,9 +144,14 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
         elif session.result is not None:
             reported_at = reported_at or now
             if now - reported_at > EXIT_GRACE_S:
-                ended_by = "lingering"  # it reported, then did not exit: fine, stop it
-        elif now >= deadline:
+                ended_by = ended_by or "lingering"  # it reported but did not exit: stop it
+        elif interrupted_at is not None and now - interrupted_at > INTERRUPT_GRACE_S:
             ended_by = "timeout"
+        elif now >= deadline and interrupted_at is None:
+            # Ask for a report first (SIGINT raises ProbeTimeout in the agent); kill if ignored.
+            interrupted_at = now
+            if not _interrupt(process):
+                ended_by = "timeout"
         if ended_by:
             _kill_tree(process)
             process.wait()
@@ -159,9 +165,8 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
     elapsed = time.monotonic() - started
     if ended_by == "cancelled" and session.result is None:
         return session.make("cancelled", "probe cancelled", elapsed)
-    if ended_by == "timeout":
-        return session.make("timeout", "the probe timed out after %g s: the file or a sample "
-                            "call did not finish (the process was stopped)" % timeout_s, elapsed)
+    if interrupted_at is not None:
+        return _timed_out(session, timeout_s, elapsed)
     if session.result is not None:
         return _from_agent(session, elapsed)
     return _from_exit(session, process.returncode, elapsed)
@@ -188,6 +193,36 @@ def _request_problem(request) -> str:
     if not isinstance(request.get("samples") or [], list):
         return "'samples' must be a list"
     return ""
+
+
+def _interrupt(process: subprocess.Popen) -> bool:
+    """Send SIGINT to the agent alone (POSIX); False where that is not possible."""
+    if os.name != "posix":
+        return False
+    try:
+        os.kill(process.pid, signal.SIGINT)
+    except OSError:
+        return False
+    return True
+
+
+def _timed_out(session: "_Session", timeout_s: float, elapsed: float) -> ProbeResult:
+    """A timeout, with the facts and the line the agent reported when interrupted, if it did."""
+    agent = session.result or {}
+    facts = _facts(agent)
+    error = agent.get("error") or {}
+    lines = error.get("lines") or []
+    where = " at line %d" % lines[-1] if lines and error.get("type") == "ProbeTimeout" else ""
+    return session.make("timeout", "the probe timed out after %g s%s: the file or a sample call "
+                        "did not finish (the process was stopped)" % (timeout_s, where),
+                        elapsed, facts=facts)
+
+
+def _facts(agent: dict) -> tuple[ProbeFact, ...]:
+    return tuple(
+        ProbeFact(int(f["line"]), str(f["name"]),
+                  tuple(tuple(int(d) for d in s) for s in f["shapes"]))
+        for f in agent.get("facts") or ())
 
 
 def _new_process_group() -> dict:
@@ -290,10 +325,7 @@ def _from_agent(session: _Session, elapsed: float) -> ProbeResult:
     """Map the agent's own report to a ProbeResult."""
     agent = session.result
     status = agent.get("status")
-    facts = tuple(
-        ProbeFact(int(f["line"]), str(f["name"]), tuple(tuple(int(d) for d in s)
-                                                        for s in f["shapes"]))
-        for f in agent.get("facts") or ())
+    facts = _facts(agent)
     raw_error = agent.get("error")
     error = None
     if isinstance(raw_error, dict):
