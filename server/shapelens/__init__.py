@@ -7,3 +7,12 @@ imports torch.
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+
+def check_source(text: str, path: str = "<string>") -> dict:
+    """The report of one file, as one entry of ``shapelens check --format json``'s ``files``."""
+    from .analysis import check_source as _check
+    return _check(text, path)
+
+
+__all__ = ["check_source", "__version__"]

@@ -1,0 +1,67 @@
+"""The pure analysis: source text in, an immutable :class:`~.report.Report` out.
+
+No LSP, no I/O beyond reading the workspace files an import names, no torch.
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+from .report import Report
+from .resolver import WorkspaceResolver
+
+_loaded = False
+
+
+def _load_rules():
+    global _loaded
+    if not _loaded:
+        from . import rules
+        rules.load_all()
+        _loaded = True
+
+
+def analyze(text: str, path: str = "<string>", resolver=None) -> Report:
+    """Analyse one file.  ``resolver`` finds imported workspace modules (see resolver.py);
+    None follows no imports."""
+    _load_rules()
+    from .infer import analyze_unreached
+    from .interp import Interpreter, ModuleEnv
+    from .recorder import Recorder
+    from .source import Source, find_shape_comments, parse
+
+    src = Source(text, path)
+    tree, skipped = parse(text, path)
+    rec = Recorder(src)
+    if tree is None:
+        return rec.build(path, (), skipped)
+    comments = find_shape_comments(src)
+    for comment in comments.values():
+        if comment.error:
+            rec.comment_error(comment, comment.error)
+    env = ModuleEnv(src, tree, "__main__", comments, is_main=True)
+    interp = Interpreter(rec, resolver)
+    interp.run_module(env)
+    try:
+        analyze_unreached(interp, env)
+    except RecursionError:
+        rec.note("analysis stopped: nesting too deep")
+    except Exception as exc:  # never lose the report to an analysis bug
+        rec.internal_error(tree, env, exc)
+    rec.uses_torch = rec.uses_torch or "torch" in text
+    return rec.build(path, interp.dependencies, skipped)
+
+
+def default_resolver(path: str) -> Optional[WorkspaceResolver]:
+    """Resolve imports against the file's folder when the file is on disk."""
+    if path and not path.startswith("<") and os.path.isfile(path):
+        return WorkspaceResolver([os.getcwd()])
+    return None
+
+
+def check_source(text: str, path: str = "<string>") -> dict:
+    """The report of one file as the JSON form's file entry (SPEC §5), as Python objects."""
+    return analyze(text, path, default_resolver(path)).to_json()
+
+
+__all__ = ["analyze", "check_source", "Report", "WorkspaceResolver"]

@@ -1,0 +1,227 @@
+"""Modules that no module-level code calls: run their ``forward`` on declared or inferred inputs.
+
+* A ``# shape:`` comment on ``def forward`` (or the line above) or jaxtyping / torchtyping
+  annotations on its parameters declare the sample input.
+* Otherwise the input is inferred from the first layer each parameter reaches
+  (``Conv2d(3, …)`` first ⇒ ``[N, 3, H, W]``), in two passes: one quiet pass that only watches
+  which layer sees each parameter first, then the recorded pass on the symbolic input.  During
+  that pass, every layer whose expected input fixes a size the symbolic input does not (a
+  ``Linear(400)`` after flatten) adds a constraint, and the constraints are solved for the
+  symbolic sizes where they determine them (LeNet ⇒ ``H = W = 32``).
+"""
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional
+
+from . import dims as D
+from .interp import ClassRef, Interpreter, ModuleEnv, forward_comment
+from .report import SampleInput
+from .source import annotation_shape
+from .values import Instance, Layer, Tensor, Unknown
+
+SEARCH_LIMIT = 4096
+
+
+class InputInference:
+    """Hooks the interpreter calls while a module's input is inferred."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.demands: Dict[str, tuple] = {}
+        self.constraints: List[tuple] = []     # (symbolic dim, required int, layer)
+
+    def demand(self, param, expected, layer):
+        if expected is not None and param not in self.demands:
+            self.demands[param] = expected
+
+    def constrain(self, x: Tensor, expected, layer):
+        if self.quiet or expected is None or x.shape is None or len(expected) != len(x.shape):
+            return
+        for actual, want in zip(x.shape, expected):
+            if type(want) is int and type(actual) is D.Sym:
+                self.constraints.append((actual, want, layer))
+
+
+def analyze_unreached(interp: Interpreter, env: ModuleEnv):
+    classes = [c for c in env.classes if c.is_module and c.method("forward")[1] is not None]
+    if not classes:
+        return
+    names = {c.name for c in classes}
+    used_by_others = set()
+    for c in classes:
+        for node in ast.walk(c.node):
+            if isinstance(node, ast.Name) and node.id in names and node.id != c.name:
+                used_by_others.add(node.id)
+    ordered = [c for c in classes if c.name not in used_by_others] + \
+              [c for c in classes if c.name in used_by_others]
+    for cls in ordered:
+        if cls.forward_called:
+            continue
+        run_class(interp, env, cls)
+
+
+def declared_inputs(env, cls, fnode):
+    """({param: Tensor}, kind) from a shape comment or annotations; kind None when none."""
+    params = [a for a in fnode.args.args[1:]]
+    comment = forward_comment(env, fnode)
+    if comment is not None and comment.named is not None:
+        named = dict(comment.named)
+        out = {}
+        for p in params:
+            if p.arg in named:
+                out[p.arg] = Tensor(named[p.arg])
+        return out, "comment"
+    out = {}
+    for p in params:
+        if p.annotation is not None:
+            ok, shape, _ = annotation_shape(p.annotation)
+            if ok:
+                out[p.arg] = Tensor(shape)
+    return (out, "annotation") if out else ({}, None)
+
+
+def run_class(interp: Interpreter, env: ModuleEnv, cls):
+    cls_of, fnode = cls.method("forward")
+    fn = cls_of.method_values["forward"]
+    params = [a.arg for a in fnode.args.args[1:]]
+    required = len(fnode.args.args) - 1 - len(fnode.args.defaults)
+    declared, kind = declared_inputs(env, cls, fnode)
+    site = cls.node
+    frame_env = env
+    from .interp import Frame
+    frame = Frame(frame_env)
+    frame.vars = env.globals
+    inst = interp.instantiate(cls, (), {}, site, frame)
+    if kind is not None:
+        args = tuple(declared.get(p, Unknown("no declared shape for %s" % p))
+                     for p in params[:max(required, len(declared))])
+        result = interp.call_instance(inst, args, {}, site, frame)
+        interp.rec.set_module_source(cls, kind)
+        shapes = tuple((p, tuple(v if v is None or type(v) is int else D.format_dim(v)
+                                 for v in t.shape))
+                       for p, t in declared.items() if t.shape is not None)
+        if _ctor_takes_no_args(cls):
+            interp.rec.sample(SampleInput(cls.name, fnode.lineno, shapes, None, kind))
+        return result
+    # Inferred input: pass 1 (quiet) finds the layer each parameter reaches first.
+    probe = InputInference(quiet=True)
+    interp.inferring = probe
+    interp.rec.muted += 1
+    try:
+        args = tuple(Tensor(None, None, None, None, p) for p in params[:required])
+        interp.call_instance(inst, args, {}, site, frame)
+    finally:
+        interp.rec.muted -= 1
+        interp.inferring = None
+    if not probe.demands:
+        interp.rec.module_called(cls, fn, tuple(Tensor(None) for _ in params[:required]), {},
+                                 Unknown("input not known"), source="none")
+        return None
+    args = []
+    for i, p in enumerate(params[:required]):
+        shape = probe.demands.get(p)
+        if shape is not None and i > 0:
+            shape = _rename(shape, p)
+        args.append(Tensor(shape))
+    solve = InputInference(quiet=False)
+    interp.inferring = solve
+    try:
+        result = interp.call_instance(inst, tuple(args), {}, site, frame)
+    finally:
+        interp.inferring = None
+    interp.rec.set_module_source(cls, "inferred", solve_constraints(solve.constraints))
+    return result
+
+
+def _ctor_takes_no_args(cls) -> bool:
+    _, init = cls.method("__init__")
+    if init is None:
+        return True
+    a = init.args
+    return len(a.args) - 1 - len(a.defaults) <= 0 and all(
+        d is not None for d in a.kw_defaults)
+
+
+def _rename(shape, param):
+    """Symbols of a second input get their own names (they are not the first input's sizes),
+    except the batch size N."""
+    out = []
+    for d in shape:
+        if type(d) is D.Sym:
+            names = D.names_in(d)
+            if names == {"N"}:
+                out.append(d)
+                continue
+            out.append(D.sym("%s_%s" % (D.format_dim(d), param)) if len(names) == 1 else None)
+        else:
+            out.append(d)
+    return tuple(out)
+
+
+def substitute(d, mapping):
+    """A dim with names replaced by dims (ints or Syms)."""
+    if type(d) is not D.Sym:
+        return d
+    total = d.const
+    for mono, coef in d.terms:
+        term = coef
+        for atom in mono:
+            if type(atom) is str:
+                v = mapping.get(atom, D.sym(atom))
+            else:
+                v = D.floordiv(substitute(atom.num, mapping), atom.den)
+            term = D.mul(term, v)
+        total = D.add(total, term)
+    return total
+
+
+def solve_constraints(constraints) -> List[str]:
+    """Readable solutions: ``H = W = 32 (32–35 all fit)``; nothing when undetermined."""
+    out = []
+    seen = set()
+    for expr, want, layer in constraints:
+        names = sorted(D.names_in(expr))
+        key = (tuple(names), want)
+        if key in seen or not names:
+            continue
+        seen.add(key)
+        if len(names) == 1:
+            name = names[0]
+            sols = _search(lambda v: D.evaluate(expr, {name: v}) == want)
+            label = name
+        elif len(names) == 2 and substitute(expr, {names[0]: D.sym(names[1]),
+                                                   names[1]: D.sym(names[0])}) == expr:
+            a, b = names
+            square = substitute(expr, {b: D.sym(a)})
+            sols = _search(lambda v: D.evaluate(square, {a: v}) == want)
+            label = "%s = %s" % tuple(sorted(names, key=lambda n: ("HW".find(n), n)))
+        else:
+            continue
+        if not sols:
+            continue
+        lo, hi = sols[0], sols[-1]
+        text = "%s = %d" % (label, lo)
+        if hi > lo:
+            text += " (%d–%d all fit %s)" % (lo, hi, _layer_label(layer))
+        else:
+            text += " (fits %s)" % _layer_label(layer)
+        out.append(text)
+    return out
+
+
+def _layer_label(layer: Layer) -> str:
+    return "%s" % (layer.name or layer.kind)
+
+
+def _search(pred) -> List[int]:
+    sols = []
+    for v in range(1, SEARCH_LIMIT + 1):
+        try:
+            if pred(v):
+                sols.append(v)
+        except (ZeroDivisionError, KeyError):
+            continue
+        if len(sols) > 64:
+            break
+    return sols

@@ -1,0 +1,310 @@
+"""Collects what the interpreter learns and freezes it into a :class:`~.report.Report`.
+
+This is where a rule's :class:`~.errors.ShapeError` becomes a diagnostic: its range, severity,
+related locations (the layer's definition, the sample input, the call site, the layer whose
+padding shrank the input) and its fixes as exact text edits.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Dict, List, Optional
+
+from .dims import format_dim
+from .errors import CODES, FixHint, ShapeError
+from .report import (Diagnostic, ExprShape, Fix, LayerCall, LayerFact, LayerRef, Loc,
+                     ModuleSignature, Range, Related, Report, SampleInput, ShapeFact, TextEdit)
+from .values import Tensor, format_shape
+
+
+class _LayerInfo:
+    """A layer built in the analysed file, while the analysis runs."""
+
+    __slots__ = ("layer", "node", "owner", "calls", "index")
+
+    def __init__(self, layer, node, owner, index):
+        self.layer = layer
+        self.node = node            # the constructor ast.Call
+        self.owner = owner
+        self.calls: List[LayerCall] = []
+        self.index = index
+
+
+class Recorder:
+    def __init__(self, src):
+        self.src = src
+        self.muted = 0
+        self.shapes: List[ShapeFact] = []
+        self._shape_keys = set()
+        self.exprs: Dict[tuple, ExprShape] = {}
+        self.diagnostics: Dict[tuple, Diagnostic] = {}
+        self.layers: Dict[int, _LayerInfo] = {}
+        self.layer_refs: Dict[Range, int] = {}
+        self.modules: Dict[str, dict] = {}
+        self.samples: List[SampleInput] = []
+        self.internal: List[str] = []
+        self.notes: List[str] = []
+        self.uses_torch = False
+
+    # ----------------------------------------------------------------- shapes
+
+    def name_bound(self, name, node, value: Tensor, env, uncertain):
+        if self.muted or not env.is_main:
+            return
+        r = self.src.range(node)
+        key = (r, name, value.shape)
+        if key not in self._shape_keys:
+            self._shape_keys.add(key)
+            self.shapes.append(ShapeFact(name, r, value.shape))
+
+    def param_bound(self, arg, fnode, value: Tensor, env):
+        if self.muted or not env.is_main:
+            return
+        r = self.src.range(arg)
+        # Ground truth attributes a parameter to its def line; keep the name's own range when
+        # it is on that line (always, for one-line signatures).
+        if r.start_line != fnode.lineno:
+            name_col = self.src.col(fnode.lineno, fnode.col_offset)
+            r = Range(fnode.lineno, name_col, fnode.lineno, name_col + 3)
+        key = (r, arg.arg, value.shape)
+        if key not in self._shape_keys:
+            self._shape_keys.add(key)
+            self.shapes.append(ShapeFact(arg.arg, r, value.shape))
+        self.expr_shape(arg, value, env)
+
+    def expr_shape(self, node, value: Tensor, env):
+        if self.muted or not env.is_main:
+            return
+        key = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset, value.shape)
+        if key not in self.exprs:
+            self.exprs[key] = ExprShape(self.src.range(node), value.shape)
+
+    # ----------------------------------------------------------------- layers
+
+    def layer_built(self, layer, node, env, args, kwargs, owner):
+        self.uses_torch = True
+        if not env.is_main or id(layer) in self.layers:
+            return
+        self.layers[id(layer)] = _LayerInfo(layer, node, owner, len(self.layers))
+
+    def layer_named(self, layer):
+        pass  # names are read from the layer when the report is built
+
+    def layer_ref(self, node, layer, env):
+        if self.muted or not env.is_main:
+            return
+        info = self.layers.get(id(layer))
+        if info is not None:
+            self.layer_refs[self.src.range(node)] = info.index
+
+    def layer_called(self, layer, x: Tensor, out: Tensor, rule):
+        if self.muted:
+            return
+        info = self.layers.get(id(layer))
+        if info is None:
+            return
+        call = LayerCall(x.shape, out.shape, tuple(rule.arithmetic(layer.spec, x.shape)))
+        if call not in info.calls:
+            info.calls.append(call)
+
+    # ----------------------------------------------------------------- modules
+
+    def module_called(self, cls, fn, args, kwargs, result, source="sample"):
+        if self.muted or not cls.env.is_main:
+            return
+        entry = self.modules.get(cls.name)
+        if entry is not None and entry["source"] != "inferred-pending":
+            return
+        params = [p.arg for p in fn.node.args.args[1:]]
+        inputs = tuple((p, a.shape if type(a) is Tensor else None) for p, a in zip(params, args))
+        outputs = _output_shapes(result)
+        self.modules[cls.name] = {"cls": cls, "inputs": inputs, "outputs": outputs,
+                                  "source": source, "constraints": ()}
+
+    def set_module_source(self, cls, source, constraints=()):
+        entry = self.modules.get(cls.name)
+        if entry is not None:
+            entry["source"] = source
+            entry["constraints"] = tuple(constraints)
+
+    def sample(self, sample: SampleInput):
+        self.samples.append(sample)
+
+    # ----------------------------------------------------------------- diagnostics
+
+    def add(self, diag: Diagnostic):
+        key = (diag.range, diag.code)
+        if key not in self.diagnostics:
+            self.diagnostics[key] = diag
+
+    def shape_error(self, err: ShapeError, node, env, args, layer, uncertain, call_sites):
+        if self.muted:
+            return
+        severity = CODES.get(err.code, "error")
+        maybe = uncertain or err.blame == "maybe"
+        if maybe and severity == "error":
+            severity = "warning"
+        message = err.message
+        related: List[Related] = []
+        fixes: List[Fix] = []
+        # Where to point: the expression in the analysed file, or the call that led into
+        # another file's code.
+        if env.is_main:
+            r = self.src.range(node)
+        else:
+            site = next((s for s in reversed(call_sites) if s[1].is_main), None)
+            if site is None:
+                return
+            r = self.src.range(site[0])
+            message = "In %s (%s:%d): %s" % (site[2], env.src.path, node.lineno, message)
+            related.append(Related(Loc(env.src.range(node), env.src.path), "fails here"))
+        if uncertain:
+            message += " (on a path the analysis cannot decide)"
+        if layer is not None and layer.loc is not None:
+            name = layer.name or layer.kind
+            related.append(Related(layer.loc, "%s defined here" % name))
+            if err.fix is not None and err.blame != "maybe":
+                fix = self.layer_fix(layer, err.fix)
+                if fix is not None:
+                    fixes.append(fix)
+        for a in args:
+            if type(a) is Tensor and a.origin is not None and env.is_main:
+                related.append(Related(a.origin, "input created here: %s"
+                                       % format_shape(a.shape)))
+        cause = next((a.cause for a in args if type(a) is Tensor and a.cause is not None), None)
+        if cause is not None and err.code in ("shape-mismatch", "linear-in-features",
+                                              "matmul-mismatch", "reshape-numel"):
+            message += (" This comes from %s (padding=%s), which outputs %s; with padding=%s it "
+                        "would keep the size and output %s."
+                        % (cause.layer, _fmt_padding(cause.padding), format_shape(cause.shape),
+                           _fmt_padding(cause.keep), format_shape(cause.kept_shape)))
+            related.append(Related(cause.loc, "%s shrinks the spatial size (padding=%s)"
+                                   % (cause.layer, _fmt_padding(cause.padding))))
+            info = self._info_at(cause.loc)
+            if info is not None:
+                fix = self.layer_fix(info.layer, FixHint("padding", cause.keep, 4),
+                                     "Set padding of %s to %s (keeps the size)"
+                                     % (cause.layer, _fmt_padding(cause.keep)))
+                if fix is not None:
+                    fixes.append(fix)
+        for site in call_sites:
+            if site[1].is_main and site[0] is not node and env.is_main and \
+                    site[0].lineno != node.lineno:
+                shapes = ", ".join(format_shape(a.shape) for a in site[3] if type(a) is Tensor)
+                related.append(Related(Loc(self.src.range(site[0])),
+                                       "called from here%s" % (" with " + shapes if shapes
+                                                               else "")))
+                break
+        self.add(Diagnostic(r, severity, err.code, message, tuple(related), tuple(fixes)))
+
+    def _info_at(self, loc):
+        for info in self.layers.values():
+            if info.layer.loc == loc:
+                return info
+        return None
+
+    def layer_fix(self, layer, hint: FixHint, title=None) -> Optional[Fix]:
+        """A text edit setting the layer's constructor argument ``hint.param``."""
+        info = self.layers.get(id(layer))
+        if info is None or not isinstance(info.node, ast.Call):
+            return None
+        value = hint.value
+        if isinstance(value, str) and value != "same":
+            return None
+        text = repr(value) if isinstance(value, (int, str, tuple)) else format_dim(value)
+        if not isinstance(value, (int, str, tuple)):
+            return None
+        call = info.node
+        target = None
+        for kw in call.keywords:
+            if kw.arg == hint.param:
+                target = kw.value
+        if target is None and hint.index is not None and hint.index < len(call.args) and \
+                not any(isinstance(a, ast.Starred) for a in call.args[:hint.index + 1]):
+            target = call.args[hint.index]
+        title = title or "Set %s of %s to %s" % (hint.param, layer.name or layer.kind, text)
+        if target is not None:
+            return Fix(title, (TextEdit(Loc(self.src.range(target)), text),))
+        # Not passed: add it as a keyword before the closing parenthesis.
+        end = self.src.range(call)
+        insert = Range(end.end_line, end.end_col - 1, end.end_line, end.end_col - 1)
+        sep = ", " if call.args or call.keywords else ""
+        return Fix(title, (TextEdit(Loc(insert), "%s%s=%s" % (sep, hint.param, text)),))
+
+    def contract_mismatch(self, node, env, actual, declared, what, uncertain):
+        if self.muted or not env.is_main:
+            return
+        label = {"annotation": "annotated", "comment": "commented",
+                 "return": "declared return"}.get(what, what)
+        self.add(Diagnostic(self.src.range(node), "warning", "shape-contract",
+                            "shape %s does not match the %s shape %s"
+                            % (format_shape(actual), label, format_shape(declared))))
+
+    def comment_error(self, comment, message):
+        self.add(Diagnostic(comment.range(self.src.lines), CODES["shape-comment"],
+                            "shape-comment", "cannot parse shape comment: %s" % message))
+
+    def internal_error(self, node, env, exc):
+        self.internal.append("%s:%s: %s: %s" % (env.src.path, getattr(node, "lineno", "?"),
+                                                type(exc).__name__, exc))
+
+    def note(self, message):
+        self.notes.append(message)
+
+    # ----------------------------------------------------------------- report
+
+    def build(self, path, dependencies=(), skipped=()) -> Report:
+        layers = []
+        for info in sorted(self.layers.values(), key=lambda i: i.index):
+            layer = info.layer
+            from .rules import LAYERS
+            rule = LAYERS.get(layer.kind)
+            config = rule.config(layer.spec) if rule is not None and layer.spec is not None \
+                else ()
+            params = rule.params(layer.spec) if rule is not None and layer.spec is not None \
+                else None
+            layers.append(LayerFact(layer.name or layer.kind, layer.kind, layer.loc, config,
+                                    params, tuple(info.calls), info.owner))
+        modules = []
+        for name, m in self.modules.items():
+            cls = m["cls"]
+            r = self.src.range(cls.node)
+            name_col = self.src.lines[r.start_line - 1].find(cls.name)
+            if name_col >= 0:
+                r = Range(r.start_line, name_col, r.start_line, name_col + len(cls.name))
+            modules.append(ModuleSignature(name, r, m["inputs"], m["outputs"], m["source"],
+                                           m["constraints"]))
+        diagnostics = sorted(self.diagnostics.values(),
+                             key=lambda d: (d.range.start_line, d.range.start_col, d.code))
+        return Report(
+            path=path,
+            diagnostics=tuple(diagnostics),
+            shapes=tuple(self.shapes),
+            expr_shapes=tuple(self.exprs.values()),
+            layers=tuple(layers),
+            layer_refs=tuple(LayerRef(r, i) for r, i in self.layer_refs.items()),
+            modules=tuple(modules),
+            samples=tuple(self.samples),
+            dependencies=tuple(dependencies),
+            skipped_lines=tuple(skipped),
+            uses_torch=self.uses_torch,
+            extra={"internal_errors": tuple(self.internal), "notes": tuple(self.notes)},
+        )
+
+
+def _output_shapes(result):
+    from .values import TupleVal
+    if type(result) is Tensor:
+        return (result.shape,)
+    if type(result) is TupleVal:
+        return tuple(i.shape for i in result.items if type(i) is Tensor)
+    return ()
+
+
+def _fmt_padding(p) -> str:
+    if isinstance(p, tuple):
+        if len(set(p)) == 1:
+            return format_dim(p[0])
+        return "(" + ", ".join(format_dim(x) for x in p) + ")"
+    if isinstance(p, str):
+        return repr(p)
+    return format_dim(p)

@@ -1,0 +1,172 @@
+"""Tensor factories: the sample inputs of module-level code.
+
+``torch.randn(1, 3, 28, 28)``, ``torch.zeros((2, 5))``, ``torch.randint(0, 10, (8, 20))``,
+``torch.tensor([[1, 2], [3, 4]])``, ``torch.full((2, 3), 0.5)``, ``torch.arange(10)``,
+``torch.zeros_like(x)``, ``nn.Parameter(t)``.
+"""
+from __future__ import annotations
+
+from ..dims import ceildiv, is_int
+from ..values import Const, ListVal, Tensor, TupleVal, Unknown
+from . import function
+from .call import MISSING, Call, as_int
+
+FLOAT_DTYPES = {"float", "float32", "float64", "double", "half", "float16", "bfloat16"}
+INT_DTYPES = {"long", "int64", "int", "int32", "int16", "int8", "uint8", "short"}
+
+
+def _dtype(call: Call, default: str):
+    value = call.get(None, "dtype")
+    if type(value) is Unknown or value is None:
+        return default
+    from ..values import TorchRef
+    if type(value) is TorchRef:
+        name = value.qualname.rsplit(".", 1)[-1]
+        if name in FLOAT_DTYPES:
+            return "float"
+        if name in INT_DTYPES:
+            return "long"
+        if name == "bool":
+            return "bool"
+    return default
+
+
+def _sized(call: Call, dtype: str):
+    dims = call.dim_list(0, "size")
+    if dims is None:
+        return Tensor(None, dtype)
+    if any(is_int(d) and d < 0 for d in dims):
+        return None
+    return Tensor(dims, dtype)
+
+
+@function("torch.randn", "torch.rand", "torch.empty", "torch.zeros", "torch.ones",
+          "torch.FloatTensor", "torch.Tensor")
+def sized_float(call: Call):
+    return _sized(call, _dtype(call, "float"))
+
+
+@function("torch.full")
+def full(call: Call):
+    dims = call.dim_list(0, "size") if not call.args else call.dim_list(0)
+    if call.args:
+        first = call.args[0]
+        dims = tuple(as_int(x) for x in first.items) if type(first) in (TupleVal, ListVal) else None
+    fill = call.get(1, "fill_value")
+    kind = "float"
+    if type(fill) is Const and type(fill.value) is int:
+        kind = "long"
+    elif type(fill) is Const and type(fill.value) is bool:
+        kind = "bool"
+    return Tensor(dims, _dtype(call, kind))
+
+
+@function("torch.randint")
+def randint(call: Call):
+    # randint(high, size) or randint(low, high, size)
+    size = call.get(None, "size")
+    if size is MISSING:
+        size = call.args[-1] if call.args else MISSING
+    if type(size) in (TupleVal, ListVal):
+        return Tensor(tuple(as_int(x) for x in size.items), _dtype(call, "long"))
+    return Tensor(None, "long")
+
+
+@function("torch.randperm")
+def randperm(call: Call):
+    return Tensor((call.int(0, "n"),), "long")
+
+
+@function("torch.eye")
+def eye(call: Call):
+    n = call.int(0, "n")
+    m = call.int(1, "m", n)
+    return Tensor((n, m), _dtype(call, "float"))
+
+
+def _literal_shape(value):
+    """Shape of a nested list/tuple literal of numbers; None when ragged or unknown."""
+    if type(value) is Const:
+        v = value.value
+        if isinstance(v, (int, float, bool)) or is_int(v):
+            return ()
+        return None
+    if type(value) is Tensor:
+        return value.shape
+    if type(value) in (ListVal, TupleVal):
+        items = value.items
+        if not items:
+            return (0,)
+        inner = _literal_shape(items[0])
+        if inner is None:
+            return None
+        for item in items[1:]:
+            if _literal_shape(item) != inner:
+                return None
+        return (len(items),) + inner
+    return None
+
+
+def _literal_dtype(value) -> str:
+    if type(value) is Const:
+        return {bool: "bool", int: "long"}.get(type(value.value), "float")
+    if type(value) in (ListVal, TupleVal) and value.items:
+        return _literal_dtype(value.items[0])
+    return "float"
+
+
+@function("torch.tensor", "torch.as_tensor", "torch.asarray")
+def tensor_literal(call: Call):
+    data = call.get(0, "data")
+    return Tensor(_literal_shape(data), _dtype(call, _literal_dtype(data)))
+
+
+@function("torch.arange")
+def arange(call: Call):
+    values = [as_int(a) for a in call.args[:3]]
+    if len(call.args) == 1:
+        start, end, step = 0, values[0], 1
+    elif len(call.args) >= 2:
+        start, end = values[0], values[1]
+        step = values[2] if len(values) > 2 else call.int(None, "step", 1)
+    else:
+        start, end, step = call.int(None, "start", 0), call.int(None, "end"), call.int(None, "step", 1)
+    if any(type(call.args[i]) is Const and type(call.args[i].value) is float
+           for i in range(len(call.args))):
+        return Tensor((None,), "float")
+    if start is None or end is None or not is_int(step) or step == 0:
+        return Tensor((None,), "long")
+    n = ceildiv(end - start, step) if step > 0 else ceildiv(start - end, -step)
+    if is_int(n) and n < 0:
+        n = 0
+    return Tensor((n,), _dtype(call, "long"))
+
+
+@function("torch.linspace", "torch.logspace")
+def linspace(call: Call):
+    return Tensor((call.int(2, "steps"),), _dtype(call, "float"))
+
+
+@function("torch.zeros_like", "torch.ones_like", "torch.empty_like", "torch.rand_like",
+          "torch.randn_like", "torch.full_like", "torch.randint_like")
+def like(call: Call):
+    x = call.tensor(0, "input")
+    if x is None:
+        return None
+    return Tensor(x.shape, _dtype(call, x.dtype or "float"))
+
+
+@function("torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.nn.Buffer")
+def parameter(call: Call):
+    x = call.tensor(0, "data")
+    return Tensor(x.shape, x.dtype) if x is not None else Tensor((0,), "float")
+
+
+@function("Tensor.new_zeros", "Tensor.new_ones", "Tensor.new_empty", "Tensor.new_full")
+def new_sized(call: Call):
+    x = call.tensor(0, "self")
+    dims = call.dim_list(1, "size") if len(call.args) > 1 else None
+    if call.name.endswith("new_full") and len(call.args) > 1:
+        first = call.args[1]
+        dims = tuple(as_int(i) for i in first.items) if type(first) in (TupleVal, ListVal) else None
+    return Tensor(dims, x.dtype if x is not None else None)

@@ -1,0 +1,107 @@
+"""Tensor attributes and the methods that keep a tensor's shape.
+
+``x.shape`` / ``x.size()`` / ``x.size(1)`` / ``x.dim()`` / ``x.ndim`` / ``x.numel()`` /
+``x.T``, and ``to``, ``cuda``, ``float``, ``detach``, ``clone``, ``contiguous`` …
+"""
+from __future__ import annotations
+
+from ..dims import prod
+from ..errors import error
+from ..values import Const, Tensor, TupleVal, Unknown, format_shape
+from . import function
+from .call import Call
+
+
+def size_value(shape) -> TupleVal:
+    return TupleVal(tuple(Const(d) if d is not None else Unknown("size not known")
+                          for d in shape), size=True)
+
+
+def _dim_index(shape, d, what="dim"):
+    n = len(shape)
+    if not -max(n, 1) <= d < max(n, 1):
+        return error("rank-mismatch", "Dimension out of range (expected to be in range of "
+                     "[%d, %d], but got %d)" % (-max(n, 1), max(n, 1) - 1, d))
+    return d % max(n, 1)
+
+
+def attribute(x: Tensor, name: str):
+    """A tensor attribute as a Value, or None when the name is not an attribute we model."""
+    shape = x.shape
+    if name == "shape":
+        return size_value(shape) if shape is not None else Unknown("rank not known")
+    if name == "ndim":
+        return Const(len(shape)) if shape is not None else Unknown("rank not known")
+    if name in ("T", "mT", "H", "mH"):
+        if shape is None:
+            return Tensor(None, x.dtype)
+        if name in ("T", "H"):
+            return x.with_shape(tuple(reversed(shape)))
+        if len(shape) < 2:
+            return error("rank-mismatch", "tensor.mT is only supported on matrices or batches "
+                         "of matrices. Got %d-D tensor." % len(shape))
+        return x.with_shape(shape[:-2] + (shape[-1], shape[-2]))
+    if name in ("data", "real"):
+        return x
+    if name in ("dtype", "device", "grad", "requires_grad", "is_cuda"):
+        return Unknown("tensor %s" % name)
+    return None
+
+
+@function("Tensor.size")
+def size(call: Call):
+    x = call.args[0]
+    if x.shape is None:
+        return Unknown("rank not known")
+    if not call.has(1, "dim"):
+        return size_value(x.shape)
+    d = call.int(1, "dim")
+    if d is None:
+        return Unknown("dim not known")
+    i = _dim_index(x.shape, d)
+    if not isinstance(i, int):
+        return i
+    v = x.shape[i]
+    return Const(v) if v is not None else Unknown("size not known")
+
+
+@function("Tensor.dim", "Tensor.ndimension")
+def dim(call: Call):
+    x = call.args[0]
+    return Const(len(x.shape)) if x.shape is not None else Unknown("rank not known")
+
+
+@function("Tensor.numel", "Tensor.nelement", "torch.numel")
+def numel(call: Call):
+    x = call.tensor(0, "input")
+    if x is None or x.shape is None:
+        return Unknown("rank not known")
+    n = prod(x.shape)
+    return Const(n) if n is not None else Unknown("size not known")
+
+
+_SAME = ("to", "cuda", "cpu", "float", "double", "half", "bfloat16", "long", "int", "short",
+         "bool", "byte", "char", "type", "type_as", "detach", "clone", "contiguous",
+         "requires_grad_", "pin_memory", "share_memory_", "cpu", "mps", "detach_",
+         "zero_", "fill_", "normal_", "uniform_", "copy_", "retain_grad", "coalesce",
+         "to_dense", "float_", "requires_grad")
+_DTYPE_OF = {"float": "float", "double": "float", "half": "float", "bfloat16": "float",
+             "long": "long", "int": "long", "short": "long", "byte": "long", "char": "long",
+             "bool": "bool"}
+
+
+@function(*["Tensor." + n for n in _SAME] + ["torch.clone", "torch.detach"])
+def same_shape(call: Call):
+    x = call.tensor(0, "input")
+    if x is None:
+        return None
+    method = call.name.rsplit(".", 1)[-1]
+    return Tensor(x.shape, _DTYPE_OF.get(method, x.dtype), x.origin, x.cause)
+
+
+@function("Tensor.item", "Tensor.tolist")
+def to_python(call: Call):
+    return Unknown("a tensor's value")
+
+
+__all__ = ["attribute", "size_value", "format_shape"]
