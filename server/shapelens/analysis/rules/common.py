@@ -1,0 +1,109 @@
+"""Small helpers shared by the rule families: dim wrapping, formatting, reading tensors."""
+from __future__ import annotations
+
+from ..dims import format_dim, is_int
+from ..errors import error
+from ..values import Const, ListVal, Tensor, TupleVal, Unknown
+from .call import MISSING, UNKNOWN, as_int
+
+
+def dim_range_error(dim, rank: int):
+    """torch's IndexError for a dim outside ``[-rank, rank - 1]`` (a 0-d tensor counts as 1-d)."""
+    r = max(rank, 1)
+    return error("rank-mismatch", "Dimension out of range (expected to be in range of [%d, %d], "
+                 "but got %d). The tensor has %d dim%s, so dim must be between %d and %d."
+                 % (-r, r - 1, dim, rank, "" if rank == 1 else "s", -r, r - 1))
+
+
+def wrap_dim(dim, rank: int):
+    """``dim`` normalised into ``[0, rank)`` (``[0, 1)`` for a 0-d tensor); a ShapeError when
+    out of range; None when ``dim`` is not a known int."""
+    if type(dim) is not int:
+        return None
+    r = max(rank, 1)
+    if dim < -r or dim >= r:
+        return dim_range_error(dim, rank)
+    return dim + r if dim < 0 else dim
+
+
+def is_error(v) -> bool:
+    return type(v).__name__ == "ShapeError"
+
+
+def fmt_list(dims) -> str:
+    """``[4, 1152]``: torch's way of printing a size list."""
+    return "[" + ", ".join(format_dim(d) for d in dims) + "]"
+
+
+def fmt_size(dims) -> str:
+    """``torch.Size([4, 1152])``."""
+    return "torch.Size(%s)" % fmt_list(dims)
+
+
+def fmt_x(dims) -> str:
+    """``8x4096``."""
+    return "x".join(format_dim(d) for d in dims)
+
+
+def known_ints(*ds) -> bool:
+    return all(is_int(d) for d in ds)
+
+
+def tensor_arg(call, index, name):
+    """The tensor argument, or None (nothing or a non-tensor passed)."""
+    return call.tensor(index, name)
+
+
+def int_or_unknown(call, index, name, default=MISSING):
+    """An int/Sym argument; ``default`` when not passed; UNKNOWN when passed but not an int."""
+    v = call.get(index, name)
+    if v is MISSING:
+        return default
+    d = as_int(v)
+    return UNKNOWN if d is None else d
+
+
+def dims_arg(call, index, name, default=MISSING):
+    """An int or a sequence of ints (``dim=(2, 3)``): a tuple of ints/Syms/None, ``default``
+    when not passed, Const(None) -> None value, UNKNOWN when not readable."""
+    v = call.get(index, name)
+    if v is MISSING:
+        return default
+    if type(v) is Const:
+        if v.value is None:
+            return None
+        d = as_int(v)
+        return (d,) if d is not None else UNKNOWN
+    if type(v) in (TupleVal, ListVal):
+        return tuple(as_int(x) for x in v.items)
+    return UNKNOWN
+
+
+def tensors_in(value):
+    """The items of a tuple/list of tensors (Unknown items as unknown tensors); None when the
+    sequence itself is not known."""
+    if type(value) not in (TupleVal, ListVal):
+        return None
+    out = []
+    for item in value.items:
+        if type(item) is Tensor:
+            out.append(item)
+        elif type(item) is Unknown:
+            out.append(Tensor(None))
+        else:
+            return None
+    return out
+
+
+def bool_arg(call, index, name, default):
+    """A bool argument: True/False, or UNKNOWN."""
+    v = call.value(index, name, default)
+    if v is UNKNOWN or v is None:
+        return UNKNOWN if v is UNKNOWN else v
+    if type(v) in (bool, int):
+        return bool(v)
+    return UNKNOWN
+
+
+__all__ = ["wrap_dim", "dim_range_error", "is_error", "fmt_list", "fmt_size", "fmt_x",
+           "known_ints", "tensor_arg", "int_or_unknown", "dims_arg", "tensors_in", "bool_arg"]
