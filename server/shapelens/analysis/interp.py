@@ -1067,11 +1067,14 @@ class Interpreter:
                 Unknown("size")
         if q.startswith("math."):
             return math_call(q[5:], args)
-        if q.startswith("torch.nn.") and q.count(".") == 2:
+        if q.startswith("torch.nn.") and q.count(".") == 2 and q[9:10].isupper():
             kind = q[9:]
             rule = LAYERS.get(kind)
             if rule is not None:
                 return self.build_layer(kind, rule, args, kwargs, node, frame)
+            # A torch.nn module the rules do not model: its calls give tensors of unknown shape.
+            if kind not in ("Module", "Parameter", "Buffer"):
+                return Layer(kind, None, Loc(frame.env.src.range(node), self.path_of(frame.env)))
         rule = FUNCTIONS.get(q)
         if rule is None:
             if q.startswith("Tensor."):

@@ -1,0 +1,6 @@
+"""``python -m shapelens …`` is ``shapelens …``."""
+import sys
+
+from .cli import main
+
+sys.exit(main())
