@@ -10,6 +10,7 @@ from shapelens.probe.runner import ProbeResult, run_probe
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"
+GROUNDTRUTH_TOOL = REPO.parent / "shared" / "tools" / "groundtruth.py"
 
 
 def corpus_cases() -> list[pathlib.Path]:
@@ -21,11 +22,12 @@ def corpus_cases() -> list[pathlib.Path]:
     return cases
 
 
-def probe_source(tmp_path: pathlib.Path, source: str, *, name: str = "case.py",
+def probe_source(tmp_path: pathlib.Path, text: str, *, name: str = "case.py",
                  device: str = "cpu", timeout_s: float = 20, **options) -> ProbeResult:
-    """Write ``source`` (dedented) to ``tmp_path/name`` and probe it."""
+    """Write ``text`` (dedented) to ``tmp_path/name`` and probe it; ``samples``, ``dims`` and
+    ``source`` (an unsaved buffer) go into the request, the rest to ``run_probe``."""
     path = tmp_path / name
-    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
     request = {"path": str(path), "device": device}
     for key in ("samples", "dims", "source"):
         if key in options:

@@ -186,12 +186,23 @@ def _request_problem(request) -> str:
     device = request.get("device", "auto")
     if not isinstance(device, str) or not DEVICE_PATTERN.match(device.strip()):
         return "unknown device %r: use auto, cpu, cuda, cuda:N, mps or meta" % (device,)
-    dims = request.get("dims") or {}
+    dims = request.get("dims")
+    if dims is None:
+        dims = {}
     if not isinstance(dims, dict) or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in dims.values()):
         return "'dims' must map names to integers"
-    if not isinstance(request.get("samples") or [], list):
+    samples = request.get("samples")
+    if samples is None:
+        samples = []
+    if not isinstance(samples, list):
         return "'samples' must be a list"
+    for sample in samples:
+        if not (isinstance(sample, dict) and isinstance(sample.get("class_name"), str)
+                and isinstance(sample.get("inputs"), dict)
+                and isinstance(sample.get("ctor_kwargs") or {}, dict)):
+            return "each sample needs a 'class_name', an 'inputs' dict and 'ctor_kwargs' " \
+                   "(a dict or null): %r" % (sample,)
     return ""
 
 
