@@ -18,7 +18,7 @@ from . import dims as D
 from .interp import ClassRef, Interpreter, ModuleEnv, forward_comment
 from .report import SampleInput
 from .source import annotation_shape
-from .values import Instance, Layer, Tensor, Unknown
+from .values import Layer, Tensor, Unknown, module_path
 
 SEARCH_LIMIT = 4096
 
@@ -211,7 +211,7 @@ def solve_constraints(constraints) -> List[str]:
 
 
 def _layer_label(layer: Layer) -> str:
-    return "%s" % (layer.name or layer.kind)
+    return module_path(layer) or layer.kind
 
 
 def _search(pred) -> List[int]:

@@ -26,8 +26,8 @@ from .rules.broadcast import inplace_result
 from .rules.call import Call, as_int, as_python, UNKNOWN
 from .rules.indexing import getitem
 from .source import Source, annotation_shape
-from .values import (BoundMethod, Const, Container, DictVal, Instance, Layer, ListVal, SliceVal,
-                     Tensor, TorchRef, TupleVal, Unknown, Value, join)
+from .values import (BoundMethod, Cause, Const, Container, DictVal, Instance, Layer, ListVal,
+                     SliceVal, Tensor, TorchRef, TupleVal, Unknown, Value, join, module_path)
 
 MAX_DEPTH = 40          # nested user calls
 MAX_UNROLL = 256        # loop iterations followed one by one
@@ -289,7 +289,7 @@ class Interpreter:
         if type(current) is Tensor:
             result = inplace_result(current, other)
             result = self.rule_result(result, node, frame, "operator.i" + BINOPS.get(
-                type(node.op), "op"), (current, other))
+                type(node.op), "op"), (current, other), rerun=lambda a: inplace_result(*a))
         else:
             result = self.binop(node.op, current, other, node, frame)
         self.bind(node.target, result, frame)
@@ -552,6 +552,9 @@ class Interpreter:
             frame.vars[target.id] = value
             if type(value) is Tensor:
                 self.rec.name_bound(target.id, target, value, frame.env, self.uncertain)
+            elif type(value) is Layer and frame.func is None and value.name is None:
+                value.name = target.id      # a layer held by a module-level variable
+                self.rec.layer_ref(target, value, frame.env)
             return
         if kind is ast.Attribute:
             obj = self.eval(target.value, frame)
@@ -605,29 +608,24 @@ class Interpreter:
         if type(obj) is Instance:
             obj.attrs[attr] = value
             if type(value) in (Layer, Container, Instance):
-                self.name_module(value, (obj.name + "." if obj.name else "") + attr)
+                self.name_module(value, attr, obj)
                 if type(value) is Layer:
                     self.rec.layer_ref(target, value, frame.env)
         elif isinstance(obj, ClassRef):
             obj.info.attrs[attr] = value
 
-    def name_module(self, value, name):
-        """Give a module stored on an attribute its path (``features.0``), once."""
+    def name_module(self, value, name, parent=None):
+        """Record where a module is stored (its key and parent), the first time it is."""
         if value.name is not None:
             return
         value.name = name
-        if type(value) is Layer:
-            self.rec.layer_named(value)
-        elif type(value) is Container:
+        value.parent = parent
+        if type(value) is Container:
             children = value.items.items() if isinstance(value.items, dict) else \
                 enumerate(value.items)
             for key, child in children:
                 if type(child) in (Layer, Container, Instance):
-                    self.name_module(child, "%s.%s" % (name, key))
-        elif type(value) is Instance:
-            for key, child in value.attrs.items():
-                if type(child) in (Layer, Container, Instance):
-                    self.name_module(child, "%s.%s" % (name, key))
+                    self.name_module(child, key, value)
 
     # ----------------------------------------------------------------- expressions
 
@@ -775,7 +773,7 @@ class Interpreter:
                 lo, hi, st = (as_python(key.start), as_python(key.stop), as_python(key.step))
                 if UNKNOWN in (lo, hi, st):
                     return Unknown("slice with unknown bounds")
-                return Container(obj.kind, list(obj.items[slice(lo, hi, st)]), obj.loc, obj.name)
+                return Container(obj.kind, list(obj.items[slice(lo, hi, st)]), obj.loc)
             i = as_int(key)
             if type(i) is int and -len(obj.items) <= i < len(obj.items):
                 return obj.items[i]
@@ -917,8 +915,10 @@ class Interpreter:
             rule = FUNCTIONS.get("operator." + name)
             if rule is None:
                 return Tensor(None)
-            result = rule(Call("operator." + name, (left, right), {}))
-            return self.rule_result(result, node, frame, "operator." + name, (left, right))
+            q = "operator." + name
+            result = rule(Call(q, (left, right), {}))
+            return self.rule_result(result, node, frame, q, (left, right),
+                                    rerun=lambda a: rule(Call(q, a, {})))
         if type(left) is Const and type(right) is Const:
             return const_binop(name, left.value, right.value)
         if name == "add" and type(left) is type(right) and type(left) in (TupleVal, ListVal):
@@ -1081,13 +1081,13 @@ class Interpreter:
                 return self.call_method(args[0], q[7:], args[1:], kwargs, node, frame) \
                     if args and type(args[0]) is Tensor else Unknown("%s is not modelled" % q)
             return Unknown("%s is not modelled" % q)
-        call = Call(q, args, kwargs)
-        result = rule(call)
+        result = rule(Call(q, args, kwargs))
         if type(result) is Tensor and result.origin is None and q.startswith("torch.") and \
                 q.rsplit(".", 1)[-1] in SAMPLE_FACTORIES:
             result = Tensor(result.shape, result.dtype, Loc(frame.env.src.range(node),
                                                            self.path_of(frame.env)))
-        return self.rule_result(result, node, frame, q, args)
+        return self.rule_result(result, node, frame, q, args,
+                                rerun=lambda a: rule(Call(q, a, kwargs)))
 
     def path_of(self, env):
         return None if env.is_main else env.src.path
@@ -1158,7 +1158,7 @@ class Interpreter:
             if rule is None:
                 return Unknown("tensor method %s is not modelled" % name)
             return self.rule_result(rule(Call(q, (obj,) + args, kwargs)), node, frame, q,
-                                    (obj,) + args)
+                                    (obj,) + args, rerun=lambda a: rule(Call(q, a, kwargs)))
         if kind is ListVal:
             return self.list_method(obj, name, args)
         if kind is DictVal:
@@ -1201,7 +1201,7 @@ class Interpreter:
             if name == "add_module" and len(args) == 2 and type(args[0]) is Const:
                 obj.attrs[args[0].value] = args[1]
                 if type(args[1]) in (Layer, Container, Instance):
-                    self.name_module(args[1], args[0].value)
+                    self.name_module(args[1], args[0].value, obj)
                 return Const(None)
             if name == "forward":
                 return self.call_instance(obj, args, kwargs, node, frame)
@@ -1277,7 +1277,9 @@ class Interpreter:
         if type(result) is Tensor and type(x) is Tensor:
             result = self.padding_cause(rule, layer, x, result)
             self.rec.layer_called(layer, x, result, rule)
-        return self.rule_result(result, node, frame, layer.kind, args, layer=layer)
+        return self.rule_result(result, node, frame, layer.kind, args, layer=layer,
+                                rerun=lambda a: rule.forward(layer.spec,
+                                                             Call(layer.kind, a, kwargs)))
 
     def padding_cause(self, rule, layer, x, out):
         """Remember a conv/pool whose padding shrank the spatial size (for later mismatches)."""
@@ -1293,9 +1295,8 @@ class Interpreter:
             return out
         value, kept_spec = keep
         kept = rule.forward(kept_spec, Call(layer.kind, (x,), {}))
-        from .values import Cause
         padding = getattr(layer.spec, "padding", None)
-        cause = Cause(layer.name or layer.kind, layer.loc, padding, value, out.shape,
+        cause = Cause(module_path(layer) or layer.kind, layer.loc, padding, value, out.shape,
                       kept.shape if type(kept) is Tensor else None)
         return Tensor(out.shape, out.dtype, out.origin, cause)
 
@@ -1591,21 +1592,23 @@ class Interpreter:
             return True
         return None
 
-    def rule_result(self, result, node, frame, op, args, layer=None):
-        """Turn a rule's answer into a value, reporting a ShapeError at ``node``."""
+    def rule_result(self, result, node, frame, op, args, layer=None, rerun=None):
+        """Turn a rule's answer into a value, reporting a ShapeError at ``node``.  ``rerun``
+        calls the rule again with other arguments (to test a padding cause, see below)."""
         if result is None:
             if any(type(a) is Tensor for a in args):
                 return Tensor(None)
             return Unknown("%s: not applicable to these arguments" % op)
         if isinstance(result, ShapeError):
-            return self.report_error(result, node, frame, args, layer)
+            return self.report_error(result, node, frame, args, layer,
+                                     relevant_cause(result, args, rerun))
         return result
 
-    def report_error(self, err, node, frame, args, layer=None):
+    def report_error(self, err, node, frame, args, layer=None, cause=None):
         if self.inferring is not None and self.inferring.quiet:
             return Unknown("error while inferring")
         self.rec.shape_error(err, node, frame.env, args, layer, self.uncertain > 0,
-                             list(self.call_sites))
+                             list(self.call_sites), cause)
         return Unknown("error: " + err.message.split(".")[0])
 
     # ----------------------------------------------------------------- declared shapes
@@ -1658,6 +1661,68 @@ class Interpreter:
 
 
 # --------------------------------------------------------------------------- small helpers
+
+CAUSE_CODES = ("shape-mismatch", "linear-in-features", "matmul-mismatch", "reshape-numel")
+
+
+def relevant_cause(err, args, rerun):
+    """The padding cause carried by an argument, when the padding that keeps the size would
+    have made this op succeed (so naming it is right, and its quick fix removes the error)."""
+    if rerun is None or err.code not in CAUSE_CODES:
+        return None
+    for t in _tensors_in(args):
+        cause = t.cause
+        if cause is None or cause.kept_shape is None:
+            continue
+        kept = _kept_variant(t, cause)
+        if kept is None:
+            continue
+        try:
+            again = rerun(_replace(args, t, kept))
+        except Exception:
+            continue
+        if again is not None and not isinstance(again, ShapeError):
+            return cause
+    return None
+
+
+def _tensors_in(args):
+    for a in args:
+        if type(a) is Tensor:
+            yield a
+        elif type(a) in (TupleVal, ListVal):
+            yield from _tensors_in(a.items)
+
+
+def _replace(args, old, new):
+    out = []
+    for a in args:
+        if a is old:
+            out.append(new)
+        elif type(a) is TupleVal:
+            out.append(TupleVal(tuple(_replace(a.items, old, new)), a.size))
+        elif type(a) is ListVal:
+            out.append(ListVal(_replace(a.items, old, new)))
+        else:
+            out.append(a)
+    return tuple(out) if isinstance(args, tuple) else out
+
+
+def _kept_variant(t, cause):
+    """``t`` as it would be with the size-keeping padding: the kept shape itself, or for a
+    flattened ``[N, F]`` tensor, ``F`` scaled by the spatial sizes' ratio."""
+    if t.shape == cause.shape:
+        return Tensor(cause.kept_shape, t.dtype)
+    if t.shape is None or len(t.shape) != 2 or cause.shape is None or \
+            len(cause.shape) <= 2 or len(cause.kept_shape) != len(cause.shape):
+        return None
+    now = D.prod(cause.shape[2:])
+    kept = D.prod(cause.kept_shape[2:])
+    features = D.divide_exact(D.mul(t.shape[-1], kept), now) if now else None
+    if features is None:
+        return None
+    return Tensor(t.shape[:-1] + (features,), t.dtype)
+
 
 SAMPLE_FACTORIES = {"randn", "rand", "zeros", "ones", "empty", "full", "randint", "tensor",
                     "arange", "randn_like", "rand_like", "zeros_like", "ones_like", "eye",

@@ -13,7 +13,7 @@ from .dims import format_dim
 from .errors import CODES, FixHint, ShapeError
 from .report import (Diagnostic, ExprShape, Fix, LayerCall, LayerFact, LayerRef, Loc,
                      ModuleSignature, Range, Related, Report, SampleInput, ShapeFact, TextEdit)
-from .values import Tensor, format_shape
+from .values import Tensor, format_shape, module_path
 
 
 class _LayerInfo:
@@ -136,7 +136,8 @@ class Recorder:
         if key not in self.diagnostics:
             self.diagnostics[key] = diag
 
-    def shape_error(self, err: ShapeError, node, env, args, layer, uncertain, call_sites):
+    def shape_error(self, err: ShapeError, node, env, args, layer, uncertain, call_sites,
+                    cause=None):
         if self.muted:
             return
         severity = CODES.get(err.code, "error")
@@ -160,7 +161,7 @@ class Recorder:
         if uncertain:
             message += " (on a path the analysis cannot decide)"
         if layer is not None and layer.loc is not None:
-            name = layer.name or layer.kind
+            name = module_path(layer) or layer.kind
             related.append(Related(layer.loc, "%s defined here" % name))
             if err.fix is not None and err.blame != "maybe":
                 fix = self.layer_fix(layer, err.fix)
@@ -170,9 +171,7 @@ class Recorder:
             if type(a) is Tensor and a.origin is not None and env.is_main:
                 related.append(Related(a.origin, "input created here: %s"
                                        % format_shape(a.shape)))
-        cause = next((a.cause for a in args if type(a) is Tensor and a.cause is not None), None)
-        if cause is not None and err.code in ("shape-mismatch", "linear-in-features",
-                                              "matmul-mismatch", "reshape-numel"):
+        if cause is not None:
             message += (" This comes from %s (padding=%s), which outputs %s; with padding=%s it "
                         "would keep the size and output %s."
                         % (cause.layer, _fmt_padding(cause.padding), format_shape(cause.shape),
@@ -221,7 +220,8 @@ class Recorder:
         if target is None and hint.index is not None and hint.index < len(call.args) and \
                 not any(isinstance(a, ast.Starred) for a in call.args[:hint.index + 1]):
             target = call.args[hint.index]
-        title = title or "Set %s of %s to %s" % (hint.param, layer.name or layer.kind, text)
+        title = title or "Set %s of %s to %s" % (hint.param, module_path(layer) or layer.kind,
+                                                 text)
         if target is not None:
             return Fix(title, (TextEdit(Loc(self.src.range(target)), text),))
         # Not passed: add it as a keyword before the closing parenthesis.
@@ -262,7 +262,7 @@ class Recorder:
                 else ()
             params = rule.params(layer.spec) if rule is not None and layer.spec is not None \
                 else None
-            layers.append(LayerFact(layer.name or layer.kind, layer.kind, layer.loc, config,
+            layers.append(LayerFact(module_path(layer) or layer.kind, layer.kind, layer.loc, config,
                                     params, tuple(info.calls), info.owner))
         modules = []
         for name, m in self.modules.items():

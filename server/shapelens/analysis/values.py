@@ -137,7 +137,8 @@ class Layer(Value):
     kind: str
     spec: Any
     loc: Any = None
-    name: Optional[str] = None
+    name: Optional[str] = None       # key under its parent module (see module_path)
+    parent: Any = None
 
 
 @dataclass(eq=False, slots=True)
@@ -149,6 +150,7 @@ class Container(Value):
     items: Any
     loc: Any = None
     name: Optional[str] = None
+    parent: Any = None
 
 
 @dataclass(eq=False, slots=True)
@@ -157,8 +159,19 @@ class Instance(Value):
 
     cls: Any                       # ClassInfo
     attrs: dict = field(default_factory=dict)
-    name: Optional[str] = None     # attribute path when it is a sub-module
-    training: bool = True
+    name: Optional[str] = None     # key under its parent module when it is a sub-module
+    parent: Any = None
+
+
+def module_path(module) -> Optional[str]:
+    """``blocks.0.body.conv``: the attribute path of a sub-module from its root model."""
+    parts = []
+    seen = 0
+    while module is not None and module.name is not None and seen < 64:
+        parts.append(str(module.name))
+        module = module.parent
+        seen += 1
+    return ".".join(reversed(parts)) if parts else None
 
 
 def same_value(a: Value, b: Value) -> bool:

@@ -364,7 +364,7 @@ _UNARY = ("abs", "absolute", "acos", "arccos", "acosh", "arccosh", "asin", "arcs
           "angle", "bitwise_not", "selu", "celu", "hardshrink", "resolve_conj", "resolve_neg",
           "threshold")
 # Tensor methods only (``x.zero_()``, ``x.uniform_()``): in place, same shape.
-_METHODS = ("zero_", "fill_", "uniform_", "normal_", "exponential_", "cauchy_", "log_normal_",
+_METHODS = ("exponential_", "cauchy_", "log_normal_",
             "geometric_", "random_", "bernoulli", "bernoulli_", "mvlgamma", "mvlgamma_",
             "relu6", "hardswish", "hardsigmoid", "silu", "mish", "softplus", "logsigmoid", "elu",
             "leaky_relu")

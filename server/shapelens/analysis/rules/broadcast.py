@@ -35,7 +35,9 @@ def broadcast_shapes(a, b):
     a = (1,) * (n - len(a)) + tuple(a)
     b = (1,) * (n - len(b)) + tuple(b)
     out = []
-    for i, (x, y) in enumerate(zip(a, b)):
+    # torch checks from the last dim backwards and reports the first mismatch it meets.
+    for i in range(n - 1, -1, -1):
+        x, y = a[i], b[i]
         if x == y:
             out.append(x)
         elif x == 1:
@@ -52,7 +54,7 @@ def broadcast_shapes(a, b):
             return None, (i, x, y, certain)
         else:
             out.append(x if definitely_ne(x, 1) else (y if definitely_ne(y, 1) else None))
-    return tuple(out), None
+    return tuple(reversed(out)), None
 
 
 def mismatch_error(a, b, problem, what="tensor"):

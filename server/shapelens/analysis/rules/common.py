@@ -107,3 +107,40 @@ def bool_arg(call, index, name, default):
 
 __all__ = ["wrap_dim", "dim_range_error", "is_error", "fmt_list", "fmt_size", "fmt_x",
            "known_ints", "tensor_arg", "int_or_unknown", "dims_arg", "tensors_in", "bool_arg"]
+
+
+def _positive_sign(d):
+    """+1 / -1 when ``d`` is positive / negative for every value >= 1 of its names (a
+    polynomial whose terms all have one sign and no floor division); 0 when not certain."""
+    from ..dims import Sym
+    if d is None:
+        return 0
+    if type(d) is int:
+        return (d > 0) - (d < 0)
+    if type(d) is not Sym:
+        return 0
+    signs = set()
+    for mono, c in d.terms:
+        if any(type(a) is not str for a in mono):
+            return 0
+        signs.add(c > 0)
+    if len(signs) != 1:
+        return 0
+    positive = signs.pop()
+    low = sum(c for _, c in d.terms) + d.const   # the value with every name at 1
+    if positive and low > 0:
+        return 1
+    if not positive and low < 0:
+        return -1
+    return 0
+
+
+def differ_for_positive_sizes(a, b) -> bool:
+    """True when ``a != b`` for every value >= 1 of the symbolic names (sizes of real tensors).
+    Stronger than ``dims.definitely_ne``: ``N*3200`` and ``N*1152`` differ for every N >= 1."""
+    from ..dims import definitely_ne, sub
+    if a is None or b is None:
+        return False
+    if definitely_ne(a, b):
+        return True
+    return _positive_sign(sub(a, b)) != 0
