@@ -215,6 +215,7 @@ class Interpreter:
         self.modules: Dict[str, ModuleEnv] = {}
         self.dependencies: List[str] = []
         self.inferring = None           # InputInference while a module's input is inferred
+        self.call_env = None            # env of the call expression being evaluated
         self.builtins = {n: Builtin(n) for n in BUILTIN_NAMES}
         self._stmt = {}
         self._expr = {}
@@ -1031,6 +1032,7 @@ class Interpreter:
         return Unknown(reason)
 
     def call(self, func, args, kwargs, node, frame) -> Value:
+        self.call_env = frame.env
         kind = type(func)
         if kind is TorchRef:
             return self.call_torch(func.qualname, args, kwargs, node, frame)
@@ -1402,7 +1404,11 @@ class Interpreter:
             if p.annotation is not None and type(value) is Tensor:
                 declared = self.annotation_tensor(p.annotation, fn.env)
                 if declared is not None:
-                    value = self.check_declared(value, declared, p.annotation, callee,
+                    # A mismatch is the caller's: point at the call when it is in this file.
+                    where = node if isinstance(node, ast.Call) and self.call_env and \
+                        self.call_env.is_main else p.annotation
+                    where_env = self.call_env if where is node else fn.env
+                    value = self.check_declared(value, declared, where, Frame(where_env),
                                                 "annotation")
                     bound[p.arg] = value
             callee.vars[p.arg] = value

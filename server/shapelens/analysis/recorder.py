@@ -297,7 +297,7 @@ def _output_shapes(result):
         return (result.shape,)
     if type(result) is TupleVal:
         return tuple(i.shape for i in result.items if type(i) is Tensor)
-    return ()
+    return (None,)
 
 
 def _fmt_padding(p) -> str:

@@ -139,7 +139,8 @@ def find_shape_comments(src: Source) -> Dict[int, ShapeComment]:
         m = COMMENT.match(text, hash_at)
         if not m:
             continue
-        out[i] = parse_shape_comment(i, hash_at, m.group(1).strip())
+        body = m.group(1).split("#", 1)[0].strip()   # a later comment is not part of it
+        out[i] = parse_shape_comment(i, hash_at, body)   # hash_at is a str index already
     return out
 
 
