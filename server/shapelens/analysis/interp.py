@@ -1277,7 +1277,10 @@ class Interpreter:
             result = Tensor(None) if type(x) in (Tensor, Unknown) else \
                 Unknown("%s called with a value that is not a tensor" % layer.kind)
         if type(result) is Tensor and type(x) is Tensor:
-            result = self.padding_cause(rule, layer, x, result)
+            try:
+                result = self.padding_cause(rule, layer, x, result)
+            except Exception as exc:
+                self.rec.internal_error(node, frame.env, exc)
             self.rec.layer_called(layer, x, result, rule)
         return self.rule_result(result, node, frame, layer.kind, args, layer=layer,
                                 rerun=lambda a: rule.forward(layer.spec,
@@ -1324,7 +1327,6 @@ class Interpreter:
         key = (id(inst), tuple(signature_of(a) for a in args),
                tuple((k, signature_of(v)) for k, v in sorted(kwargs.items())), self.uncertain > 0)
         if key in self.memo and self.inferring is None:
-            self.rec.reuse_call(self.memo_sites.get(key), node, frame.env)
             return self.memo[key]
         if fnode.name == "forward":
             inst.cls.forward_called = True
@@ -1335,10 +1337,9 @@ class Interpreter:
             self.call_sites.pop()
         if fnode.name == "forward":
             self.rec.module_called(inst.cls, fn, args, kwargs, result)
-        self.memo[key] = result
+        if self.inferring is None:
+            self.memo[key] = result
         return result
-
-    memo_sites: Dict[tuple, Any] = {}
 
     def instantiate(self, info: ClassInfo, args, kwargs, node, frame):
         inst = Instance(info)

@@ -102,7 +102,12 @@ class Recorder:
         info = self.layers.get(id(layer))
         if info is None:
             return
-        call = LayerCall(x.shape, out.shape, tuple(rule.arithmetic(layer.spec, x.shape)))
+        try:
+            arithmetic = tuple(rule.arithmetic(layer.spec, x.shape))
+        except Exception as exc:
+            self.internal.append("%s arithmetic: %s: %s" % (layer.kind, type(exc).__name__, exc))
+            arithmetic = ()
+        call = LayerCall(x.shape, out.shape, arithmetic)
         if call not in info.calls:
             info.calls.append(call)
 
@@ -258,10 +263,13 @@ class Recorder:
             layer = info.layer
             from .rules import LAYERS
             rule = LAYERS.get(layer.kind)
-            config = rule.config(layer.spec) if rule is not None and layer.spec is not None \
-                else ()
-            params = rule.params(layer.spec) if rule is not None and layer.spec is not None \
-                else None
+            config, params = (), None
+            if rule is not None and layer.spec is not None:
+                try:
+                    config, params = rule.config(layer.spec), rule.params(layer.spec)
+                except Exception as exc:  # a rule bug costs the hover, never the report
+                    self.internal.append("%s config: %s: %s" % (layer.kind,
+                                                                type(exc).__name__, exc))
             layers.append(LayerFact(module_path(layer) or layer.kind, layer.kind, layer.loc, config,
                                     params, tuple(info.calls), info.owner))
         modules = []

@@ -73,7 +73,7 @@ class Call:
     def has(self, index: Optional[int], name: Optional[str]) -> bool:
         return self.get(index, name) is not MISSING
 
-    def value(self, index, name, default=MISSING):
+    def value(self, index, name, default=None):
         """Plain Python value (ints, floats, strs, tuples of them); ``default`` when not passed;
         UNKNOWN when passed but not known."""
         v = self.get(index, name)
@@ -81,21 +81,22 @@ class Call:
             return default
         return as_python(v)
 
-    def int(self, index, name, default=MISSING):
-        """An int or Sym; ``default`` when not passed; None when not known."""
+    def int(self, index, name, default=None):
+        """An int or Sym; ``default`` when not passed; None when not known (or not passed and
+        without a default: a required argument that is missing is unknown, not an error)."""
         v = self.get(index, name)
         if v is MISSING:
             return default
         return as_int(v)
 
-    def ints(self, index, name, n: int, default=MISSING):
+    def ints(self, index, name, n: int, default=None):
         """An n-tuple of dims from an int or a sequence (``kernel_size=3`` -> (3, 3)).
-        ``default`` (expanded the same way) when not passed; None when not known or of the
-        wrong length."""
+        ``default`` (expanded the same way) when not passed; None when not known, not passed
+        without a default, or of the wrong length."""
         v = self.get(index, name)
         if v is MISSING:
-            if default is MISSING or default is None:
-                return default
+            if default is None:
+                return None
             return default if isinstance(default, tuple) else (default,) * n
         d = as_int(v)
         if d is not None:
