@@ -93,3 +93,16 @@ def test_runs_as_a_module(tmp_path):
                            "--device", "cpu"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "%s:2:1: shape x [2, 2]\n" % model
+
+
+def test_comment_declared_inputs_come_from_the_static_analysis(capsys):
+    # samples_for() connects the analysis to the probe: without it the forward never runs.
+    corpus_cases()
+    path = str(CORPUS / "comment_driven_bad.py")
+    status, out, _ = run_cli(capsys, path, "--device", "cpu", "--dims", "B=8")
+    assert status == 1
+    truth = json.loads((CORPUS / "comment_driven_bad.gt.json").read_text())
+    assert out.splitlines() == [
+        "%s:13:23: shape feats [8, 48]" % path,
+        "%s:14:9: error runtime-error %s" % (path, truth["error"]["message"]),
+    ]

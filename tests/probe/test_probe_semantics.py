@@ -180,7 +180,7 @@ def test_samples_call_modules_the_file_does_not_call(tmp_path):
     result = probe_source(tmp_path, MODELS, on_progress=progress.append, dims={"N": 5},
                           samples=[
                               sample("Head", 9, {"x": ["N", 8]}),
-                              sample("Needy", 17, {"x": ["B", "W // 2"]}, {"width": 16}),
+                              sample("Needy", 17, {"x": ["B", "max(W, 8) // 2"]}, {"width": 16}),
                               sample("Called", 22, {"x": [9, 9]}),  # already called
                           ])
     assert result.status == "ok", result.message
@@ -198,13 +198,17 @@ def test_samples_that_cannot_run_are_skipped_with_a_warning(tmp_path):
         sample("Needy", 17, {"x": ["N", 4]}),  # constructor needs arguments
         sample("Missing", 1, {"x": [1]}),
         sample("Head", 9, {"x": ["N", None]}),
+        sample("Head", 9, {"x": ["N // 0", 8]}),
+        sample("Head", 9, {"x": ["2 - N * 4", 8]}),
     ])
     assert result.status == "ok"
     assert (17, "x") not in facts_of(result) and (9, "x") not in facts_of(result)
     text = " | ".join(result.warnings)
     assert "Needy skipped: its constructor needs arguments" in text
     assert "Missing skipped" in text
-    assert "Head skipped" in text
+    assert "Head skipped: dim None is not a size" in text
+    assert "Head skipped: dim 'N // 0' cannot be evaluated" in text
+    assert "Head skipped: dim '2 - N * 4' is -6, a negative size" in text
 
 
 def test_a_failing_sample_reports_its_error_and_later_samples_still_run(tmp_path):

@@ -61,6 +61,9 @@ MAX_SHAPES_PER_FACT = 64
 
 GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 CUDA_DEVICE = re.compile(r"^cuda(?::(\d+))?$")
+BINARY_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+              ast.Mult: lambda a, b: a * b, ast.FloorDiv: lambda a, b: a // b,
+              ast.Mod: lambda a, b: a % b}
 
 
 class DeviceUnavailable(Exception):
@@ -379,7 +382,7 @@ def dim_value(dim, dims):
     """An int for one sample dim: an int, a symbolic name, or an integer expression of names."""
     if isinstance(dim, bool) or dim is None:
         raise ValueError("dim %r is not a size" % (dim,))
-    if isinstance(dim, int):
+    if isinstance(dim, int) and dim >= 0:
         return dim
     if not isinstance(dim, str):
         raise ValueError("dim %r is not a size" % (dim,))
@@ -393,15 +396,20 @@ def dim_value(dim, dims):
             return DEFAULT_BATCH_DIM if node.id.lower() in BATCH_DIM_NAMES else DEFAULT_DIM
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return -value_of(node.operand)
-        if isinstance(node, ast.BinOp):
-            left, right = value_of(node.left), value_of(node.right)
-            ops = {ast.Add: int.__add__, ast.Sub: int.__sub__, ast.Mult: int.__mul__,
-                   ast.FloorDiv: int.__floordiv__, ast.Mod: int.__mod__}
-            if type(node.op) in ops:
-                return ops[type(node.op)](left, right)
+        if isinstance(node, ast.BinOp) and type(node.op) in BINARY_OPS:
+            return BINARY_OPS[type(node.op)](value_of(node.left), value_of(node.right))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("min", "max") and node.args and not node.keywords:
+            return (min if node.func.id == "min" else max)(value_of(a) for a in node.args)
         raise ValueError("dim %r is not an integer expression of names" % dim)
 
-    return value_of(ast.parse(dim.strip(), mode="eval").body)
+    try:
+        value = value_of(ast.parse(dim.strip(), mode="eval").body)
+    except (SyntaxError, ArithmeticError) as exc:
+        raise ValueError("dim %r cannot be evaluated: %s" % (dim, exc))
+    if value < 0:
+        raise ValueError("dim %r is %d, a negative size" % (dim, value))
+    return value
 
 
 def needs_arguments(cls):
@@ -438,7 +446,7 @@ def run_sample(sample, namespace, torch, tracer, called_in_run, dims, channel, w
     try:
         shapes = {param: [dim_value(d, dims) for d in shape]
                   for param, shape in (sample.get("inputs") or {}).items()}
-    except (ValueError, SyntaxError, TypeError) as exc:
+    except (ValueError, TypeError) as exc:
         warnings.append("sample for %s skipped: %s" % (class_name, exc))
         return None
     channel.progress("calling %s.forward" % class_name)
@@ -488,11 +496,13 @@ def probe(request, channel):
     try:
         import torch
     except BaseException as exc:  # ImportError, or a broken install (missing shared library...)
+        limit = request.get("memory_limit_mb")
         result.update(status="no-torch", message=(
-            "torch cannot be imported by %s (Python %s): %s: %s. Install it into that "
+            "torch cannot be imported by %s (Python %s): %s: %s.%s Install it into that "
             "interpreter with: %s -m pip install torch"
             % (sys.executable, sys.version.split()[0], type(exc).__name__, exc,
-               sys.executable)))
+               " (The address space was limited to %s MB, which may be too little to load "
+               "torch.)" % limit if limit else "", sys.executable)))
         return result
     result["torch_version"] = torch.__version__
 
@@ -552,9 +562,9 @@ def probe(request, channel):
                     error = error or sample_error
             except ProbeTimeout as exc:
                 error = error_record(exc, path)
-    if device.startswith("cuda") and error is None:
-        try:
-            torch.cuda.synchronize()  # surface asynchronous kernel errors here, not never
+    if device.startswith(("cuda", "mps")) and error is None:
+        try:  # surface errors of kernels still running asynchronously
+            torch.cuda.synchronize() if device != "mps" else torch.mps.synchronize()
         except Exception as exc:
             error = error_record(exc, path)
     result["facts"] = tracer.result_facts()

@@ -20,27 +20,20 @@ EXIT_OK, EXIT_RAISED, EXIT_USAGE, EXIT_PROBE_FAILED = 0, 1, 2, 3
 def samples_for(path: str, source: str) -> list[dict]:
     """Probe-request samples for the comment/annotation-declared inputs of ``source``.
 
-    Each is ``{"class_name", "line", "inputs": {param: [dims]}, "ctor_kwargs"}``.  They come from
-    the static analysis (``shapelens.analysis.check_source(text, path).sample_inputs``); while
-    the analysis does not expose them this returns ``[]``, and the probe runs the module-level
-    code only.  This is the one place that connects the two.
+    Each is ``{"class_name", "line", "inputs": {param: [dims]}, "ctor_kwargs", "kind"}``, as the
+    static analysis reports them (``shapelens.analysis.analyze(...).samples``): the forwards
+    the file does not call itself.  This is the one place that connects the two; an analysis
+    failure costs the samples, never the probe.
     """
     try:
-        from shapelens.analysis import check_source  # noqa: F401 (not there yet)
-    except ImportError:
-        return []
-    try:
-        report = check_source(source, path)
+        from shapelens.analysis import analyze, default_resolver
+
+        report = analyze(source, path, default_resolver(path))
+        return [sample.to_json() for sample in report.samples]
     except Exception as exc:  # a bug in the analysis must not stop the probe
         print("shapelens probe: static analysis failed, probing without sample inputs: %s: %s"
               % (type(exc).__name__, exc), file=sys.stderr)
         return []
-    samples = []
-    for sample in getattr(report, "sample_inputs", None) or ():
-        item = sample if isinstance(sample, dict) else vars(sample)
-        samples.append({key: item.get(key) for key in
-                        ("class_name", "line", "inputs", "ctor_kwargs")})
-    return samples
 
 
 def parse_dims(text: str) -> dict[str, int]:
