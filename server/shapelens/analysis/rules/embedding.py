@@ -20,6 +20,7 @@ class EmbeddingSpec:
     embedding_dim: object
     bag: bool = False
     padding_idx: object = None
+    include_last_offset: object = False
 
 
 def _check(n, d, padding_idx):
@@ -39,7 +40,7 @@ def embedding_forward(x: Tensor, dim):
     return Tensor(tuple(x.shape) + (dim,), "float", None, None)
 
 
-def bag_forward(x: Tensor, dim, offsets):
+def bag_forward(x: Tensor, dim, offsets, include_last_offset=False):
     s = x.shape
     if s is None:
         return Tensor((None, dim), "float")
@@ -55,7 +56,12 @@ def bag_forward(x: Tensor, dim, offsets):
                          "input needs offsets saying where each bag starts.")
         if offsets.shape is not None and len(offsets.shape) != 1:
             return error("rank-mismatch", "offsets has to be a 1D Tensor")
-        return Tensor((offsets.shape[0] if offsets.shape is not None else None, dim), "float")
+        bags = offsets.shape[0] if offsets.shape is not None else None
+        if include_last_offset is True and bags is not None:
+            bags = bags - 1
+        elif include_last_offset is not False:
+            bags = None
+        return Tensor((bags, dim), "float")
     return error("rank-mismatch", "input has to be 1D or 2D Tensor, but got Tensor of dimension %d"
                  % len(s))
 
@@ -65,18 +71,21 @@ class EmbeddingLayer(LayerRule):
     def build(self, kind: str, call: Call):
         n = call.int(0, "num_embeddings")
         d = call.int(1, "embedding_dim")
-        pad = call.int(2 if kind == "Embedding" else 7, "padding_idx", None)
-        weight = call.tensor(7 if kind == "Embedding" else 9, "_weight")
+        bag = kind == "EmbeddingBag"
+        pad = call.int(9 if bag else 2, "padding_idx", None)
+        weight = call.tensor(7, "_weight")
         if weight is not None and weight.shape is not None and len(weight.shape) == 2:
             n, d = weight.shape
-        return _check(n, d, pad) or EmbeddingSpec(n, d, kind == "EmbeddingBag", pad)
+        last = call.value(8, "include_last_offset", False) if bag else False
+        return _check(n, d, pad) or EmbeddingSpec(n, d, bag, pad, last)
 
     def forward(self, spec: EmbeddingSpec, call: Call):
         x = call.tensor(0, "input")
         if x is None:
             return None
         if spec.bag:
-            return bag_forward(x, spec.embedding_dim, call.tensor(1, "offsets"))
+            return bag_forward(x, spec.embedding_dim, call.tensor(1, "offsets"),
+                               spec.include_last_offset)
         return embedding_forward(x, spec.embedding_dim)
 
     def params(self, spec: EmbeddingSpec):
@@ -136,7 +145,8 @@ def f_embedding_bag(call: Call):
     if x is None or w is None:
         return None
     d = w.shape[1] if w.shape is not None and len(w.shape) == 2 else None
-    return bag_forward(x, d, call.tensor(2, "offsets"))
+    return bag_forward(x, d, call.tensor(2, "offsets"), call.value(9, "include_last_offset",
+                                                                   False))
 
 
 @function("torch.nn.functional.one_hot")
