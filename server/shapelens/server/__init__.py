@@ -1,0 +1,36 @@
+"""The ShapeLens language server (``shapelens-server``, ``python -m shapelens.server``).
+
+LSP over stdio; see :mod:`.server` for the layout.  Nothing but LSP goes to stdout: the real
+stdout is handed to pygls and ``sys.stdout`` is pointed at stderr, so a stray ``print``
+anywhere in the process cannot corrupt the stream.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    from shapelens import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="shapelens-server",
+        description="ShapeLens language server: PyTorch tensor shapes and shape errors, "
+                    "over LSP on stdio.")
+    parser.add_argument("--stdio", action="store_true",
+                        help="talk LSP over stdin/stdout (the default and only transport)")
+    parser.add_argument("--version", action="version", version="shapelens-server " + __version__)
+    parser.parse_args(argv)
+
+    lsp_out = sys.stdout.buffer
+    lsp_in = sys.stdin.buffer
+    sys.stdout = sys.stderr  # print() anywhere in the process goes to stderr
+
+    from .server import create_server
+    server = create_server()
+    server.start_io(lsp_in, lsp_out)
+    return 0
+
+
+__all__ = ["main"]

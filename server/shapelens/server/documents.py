@@ -1,0 +1,320 @@
+"""Document sync and the analysis scheduler.
+
+Every open Python document, and every open notebook (its code cells as one program), is a
+:class:`Target`.  A change schedules an analysis of its target after a short debounce (per
+target, ``analysis.debounceMs``, 150 ms by default; opening a document analyses at once).  The
+analysis runs in a worker thread on an immutable snapshot of the text.  Each schedule bumps
+the target's ``seq``; a result is accepted only if no newer schedule happened meanwhile *and*
+the document version is still the one analysed, so a result for old text is never published.
+
+Cross-file: a result lists the workspace files the engine read for imports; a change to one
+of them (an edit in an open buffer, a close, or a change on disk reported through
+``workspace/didChangeWatchedFiles``) re-analyses the targets that read it.  The resolver
+serves open buffers before the disk, so unsaved edits of an imported file count.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, Iterable, List, Optional
+from urllib.parse import unquote
+
+from lsprotocol import types
+from pygls.uris import to_fs_path
+
+from shapelens.analysis.resolver import WorkspaceResolver, read_file
+
+from .feature import LanguageFeature
+from .results import AnalysisResult, analyse, warm_engine
+from .snapshot import Snapshot, document_snapshot, notebook_snapshot
+
+logger = logging.getLogger("shapelens")
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+def uri_key(uri: str) -> str:
+    """The form URIs are compared in (pygls's workspace unquotes them too)."""
+    return unquote(uri)
+
+
+def norm_path(path: str) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+def uri_path(uri: str) -> str:
+    """File system path of a URI; the URI itself when it is not a file (untitled:...)."""
+    path = to_fs_path(uri)
+    return path if path else uri
+
+
+class Target:
+    """One analysable unit: a Python document, or a notebook."""
+
+    def __init__(self, uri: str, path: str, notebook: bool):
+        self.uri = uri                      # as the client spells it (publish with this)
+        self.key = uri_key(uri)
+        self.path = path
+        self.notebook = notebook
+        self.seq = 0                        # bumped by every schedule
+        self.task: Optional[asyncio.Task] = None
+        self.result: Optional[AnalysisResult] = None   # the last accepted result
+        self.good: Optional[AnalysisResult] = None     # the last result that parsed
+        self.probe = None                   # the last probe outcome (probe.py)
+        self.probing = None                 # the running probe, if any
+        self.published: set = set()         # URIs we published diagnostics for
+        self.settled = asyncio.Event()
+
+    @property
+    def pending(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+
+class Documents(LanguageFeature):
+    """Text document and notebook sync, turned into scheduled analyses."""
+
+    def __init__(self, server):
+        super().__init__(server)
+        self.targets: Dict[str, Target] = {}
+        self.executor = ThreadPoolExecutor(max_workers=2,
+                                           thread_name_prefix="shapelens-analysis")
+
+    def register(self) -> None:
+        self.handle(types.TEXT_DOCUMENT_DID_OPEN, self.did_open)
+        self.handle(types.TEXT_DOCUMENT_DID_CHANGE, self.did_change)
+        self.handle(types.TEXT_DOCUMENT_DID_CLOSE, self.did_close)
+        self.handle(types.NOTEBOOK_DOCUMENT_DID_OPEN, self.notebook_did_open)
+        self.handle(types.NOTEBOOK_DOCUMENT_DID_CHANGE, self.notebook_did_change)
+        self.handle(types.NOTEBOOK_DOCUMENT_DID_CLOSE, self.notebook_did_close)
+        self.handle(types.WORKSPACE_DID_CHANGE_WATCHED_FILES, self.did_change_watched_files)
+
+    # ------------------------------------------------------------------ events
+
+    def initialize(self, params) -> None:
+        self.executor.submit(warm_engine)  # overlaps the rest of the handshake
+
+    def shutdown(self) -> None:
+        for target in self.targets.values():
+            if target.task is not None:
+                target.task.cancel()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def debounce_s(self) -> float:
+        return self.server.settings.debounce_ms / 1000.0
+
+    # ------------------------------------------------------------------ text documents
+
+    def did_open(self, params: types.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        if not self.is_python(doc.uri, doc.language_id):
+            return
+        if self.server.workspace.get_notebook_document(cell_uri=doc.uri) is not None:
+            return  # a cell: analysed with its notebook
+        target = Target(doc.uri, uri_path(doc.uri), notebook=False)
+        self.targets[target.key] = target
+        self.schedule(target, 0.0)
+        self.schedule_dependents([target.path], exclude=target)
+
+    def did_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        key = uri_key(params.text_document.uri)
+        target = self.targets.get(key)
+        if target is None:
+            notebook = self.server.workspace.get_notebook_document(
+                cell_uri=params.text_document.uri)
+            target = self.targets.get(uri_key(notebook.uri)) if notebook else None
+        if target is None:
+            return
+        self.schedule(target, self.debounce_s)
+        if not target.notebook:
+            self.schedule_dependents([target.path], exclude=target)
+
+    def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+        target = self.targets.pop(uri_key(params.text_document.uri), None)
+        if target is None:
+            return
+        self.close(target)
+        # the buffer is gone: importers now read the file from disk
+        self.schedule_dependents([target.path], exclude=target)
+
+    # ------------------------------------------------------------------ notebooks
+
+    def notebook_did_open(self, params: types.DidOpenNotebookDocumentParams) -> None:
+        notebook = params.notebook_document
+        target = Target(notebook.uri, uri_path(notebook.uri), notebook=True)
+        self.targets[target.key] = target
+        self.schedule(target, 0.0)
+
+    def notebook_did_change(self, params: types.DidChangeNotebookDocumentParams) -> None:
+        target = self.targets.get(uri_key(params.notebook_document.uri))
+        if target is not None:
+            self.schedule(target, self.debounce_s)
+
+    def notebook_did_close(self, params: types.DidCloseNotebookDocumentParams) -> None:
+        target = self.targets.pop(uri_key(params.notebook_document.uri), None)
+        if target is not None:
+            self.close(target)
+
+    # ------------------------------------------------------------------ files on disk
+
+    def did_change_watched_files(self, params: types.DidChangeWatchedFilesParams) -> None:
+        paths = [uri_path(change.uri) for change in params.changes]
+        self.schedule_dependents(paths)
+
+    # ------------------------------------------------------------------ lookups
+
+    def is_python(self, uri: str, language_id: Optional[str]) -> bool:
+        if language_id:
+            return language_id.lower() == "python"
+        return uri.lower().endswith(PYTHON_SUFFIXES)
+
+    def target_for(self, uri: str) -> Optional[Target]:
+        """The target a request's URI belongs to (a document, a notebook or a cell)."""
+        target = self.targets.get(uri_key(uri))
+        if target is not None:
+            return target
+        notebook = self.server.workspace.get_notebook_document(cell_uri=uri)
+        if notebook is not None:
+            return self.targets.get(uri_key(notebook.uri))
+        return None
+
+    async def settled(self, target: Target, timeout: float = 2.0) -> Optional[AnalysisResult]:
+        """The result for the current text: waits (bounded) for a scheduled analysis; never
+        starts one.  Returns the last result if the wait times out."""
+        if target.pending or target.result is None:
+            try:
+                await asyncio.wait_for(target.settled.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+        return target.result
+
+    def snapshot(self, target: Target) -> Optional[Snapshot]:
+        """The current text of a target, taken on the event loop."""
+        workspace = self.server.workspace
+        if not target.notebook:
+            doc = workspace.text_documents.get(target.key)
+            if doc is None:
+                return None
+            return document_snapshot(target.uri, target.path, doc.source, doc.version)
+        notebook = workspace.get_notebook_document(notebook_uri=target.uri)
+        if notebook is None:
+            return None
+        return notebook_snapshot(target.uri, target.path, self._cells(notebook),
+                                 notebook.version)
+
+    def version_of(self, target: Target):
+        """The version a snapshot of the target taken now would carry."""
+        workspace = self.server.workspace
+        if not target.notebook:
+            doc = workspace.text_documents.get(target.key)
+            return None if doc is None else doc.version
+        notebook = workspace.get_notebook_document(notebook_uri=target.uri)
+        if notebook is None:
+            return None
+        return (notebook.version, tuple(v for _, _, v in self._cells(notebook)))
+
+    def _cells(self, notebook: types.NotebookDocument):
+        """(URI, text, version) of the Python code cells, in notebook order."""
+        cells = []
+        documents = self.server.workspace.text_documents
+        for cell in notebook.cells:
+            if cell.kind != types.NotebookCellKind.Code:
+                continue
+            doc = documents.get(uri_key(cell.document))
+            if doc is None or (doc.language_id and doc.language_id.lower() != "python"):
+                continue
+            cells.append((cell.document, doc.source, doc.version))
+        return cells
+
+    # ------------------------------------------------------------------ scheduling
+
+    def schedule(self, target: Target, delay: float) -> None:
+        """Analyse ``target`` after ``delay`` seconds, superseding any earlier schedule."""
+        target.seq += 1
+        if target.task is not None and not target.task.done():
+            target.task.cancel()
+        target.settled.clear()
+        target.task = asyncio.ensure_future(self._analyse(target, target.seq, delay))
+
+    def schedule_all(self) -> None:
+        for target in list(self.targets.values()):
+            self.schedule(target, 0.0)
+
+    def schedule_dependents(self, paths: Iterable[str], exclude: Optional[Target] = None):
+        changed = {norm_path(p) for p in paths}
+        for target in list(self.targets.values()):
+            if target is exclude or target.result is None:
+                continue
+            deps = {norm_path(p) for p in target.result.report.dependencies}
+            if deps & changed:
+                logger.debug("re-analysing %s: an imported file changed", target.uri)
+                self.schedule(target, self.debounce_s)
+
+    async def _analyse(self, target: Target, seq: int, delay: float) -> None:
+        try:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            snapshot = self.snapshot(target)
+            if snapshot is None:
+                return
+            resolver = self.resolver()
+            good = target.good
+
+            def job():
+                if target.seq != seq:
+                    return None  # superseded while it waited for a worker
+                return analyse(snapshot, resolver, good)
+
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self.executor, job)
+            if result is None or target.seq != seq or self.targets.get(target.key) is not target:
+                return
+            if self.version_of(target) != snapshot.version:
+                return  # the text moved on (its own schedule will publish)
+            target.result = result
+            if result.is_good:
+                target.good = result
+            target.settled.set()
+            if result.failure:
+                logger.error("analysis of %s failed (%s); showing the last results",
+                             target.uri, result.failure)
+            self.server.emit("analysis_done", target)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("scheduling the analysis of %s failed", target.uri)
+            target.settled.set()  # nobody waits for a result that will not come
+
+    def reader(self):
+        """``read(path) -> text | None``: an open buffer's text, else the file on disk.  The
+        buffers are captured now, so the reader can be used from a worker thread."""
+        buffers = {}
+        for key, doc in self.server.workspace.text_documents.items():
+            if key.startswith("file:"):
+                buffers[norm_path(uri_path(doc.uri))] = doc.source
+
+        def read(path: str) -> Optional[str]:
+            text = buffers.get(norm_path(path))
+            return text if text is not None else read_file(path)
+        return read
+
+    def resolver(self) -> WorkspaceResolver:
+        """Resolves imports against the workspace roots, reading open buffers first."""
+        workspace = self.server.workspace
+        read = self.reader()
+        roots: List[str] = []
+        for folder in workspace.folders.values():
+            path = to_fs_path(folder.uri)
+            if path:
+                roots.append(path)
+        if workspace.root_path:
+            roots.append(workspace.root_path)
+        return WorkspaceResolver(dict.fromkeys(roots), read=read)
+
+    def close(self, target: Target) -> None:
+        target.seq += 1
+        if target.task is not None:
+            target.task.cancel()
+        self.server.emit("target_closed", target)

@@ -1,0 +1,283 @@
+"""Analysis results: running the engine on a snapshot (in a worker thread) and indexing its
+report for the editor views.  Pure: no LSP, no event loop.
+
+Syntax-error policy.  The engine recovers from syntax errors itself by blanking the lines
+that hold them (``Report.skipped_lines``), so a half-typed line usually costs only that line.
+When it cannot recover at all (the text does not parse and the report is empty: no shapes,
+no layers, no modules, no diagnostics), or when the engine fails, the result *carries over*
+the last good report: every fact whose lines are unchanged since that report (found with a
+line diff, ``difflib``) is kept and moved to where those lines are now; facts on edited lines
+are dropped.  The last good report stays the source of carried facts until a text parses
+again, so a run of broken edits never degrades the results further.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import itertools
+import logging
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from shapelens.analysis.report import (Diagnostic, ExprShape, Fix, LayerFact, LayerRef, Loc,
+                                       ModuleSignature, Range, Related, Report, ShapeFact,
+                                       TextEdit)
+
+from .snapshot import Snapshot
+
+logger = logging.getLogger("shapelens")
+
+_result_ids = itertools.count(1)
+_warm_lock = threading.Lock()
+_warm = False
+
+
+def warm_engine() -> None:
+    """Import the engine and load its op rules (once, thread-safe): done in the background
+    at ``initialize`` so the first analysis does not pay for it."""
+    global _warm
+    if _warm:
+        return
+    with _warm_lock:
+        if not _warm:
+            import shapelens.analysis as engine
+            engine._load_rules()
+            _warm = True
+
+
+# ----------------------------------------------------------------------------- the index
+
+# Hover priority among ranges of the same size: a layer beats a class name beats a bound
+# name beats a plain expression.
+RANK = {"layer": 0, "module": 1, "name": 2, "expr": 3}
+
+
+@dataclass(frozen=True)
+class Entry:
+    range: Range
+    kind: str                 # "layer" | "module" | "name" | "expr"
+    payload: object           # layer index | ModuleSignature | (name, shapes) | shapes
+
+    def contains(self, line: int, col: int) -> bool:
+        r = self.range
+        if line < r.start_line or line > r.end_line:
+            return False
+        if line == r.start_line and col < r.start_col:
+            return False
+        # half-open: the character under the cursor must be inside the range
+        if line == r.end_line and col >= r.end_col:
+            return False
+        return True
+
+    def size(self) -> tuple:
+        r = self.range
+        return (r.end_line - r.start_line, r.end_col - r.start_col if
+                r.end_line == r.start_line else r.end_col)
+
+
+@dataclass(frozen=True)
+class Hint:
+    """One inlay hint: after the bound name ``name`` at (line, col)."""
+
+    line: int
+    col: int
+    name: str
+    shapes: Tuple[tuple, ...]       # distinct static shapes (rank known)
+    annotated: bool                 # the name is followed by an annotation (``x: Tensor``)
+    range: Range
+
+
+class FactIndex:
+    """Line-indexed facts of one report, for hovers and inlay hints."""
+
+    MAX_SPAN = 200  # a multi-line range is indexed on each of its lines, up to this many
+
+    def __init__(self, report: Report, lines: Sequence[str]):
+        by_line: Dict[int, List[Entry]] = defaultdict(list)
+        entries: List[Entry] = []
+
+        for ref in report.layer_refs:
+            entries.append(Entry(ref.range, "layer", ref.layer))
+        for module in report.modules:
+            entries.append(Entry(module.range, "module", module))
+        names: Dict[tuple, list] = {}
+        for fact in report.shapes:
+            key = (fact.range, fact.name)
+            shapes = names.setdefault(key, [])
+            if fact.shape not in shapes:
+                shapes.append(fact.shape)
+        for (r, name), shapes in names.items():
+            entries.append(Entry(r, "name", (name, tuple(shapes))))
+        exprs: Dict[Range, list] = {}
+        for expr in report.expr_shapes:
+            shapes = exprs.setdefault(expr.range, [])
+            if expr.shape not in shapes:
+                shapes.append(expr.shape)
+        for r, shapes in exprs.items():
+            entries.append(Entry(r, "expr", tuple(shapes)))
+
+        for entry in entries:
+            first, last = entry.range.start_line, entry.range.end_line
+            for line in range(first, min(last, first + self.MAX_SPAN) + 1):
+                by_line[line].append(entry)
+        self.by_line = dict(by_line)
+        self.hints = _hints(report, lines)
+        self.facts_by_line: Dict[int, Dict[str, list]] = {}
+        for fact in report.shapes:
+            per_name = self.facts_by_line.setdefault(fact.range.start_line, {})
+            shapes = per_name.setdefault(fact.name, [])
+            if fact.shape not in shapes:
+                shapes.append(fact.shape)
+
+    def at(self, line: int, col: int) -> Optional[Entry]:
+        """The innermost fact under the cursor, or None."""
+        best = None
+        for entry in self.by_line.get(line, ()):
+            if entry.contains(line, col):
+                key = (entry.size(), RANK[entry.kind])
+                if best is None or key < best[0]:
+                    best = (key, entry)
+        return best[1] if best else None
+
+    def static_shapes(self, line: int, name: str) -> List[tuple]:
+        return self.facts_by_line.get(line, {}).get(name, [])
+
+
+def _hints(report: Report, lines: Sequence[str]) -> List[Hint]:
+    grouped: Dict[tuple, list] = {}
+    for fact in report.shapes:
+        key = (fact.range.start_line, fact.name)
+        entry = grouped.setdefault(key, [fact.range, []])
+        if (fact.range.start_col, fact.range.end_col) < (entry[0].start_col, entry[0].end_col):
+            entry[0] = fact.range
+        if fact.shape is not None and fact.shape not in entry[1]:
+            entry[1].append(fact.shape)
+    hints = []
+    for (line, name), (r, shapes) in grouped.items():
+        if not shapes or all(all(d is None for d in s) for s in shapes):
+            continue  # nothing known: no hint at all
+        text = lines[r.end_line - 1] if 0 < r.end_line <= len(lines) else ""
+        rest = text[r.end_col:].lstrip()
+        annotated = rest.startswith(":") and not rest.startswith(":=")
+        hints.append(Hint(line, r.end_col, name, tuple(shapes), annotated, r))
+    hints.sort(key=lambda h: (h.range.end_line, h.col))
+    return hints
+
+
+# ----------------------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    id: int
+    snapshot: Snapshot
+    report: Report
+    index: FactIndex
+    carried: bool = False          # facts carried over from ``good`` (text did not parse)
+    failure: Optional[str] = None  # the engine raised (bug): what it said
+
+    @property
+    def is_good(self) -> bool:
+        """A result later broken texts may carry facts from."""
+        return not self.carried and self.failure is None
+
+
+def analyse(snapshot: Snapshot, resolver, good: Optional[AnalysisResult]) -> AnalysisResult:
+    """Run the engine on ``snapshot`` (called in a worker thread)."""
+    warm_engine()
+    from shapelens.analysis import analyze
+    path = snapshot.path or snapshot.key
+    failure = None
+    try:
+        report = analyze(snapshot.text, path, resolver)
+    except (Exception, RecursionError) as exc:  # an engine bug must not take the server down
+        logger.exception("analysis of %s failed", path)
+        failure = "%s: %s" % (type(exc).__name__, exc)
+        report = Report(path)
+    carried = False
+    if good is not None and not _is_empty(good.report) and (
+            failure is not None or (_is_empty(report) and not _parses(snapshot.text))):
+        report = carry_over(good.report, good.snapshot.lines, snapshot.lines)
+        carried = True
+    return AnalysisResult(next(_result_ids), snapshot, report,
+                          FactIndex(report, snapshot.lines), carried, failure)
+
+
+def _is_empty(report: Report) -> bool:
+    return not (report.shapes or report.expr_shapes or report.layers or report.modules
+                or report.diagnostics)
+
+
+def _parses(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------------- carry-over
+
+def line_map(old: Sequence[str], new: Sequence[str]) -> Dict[int, int]:
+    """1-based old line -> new line, for the lines a diff finds unchanged."""
+    matcher = difflib.SequenceMatcher(None, list(old), list(new), autojunk=False)
+    mapping = {}
+    for tag, i1, i2, j1, _j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                mapping[i1 + k + 1] = j1 + k + 1
+    return mapping
+
+
+def carry_over(report: Report, old_lines: Sequence[str], new_lines: Sequence[str]) -> Report:
+    """``report`` restricted to the lines unchanged between ``old_lines`` and ``new_lines``,
+    moved to where those lines are now."""
+    mapping = line_map(old_lines, new_lines)
+
+    def move(r: Range) -> Optional[Range]:
+        start, end = mapping.get(r.start_line), mapping.get(r.end_line)
+        if start is None or end is None or end - start != r.end_line - r.start_line:
+            return None
+        return Range(start, r.start_col, end, r.end_col)
+
+    def move_loc(loc: Loc) -> Optional[Loc]:
+        if loc.path is not None:
+            return loc
+        moved = move(loc.range)
+        return None if moved is None else Loc(moved, None)
+
+    diagnostics = []
+    for d in report.diagnostics:
+        r = move(d.range)
+        if r is None:
+            continue
+        related = tuple(Related(loc, x.message) for x in d.related
+                        if (loc := move_loc(x.loc)) is not None)
+        fixes = []
+        for fix in d.fixes:
+            edits = [TextEdit(loc, e.new_text) for e in fix.edits
+                     if (loc := move_loc(e.loc)) is not None]
+            if len(edits) == len(fix.edits):
+                fixes.append(Fix(fix.title, tuple(edits)))
+        diagnostics.append(dataclasses.replace(d, range=r, related=related, fixes=tuple(fixes)))
+    shapes = tuple(ShapeFact(f.name, r, f.shape) for f in report.shapes
+                   if (r := move(f.range)) is not None)
+    exprs = tuple(ExprShape(r, e.shape) for e in report.expr_shapes
+                  if (r := move(e.range)) is not None)
+    layers = tuple(dataclasses.replace(layer, loc=move_loc(layer.loc) or layer.loc)
+                   for layer in report.layers)
+    refs = tuple(LayerRef(r, ref.layer) for ref in report.layer_refs
+                 if (r := move(ref.range)) is not None)
+    modules = tuple(dataclasses.replace(m, range=r) for m in report.modules
+                    if (r := move(m.range)) is not None)
+    samples = tuple(dataclasses.replace(s, line=mapping[s.line]) for s in report.samples
+                    if s.line in mapping)
+    return dataclasses.replace(report, diagnostics=tuple(diagnostics), shapes=shapes,
+                               expr_shapes=exprs, layers=layers, layer_refs=refs,
+                               modules=modules, samples=samples, skipped_lines=())
+
+
+__all__ = ["AnalysisResult", "FactIndex", "Entry", "Hint", "analyse", "carry_over",
+           "line_map", "warm_engine", "LayerFact", "ModuleSignature"]
