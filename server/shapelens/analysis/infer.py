@@ -11,7 +11,7 @@
 """
 from __future__ import annotations
 
-import ast
+import re
 from typing import Dict, List, Optional
 
 from . import dims as D
@@ -44,15 +44,19 @@ class InputInference:
 
 
 def analyze_unreached(interp: Interpreter, env: ModuleEnv):
-    classes = [c for c in env.classes if c.is_module and c.method("forward")[1] is not None]
+    classes = [c for c in env.classes if not c.forward_called and c.is_module and
+               c.method("forward")[1] is not None]
     if not classes:
         return
-    names = {c.name for c in classes}
+    # Classes other classes build (sub-blocks) come last: analysed inside their parents first.
     used_by_others = set()
-    for c in classes:
-        for node in ast.walk(c.node):
-            if isinstance(node, ast.Name) and node.id in names and node.id != c.name:
-                used_by_others.add(node.id)
+    if len(classes) > 1:
+        lines = env.src.lines
+        bodies = {c.name: "\n".join(lines[c.node.lineno:c.node.end_lineno]) for c in classes}
+        for c in classes:
+            word = re.compile(r"\b%s\b" % re.escape(c.name))
+            if any(word.search(body) for name, body in bodies.items() if name != c.name):
+                used_by_others.add(c.name)
     ordered = [c for c in classes if c.name not in used_by_others] + \
               [c for c in classes if c.name in used_by_others]
     for cls in ordered:

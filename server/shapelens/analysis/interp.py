@@ -197,6 +197,9 @@ BUILTIN_NAMES = ("range", "len", "int", "float", "bool", "str", "list", "tuple",
                  "AssertionError", "KeyError", "IndexError")
 
 
+BUILTINS = {n: Builtin(n) for n in BUILTIN_NAMES}
+
+
 # --------------------------------------------------------------------------- the interpreter
 
 class Interpreter:
@@ -216,7 +219,7 @@ class Interpreter:
         self.dependencies: List[str] = []
         self.inferring = None           # InputInference while a module's input is inferred
         self.call_env = None            # env of the call expression being evaluated
-        self.builtins = {n: Builtin(n) for n in BUILTIN_NAMES}
+        self.builtins = BUILTINS
         self._stmt = {}
         self._expr = {}
 
@@ -1299,10 +1302,14 @@ class Interpreter:
         if keep is None:
             return out
         value, kept_spec = keep
-        kept = rule.forward(kept_spec, Call(layer.kind, (x,), {}))
+
+        def kept_shape():
+            kept = rule.forward(kept_spec, Call(layer.kind, (x,), {}))
+            return kept.shape if type(kept) is Tensor else None
+
         padding = getattr(layer.spec, "padding", None)
         cause = Cause(module_path(layer) or layer.kind, layer.loc, padding, value, out.shape,
-                      kept.shape if type(kept) is Tensor else None)
+                      kept_shape)
         return Tensor(out.shape, out.dtype, out.origin, cause)
 
     def call_container(self, container, args, kwargs, node, frame):
@@ -1681,7 +1688,7 @@ def relevant_cause(err, args, rerun):
         cause = t.cause
         if cause is None or cause.kept_shape is None:
             continue
-        kept = _kept_variant(t, cause)
+        kept = _kept_variant(t, cause, cause.kept_shape)
         if kept is None:
             continue
         try:
@@ -1715,16 +1722,16 @@ def _replace(args, old, new):
     return tuple(out) if isinstance(args, tuple) else out
 
 
-def _kept_variant(t, cause):
+def _kept_variant(t, cause, kept_shape):
     """``t`` as it would be with the size-keeping padding: the kept shape itself, or for a
     flattened ``[N, F]`` tensor, ``F`` scaled by the spatial sizes' ratio."""
     if t.shape == cause.shape:
-        return Tensor(cause.kept_shape, t.dtype)
+        return Tensor(kept_shape, t.dtype)
     if t.shape is None or len(t.shape) != 2 or cause.shape is None or \
-            len(cause.shape) <= 2 or len(cause.kept_shape) != len(cause.shape):
+            len(cause.shape) <= 2 or len(kept_shape) != len(cause.shape):
         return None
     now = D.prod(cause.shape[2:])
-    kept = D.prod(cause.kept_shape[2:])
+    kept = D.prod(kept_shape[2:])
     features = D.divide_exact(D.mul(t.shape[-1], kept), now) if now else None
     if features is None:
         return None
@@ -1736,7 +1743,18 @@ SAMPLE_FACTORIES = {"randn", "rand", "zeros", "ones", "empty", "full", "randint"
                     "as_tensor", "linspace"}
 
 
+_NORMALIZED: Dict[str, str] = {}
+
+
 def normalize(q: str) -> str:
+    """Canonical qualified name (``torch.nn.modules.conv.Conv2d`` -> ``torch.nn.Conv2d``)."""
+    out = _NORMALIZED.get(q)
+    if out is None:
+        out = _NORMALIZED[q] = _normalize(q)
+    return out
+
+
+def _normalize(q: str) -> str:
     for prefix, replacement in ALIASES.items():
         if q == prefix:
             return replacement

@@ -33,12 +33,12 @@ class Recorder:
     def __init__(self, src):
         self.src = src
         self.muted = 0
-        self.shapes: List[ShapeFact] = []
+        self.shapes: List[tuple] = []               # (position key, def node of a parameter)
         self._shape_keys = set()
-        self.exprs: Dict[tuple, ExprShape] = {}
+        self.exprs: Dict[tuple, None] = {}          # positions + shape, in first-seen order
         self.diagnostics: Dict[tuple, Diagnostic] = {}
         self.layers: Dict[int, _LayerInfo] = {}
-        self.layer_refs: Dict[Range, int] = {}
+        self.layer_refs: Dict[tuple, int] = {}
         self.modules: Dict[str, dict] = {}
         self.samples: List[SampleInput] = []
         self.internal: List[str] = []
@@ -50,33 +50,43 @@ class Recorder:
     def name_bound(self, name, node, value: Tensor, env, uncertain):
         if self.muted or not env.is_main:
             return
-        r = self.src.range(node)
-        key = (r, name, value.shape)
+        key = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset, name,
+               value.shape)
         if key not in self._shape_keys:
             self._shape_keys.add(key)
-            self.shapes.append(ShapeFact(name, r, value.shape))
+            self.shapes.append((key, None))
 
     def param_bound(self, arg, fnode, value: Tensor, env):
         if self.muted or not env.is_main:
             return
-        r = self.src.range(arg)
-        # Ground truth attributes a parameter to its def line; keep the name's own range when
-        # it is on that line (always, for one-line signatures).
-        if r.start_line != fnode.lineno:
-            name_col = self.src.col(fnode.lineno, fnode.col_offset)
-            r = Range(fnode.lineno, name_col, fnode.lineno, name_col + 3)
-        key = (r, arg.arg, value.shape)
+        key = (arg.lineno, arg.col_offset, arg.end_lineno, arg.end_col_offset, arg.arg,
+               value.shape)
         if key not in self._shape_keys:
             self._shape_keys.add(key)
-            self.shapes.append(ShapeFact(arg.arg, r, value.shape))
+            self.shapes.append((key, fnode))
         self.expr_shape(arg, value, env)
+
+    def _fact(self, key, fnode) -> ShapeFact:
+        line, col, end_line, end_col, name, shape = key
+        src = self.src
+        r = Range(line, src.col(line, col), end_line, src.col(end_line, end_col))
+        # Ground truth attributes a parameter to its def line; keep the name's own range when
+        # it is on that line (always, for one-line signatures).
+        if fnode is not None and line != fnode.lineno:
+            name_col = src.col(fnode.lineno, fnode.col_offset)
+            r = Range(fnode.lineno, name_col, fnode.lineno, name_col + 3)
+        return ShapeFact(name, r, shape)
 
     def expr_shape(self, node, value: Tensor, env):
         if self.muted or not env.is_main:
             return
-        key = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset, value.shape)
-        if key not in self.exprs:
-            self.exprs[key] = ExprShape(self.src.range(node), value.shape)
+        self.exprs[(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset,
+                    value.shape)] = None
+
+    def _expr(self, key) -> ExprShape:
+        line, col, end_line, end_col, shape = key
+        return ExprShape(Range(line, self.src.col(line, col), end_line,
+                               self.src.col(end_line, end_col)), shape)
 
     # ----------------------------------------------------------------- layers
 
@@ -94,7 +104,8 @@ class Recorder:
             return
         info = self.layers.get(id(layer))
         if info is not None:
-            self.layer_refs[self.src.range(node)] = info.index
+            self.layer_refs[(node.lineno, node.col_offset, node.end_lineno,
+                             node.end_col_offset)] = info.index
 
     def layer_called(self, layer, x: Tensor, out: Tensor, rule):
         if self.muted:
@@ -102,12 +113,8 @@ class Recorder:
         info = self.layers.get(id(layer))
         if info is None:
             return
-        try:
-            arithmetic = tuple(rule.arithmetic(layer.spec, x.shape))
-        except Exception as exc:
-            self.internal.append("%s arithmetic: %s: %s" % (layer.kind, type(exc).__name__, exc))
-            arithmetic = ()
-        call = LayerCall(x.shape, out.shape, arithmetic)
+        spec, shape = layer.spec, x.shape
+        call = LayerCall(x.shape, out.shape, lambda: rule.arithmetic(spec, shape))
         if call not in info.calls:
             info.calls.append(call)
 
@@ -259,19 +266,12 @@ class Recorder:
 
     def build(self, path, dependencies=(), skipped=()) -> Report:
         layers = []
+        from .rules import LAYERS
         for info in sorted(self.layers.values(), key=lambda i: i.index):
             layer = info.layer
-            from .rules import LAYERS
-            rule = LAYERS.get(layer.kind)
-            config, params = (), None
-            if rule is not None and layer.spec is not None:
-                try:
-                    config, params = rule.config(layer.spec), rule.params(layer.spec)
-                except Exception as exc:  # a rule bug costs the hover, never the report
-                    self.internal.append("%s config: %s: %s" % (layer.kind,
-                                                                type(exc).__name__, exc))
-            layers.append(LayerFact(module_path(layer) or layer.kind, layer.kind, layer.loc, config,
-                                    params, tuple(info.calls), info.owner))
+            layers.append(LayerFact(module_path(layer) or layer.kind, layer.kind, layer.loc,
+                                    tuple(info.calls), info.owner, LAYERS.get(layer.kind),
+                                    layer.spec))
         modules = []
         for name, m in self.modules.items():
             cls = m["cls"]
@@ -286,10 +286,11 @@ class Recorder:
         return Report(
             path=path,
             diagnostics=tuple(diagnostics),
-            shapes=tuple(self.shapes),
-            expr_shapes=tuple(self.exprs.values()),
+            shapes=tuple(self._fact(key, fnode) for key, fnode in self.shapes),
+            expr_shapes=tuple(self._expr(key) for key in self.exprs),
             layers=tuple(layers),
-            layer_refs=tuple(LayerRef(r, i) for r, i in self.layer_refs.items()),
+            layer_refs=tuple(LayerRef(Range(l, self.src.col(l, c), el, self.src.col(el, ec)), i)
+                             for (l, c, el, ec), i in self.layer_refs.items()),
             modules=tuple(modules),
             samples=tuple(self.samples),
             dependencies=tuple(dependencies),

@@ -95,25 +95,51 @@ class ExprShape:
 @dataclass(frozen=True, slots=True)
 class LayerCall:
     """One application of a layer: input and output shapes, and for conv/pool layers the
-    arithmetic of each spatial size with its numbers."""
+    arithmetic of each spatial size with its numbers (computed when a hover asks)."""
 
     input: Shape
     output: Shape
-    arithmetic: Tuple[str, ...] = ()
+    explain: Any = field(default=None, compare=False, repr=False)   # () -> tuple of lines
+
+    @property
+    def arithmetic(self) -> Tuple[str, ...]:
+        try:
+            return tuple(self.explain()) if self.explain is not None else ()
+        except Exception:
+            return ()
 
 
 @dataclass(frozen=True, slots=True)
 class LayerFact:
     """A torch.nn layer built in the file: where, its configuration, its parameter count, and
-    every distinct call the analysis saw."""
+    every distinct call the analysis saw.  ``config`` and ``params`` are computed from the
+    layer's spec when asked (hovers), not on every analysis."""
 
     name: str                       # attribute path: "conv1", "features.0", or a variable name
     kind: str                       # "Conv2d"
     loc: Loc                        # the construction expression
-    config: Tuple[Tuple[str, str], ...]
-    params: Optional[int]
     calls: Tuple[LayerCall, ...] = ()
     owner: Optional[str] = None     # class whose __init__ built it
+    rule: Any = field(default=None, compare=False, repr=False)
+    spec: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def config(self) -> Tuple[Tuple[str, str], ...]:
+        if self.rule is None or self.spec is None:
+            return ()
+        try:
+            return tuple(self.rule.config(self.spec))
+        except Exception:
+            return ()
+
+    @property
+    def params(self) -> Optional[int]:
+        if self.rule is None or self.spec is None:
+            return None
+        try:
+            return self.rule.params(self.spec)
+        except Exception:
+            return None
 
 
 @dataclass(frozen=True, slots=True)

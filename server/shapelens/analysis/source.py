@@ -36,12 +36,12 @@ class Source:
         """Code-point column of a UTF-8 byte column on a 1-based line."""
         if byte_col <= 0 or line < 1 or line > len(self.lines):
             return max(byte_col, 0)
-        text = self.lines[line - 1]
-        if text.isascii():
-            return byte_col
         raw = self._wide.get(line)
         if raw is None:
-            raw = self._wide[line] = text.encode("utf-8")
+            text = self.lines[line - 1]
+            raw = self._wide[line] = b"" if text.isascii() else text.encode("utf-8")
+        if not raw:
+            return byte_col
         return len(raw[:byte_col].decode("utf-8", errors="replace"))
 
     def range(self, node) -> Range:

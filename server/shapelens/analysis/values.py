@@ -45,15 +45,19 @@ class Unknown(Value):
 @dataclass(frozen=True, slots=True)
 class Cause:
     """A conv/pool layer that shrank the spatial size, kept with the tensors that follow it so a
-    mismatch downstream can name it.  ``keep`` is the padding that keeps the size and
-    ``kept_shape`` the output shape it would give."""
+    mismatch downstream can name it.  ``keep`` is the padding that keeps the size; the output
+    shape it would give is computed only when a mismatch asks (``kept_shape``)."""
 
     layer: str            # "conv2"
     loc: Any              # Loc of the layer's construction
     padding: Any          # its padding now, as written
     keep: Any             # padding that keeps the size
     shape: Shape          # its output shape now
-    kept_shape: Shape     # its output shape with ``keep``
+    kept: Any = None      # () -> output shape with ``keep``
+
+    @property
+    def kept_shape(self) -> Shape:
+        return self.kept() if self.kept is not None else None
 
 
 @dataclass(frozen=True, slots=True)

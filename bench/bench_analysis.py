@@ -1,0 +1,75 @@
+"""Analysis speed: median ``check_source`` time divided by median ``ast.parse`` time of the same
+text, for every corpus file and for a generated 2,000-line file.  Target: ratio <= 5.
+
+    .venv/bin/python bench/bench_analysis.py [--repeat N]
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from large_file import large_source  # noqa: E402
+
+CORPUS = HERE.parent.parent / "shared" / "corpus"
+
+
+def paired_times(text, name, repeat, check_source):
+    """Median parse time, median check time, and the median of per-pair ratios: each repeat
+    times ``ast.parse`` and ``check_source`` back to back, so a busy machine slows both."""
+    parse, check, ratios = [], [], []
+    for i in range(repeat):
+        # Alternate the order so neither step always runs on a warm cache.
+        if i % 2:
+            t0 = time.perf_counter()
+            ast.parse(text)
+            t1 = time.perf_counter()
+            check_source(text, name)
+            t2 = time.perf_counter()
+            p, c = t1 - t0, t2 - t1
+        else:
+            t0 = time.perf_counter()
+            check_source(text, name)
+            t1 = time.perf_counter()
+            ast.parse(text)
+            t2 = time.perf_counter()
+            p, c = t2 - t1, t1 - t0
+        parse.append(p)
+        check.append(c)
+        ratios.append(c / p)
+    return statistics.median(parse), statistics.median(check), statistics.median(ratios)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=30)
+    args = ap.parse_args()
+    from shapelens import check_source
+    check_source("import torch\n")  # rules load once, as in a running server
+    rows = []
+    cases = [(p.name, p.read_text()) for p in sorted(CORPUS.glob("*.py"))]
+    cases.append(("generated-2000-lines.py", large_source()))
+    for name, text in cases:
+        t_parse, t_check, ratio = paired_times(text, name, args.repeat, check_source)
+        rows.append((name, text.count("\n"), t_parse * 1e3, t_check * 1e3, ratio))
+    print("%-32s %6s %10s %10s %7s" % ("file", "lines", "parse ms", "check ms", "ratio"))
+    for r in rows:
+        print("%-32s %6d %10.3f %10.3f %7.2f" % r)
+    ratios = [r[4] for r in rows]
+    print("\nratio: median %.2f, max %.2f (%s); target <= 5" % (
+        statistics.median(ratios), max(ratios), max(rows, key=lambda r: r[4])[0]))
+    probe = ("import sys, shapelens, shapelens.analysis; shapelens.check_source('x = 1');"
+             "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    print("import shapelens imports torch: %s" % out.stdout.strip())
+
+
+if __name__ == "__main__":
+    main()
