@@ -152,6 +152,11 @@ def adaptive_forward(spec: AdaptiveSpec, x: Tensor, op_name: str):
     shape = x.shape
     if shape is None:
         out = Tensor(None, x.dtype)
+    elif spec.op == "avg" and n > 1 and spec.output_size is not None and len(shape) >= n and all(
+            (o == KEEP and shape[-n + i] == 1) or (is_int(o) and o == 1)
+            for i, o in enumerate(spec.output_size)):
+        # adaptive_avg_pool2d/3d to size 1 is a mean over the last n dims: any rank >= n.
+        out = x.with_shape(tuple(shape[:-n]) + (1,) * n)
     else:
         if len(shape) not in (n + 1, n + 2):
             return error("rank-mismatch", "%s(): Expected %dD or %dD tensor, but got %s"
