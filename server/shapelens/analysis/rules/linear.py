@@ -216,17 +216,15 @@ def f_linear(call: Call):
         if type(out) is not Tensor:
             return out
         return _check_bias(out, b) or out
-    if len(w.shape) == 1 and b is None and x.shape is not None and 1 <= len(x.shape) <= 2:
-        k = w.shape[0]
-        if definitely_ne(x.shape[-1], k):
-            if len(x.shape) == 1:
-                return error("matmul-mismatch", "inconsistent tensor size, expected tensor [%s] "
-                             "and src [%s] to have the same number of elements, but got %s and %s "
-                             "elements respectively" % (format_dim(x.shape[0]), format_dim(k),
-                                                       format_dim(x.shape[0]), format_dim(k)))
-            return error("matmul-mismatch", "size mismatch, got input (%s), mat (%s), vec (%s)"
-                         % (format_dim(x.shape[0]), fmt_x(x.shape), format_dim(k)))
-        return x.with_shape(tuple(x.shape[:-1]))
+    if len(w.shape) == 1:
+        if b is not None:
+            return error("rank-mismatch", "mat2 must be a matrix, got 1-D tensor. F.linear with a "
+                         "1-D weight takes no bias.")
+        if x.shape is not None and not x.shape:
+            return error("rank-mismatch", "both arguments to linear need to be at least 1D, but "
+                         "they are 0D and 1D")
+        from .matmul import matmul
+        return matmul(x, w)
     return Tensor(None, x.dtype)
 
 
