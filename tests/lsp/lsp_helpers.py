@@ -131,7 +131,7 @@ def change_document(client: LanguageClient, uri: str, version: int,
 
 def replace_all(client: LanguageClient, uri: str, version: int, text: str) -> None:
     change_document(client, uri, version,
-                    [types.TextDocumentContentChangeWhole(text=text)])
+                    [types.TextDocumentContentChangeWholeDocument(text=text)])
 
 
 def edit(line: int, start: int, end: int, text: str, end_line: Optional[int] = None):

@@ -61,11 +61,18 @@ class Target:
         self.seq = 0                        # bumped by every schedule
         self.task: Optional[asyncio.Task] = None
         self.result: Optional[AnalysisResult] = None   # the last accepted result
-        self.good: Optional[AnalysisResult] = None     # the last result that parsed
+        self.clean: Optional[AnalysisResult] = None    # the last one that parsed whole
+        self.recovered: Optional[AnalysisResult] = None  # the last one the engine made
         self.probe = None                   # the last probe outcome (probe.py)
         self.probing = None                 # the running probe, if any
         self.published: set = set()         # URIs we published diagnostics for
         self.settled = asyncio.Event()
+
+    @property
+    def good(self) -> Optional[AnalysisResult]:
+        """What a text the engine cannot parse carries its facts from: the last analysis of
+        a text that parsed whole, else the last the engine recovered itself."""
+        return self.clean or self.recovered
 
     @property
     def pending(self) -> bool:
@@ -275,7 +282,9 @@ class Documents(LanguageFeature):
                 return  # the text moved on (its own schedule will publish)
             target.result = result
             if result.is_good:
-                target.good = result
+                target.recovered = result
+                if not result.report.skipped_lines:
+                    target.clean = result
             target.settled.set()
             if result.failure:
                 logger.error("analysis of %s failed (%s); showing the last results",
