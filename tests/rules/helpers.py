@@ -156,10 +156,11 @@ def _compatible(got, want) -> bool:
 # --------------------------------------------------------------------------- symbolic dims
 
 def symbolize(shape, mask, prefix="S"):
-    """Replace the dims of ``shape`` where ``mask`` is true by fresh symbols: (shape, bindings)."""
+    """Replace the dims of ``shape`` where ``mask`` is true by fresh symbols: (shape, bindings).
+    Symbols stand for sizes of real inputs, which the rules assume positive: a 0 stays a 0."""
     out, bindings = [], {}
     for i, (d, m) in enumerate(zip(shape, mask)):
-        if m:
+        if m and d >= 1:
             name = "%s%d" % (prefix, i)
             out.append(D.sym(name))
             bindings[name] = d

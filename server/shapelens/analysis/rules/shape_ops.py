@@ -343,6 +343,8 @@ def expand(x: Tensor, sizes):
     out = []
     for i, s in enumerate(sizes):
         if i < lead:
+            if is_int(s) and s == -1 and rank == 0 and 0 in sizes:
+                return Tensor(None, x.dtype)  # torch lets this through with a size of -1
             if is_int(s) and s == -1:
                 return error("shape-mismatch", "The expanded size of the tensor (-1) isn't allowed "
                              "in a leading, non-existing dimension %d" % i)
@@ -685,7 +687,12 @@ def cat(tensors, dim, op: str = "cat"):
     definite = [(i, t) for i, t in enumerate(tensors)
                 if t.shape is not None and not _maybe_legacy_empty(t.shape)]
     if not definite:
-        return Tensor(None, tensors[0].dtype)
+        # Only (maybe) empty 1-D tensors: an ordinary 1-D cat when every shape is known.
+        if all(t.shape == (0,) for t in tensors):
+            return tensors[0].with_shape((0,))  # torch skips them all, whatever the dim
+        definite = [(i, t) for i, t in enumerate(tensors) if t.shape is not None]
+        if len(definite) != len(tensors) or not definite:
+            return Tensor(None, tensors[0].dtype)
     i0, first = definite[0]
     rank = len(first.shape)
     for i, t in definite[1:]:
