@@ -31,6 +31,10 @@ def reduce_shape(x: Tensor, dims, keepdim, dtype=None, op: str = "sum", nonempty
         return Tensor(None, dtype or x.dtype)
     rank = len(shape)
     if not dims:
+        if nonempty and any(is_int(d) and d == 0 for d in shape):
+            return error("shape-mismatch", "%s(): Expected reduction dim to be specified for "
+                         "input.numel() == 0. Specify the reduction dim with the 'dim' argument."
+                         % op)
         if keepdim is True:
             return x.with_shape((1,) * rank, dtype)
         if keepdim is False:
@@ -106,6 +110,8 @@ def reduce_list(call: Call):
     if op == "logsumexp" and dims == ():
         return None
     nonempty = op in ("amax", "amin")
+    if op in ("all", "any") and dims == ():
+        return x.with_shape(x.shape, "bool") if x.shape is not None else Tensor(None, "bool")
     return reduce_shape(x, dims, _keepdim(call, 2),
                         _DTYPE.get(op), op, nonempty)
 
@@ -130,9 +136,10 @@ def reduce_one(call: Call):
     keepdim = _keepdim(call, 2)
     dtype = _DTYPE.get(op)
     if dim is MISSING or (type(dim) is Const and dim.value is None):
+        nonempty = op != "prod"
         if op == "prod" or keepdim is False:
-            return reduce_shape(x, None, False, dtype, op)
-        return reduce_shape(x, None, keepdim, dtype, op)
+            return reduce_shape(x, None, False, dtype, op, nonempty)
+        return reduce_shape(x, None, keepdim, dtype, op, nonempty)
     d = as_int(dim)
     if d is None:
         return reduce_shape(x, UNREADABLE, keepdim, dtype, op)
@@ -151,7 +158,7 @@ def max_min(call: Call):
     dim = call.get(1, "dim")
     op = call.name.rsplit(".", 1)[1]
     if dim is MISSING:
-        return reduce_shape(x, None, False, None, op)
+        return reduce_shape(x, None, False, None, op, nonempty=True)
     d = as_int(dim)
     keepdim = _keepdim(call, 2)
     if d is None:
@@ -279,6 +286,8 @@ def cummax(call: Call):
     x = _x(call)
     if x is None:
         return None
+    if x.shape is not None and any(is_int(d) and d == 0 for d in x.shape):
+        return _pair(x.with_shape(x.shape))  # torch skips the dim check on empty tensors
     return _pair(along_dim(x, call.int(1, "dim")))
 
 
