@@ -19,6 +19,7 @@ CODES = {
     "padding-invalid": "error",
     "shape-mismatch": "error",
     "reshape-numel": "error",
+    "view-stride": "error",
     "matmul-mismatch": "error",
     "rank-mismatch": "error",
     "shape-contract": "warning",

@@ -18,7 +18,7 @@ from . import dims as D
 from .interp import ClassRef, Interpreter, ModuleEnv, forward_comment
 from .report import SampleInput
 from .source import annotation_shape
-from .values import Layer, Tensor, Unknown, module_path
+from .values import Layer, Tensor, Unknown, module_path, set_training
 
 SEARCH_LIMIT = 4096
 
@@ -97,6 +97,8 @@ def run_class(interp: Interpreter, env: ModuleEnv, cls):
     frame = Frame(frame_env)
     frame.vars = env.globals
     inst = interp.instantiate(cls, (), {}, site, frame)
+    set_training(inst, None)   # how the module will be run (train or eval) is not known
+    interp.grad_enabled = None
     if kind is not None:
         args = tuple(declared.get(p, Unknown("no declared shape for %s" % p))
                      for p in params[:max(required, len(declared))])

@@ -13,6 +13,7 @@ unknown targets, and errors found on such paths are reported as warnings.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import operator
 from typing import Any, Dict, List, Optional
 
@@ -25,9 +26,11 @@ from .rules import tensor_basics
 from .rules.broadcast import inplace_result
 from .rules.call import Call, as_int, as_python, UNKNOWN
 from .rules.indexing import getitem
+from .rules import layout
 from .source import Source, annotation_shape
 from .values import (BoundMethod, Cause, Const, Container, DictVal, Instance, Layer, ListVal,
-                     SliceVal, Tensor, TorchRef, TupleVal, Unknown, Value, join, module_path)
+                     SliceVal, Tensor, TorchRef, TupleVal, Unknown, Value, join, module_path,
+                     set_training)
 
 MAX_DEPTH = 40          # nested user calls
 MAX_UNROLL = 256        # loop iterations followed one by one
@@ -219,6 +222,7 @@ class Interpreter:
         self.dependencies: List[str] = []
         self.inferring = None           # InputInference while a module's input is inferred
         self.call_env = None            # env of the call expression being evaluated
+        self.grad_enabled = True        # torch.is_grad_enabled(); None when not known
         self.builtins = BUILTINS
         self._stmt = {}
         self._expr = {}
@@ -514,12 +518,21 @@ class Interpreter:
         return None
 
     def stmt_With(self, node, frame):
+        grad = self.grad_enabled
         for item in node.items:
             value = self.eval(item.context_expr, frame)
             if item.optional_vars is not None:
                 self.bind(item.optional_vars, Unknown("context manager value")
                           if not isinstance(value, Tensor) else value, frame)
-        return self.exec_block(node.body, frame)
+            mode = grad_mode_of(item.context_expr, value)
+            if mode is not NO_CHANGE:
+                grad = mode
+        saved = self.grad_enabled
+        self.grad_enabled = grad
+        try:
+            return self.exec_block(node.body, frame)
+        finally:
+            self.grad_enabled = saved
 
     stmt_AsyncWith = stmt_With
 
@@ -684,12 +697,15 @@ class Interpreter:
                 return BoundMethod(obj, attr)
             if isinstance(value, ShapeError):
                 return self.report_error(value, node, frame, (obj,))
+            if attr in ("T", "mT") and type(value) is Tensor:
+                value = dataclasses.replace(value, strides=layout.after(attr, obj, None, value))
             return value
         if kind is Instance:
             if attr in obj.attrs:
                 return obj.attrs[attr]
             if attr == "training":
-                return Unknown("training mode")
+                return Const(obj.training) if obj.training is not None else \
+                    Unknown("train/eval mode not known")
             for c in obj.cls.mro():
                 if attr in c.method_values:
                     fn = c.method_values[attr]
@@ -755,7 +771,11 @@ class Interpreter:
             result = getitem(obj, key)
             if result is None:
                 return Tensor(None, obj.dtype)
-            return self.rule_result(result, node, frame, "Tensor.__getitem__", (obj,))
+            result = self.rule_result(result, node, frame, "Tensor.__getitem__", (obj,))
+            if type(result) is Tensor:
+                result = dataclasses.replace(result, strides=layout.index_strides(obj, key,
+                                                                                  result))
+            return result
         if kind in (TupleVal, ListVal):
             if type(key) is SliceVal:
                 lo, hi, st = (as_python(key.start), as_python(key.stop), as_python(key.step))
@@ -1086,7 +1106,13 @@ class Interpreter:
                 return self.call_method(args[0], q[7:], args[1:], kwargs, node, frame) \
                     if args and type(args[0]) is Tensor else Unknown("%s is not modelled" % q)
             return Unknown("%s is not modelled" % q)
-        result = rule(Call(q, args, kwargs))
+        call = Call(q, args, kwargs)
+        result = rule(call)
+        short = q.rsplit(".", 1)[-1]
+        if short in layout.LAYOUT_METHODS and q.startswith("torch.") and type(result) is Tensor \
+                and args and type(args[0]) is Tensor:
+            result = dataclasses.replace(result, strides=layout.after(short, args[0], call,
+                                                                      result))
         if type(result) is Tensor and result.origin is None and q.startswith("torch.") and \
                 q.rsplit(".", 1)[-1] in SAMPLE_FACTORIES:
             result = Tensor(result.shape, result.dtype, Loc(frame.env.src.range(node),
@@ -1157,13 +1183,23 @@ class Interpreter:
 
     def call_method(self, obj, name, args, kwargs, node, frame):
         kind = type(obj)
+        if name in ("eval", "train") and kind in (Layer, Instance, Container):
+            mode = False if name == "eval" else True
+            if name == "train" and (args or "mode" in kwargs):
+                mode = self.truth(args[0] if args else kwargs["mode"])
+            set_training(obj, None if self.uncertain else mode)
+            return obj
         if kind is Tensor:
             q = "Tensor." + name
             rule = FUNCTIONS.get(q)
             if rule is None:
                 return Unknown("tensor method %s is not modelled" % name)
-            return self.rule_result(rule(Call(q, (obj,) + args, kwargs)), node, frame, q,
-                                    (obj,) + args, rerun=lambda a: rule(Call(q, a, kwargs)))
+            call = Call(q, (obj,) + args, kwargs)
+            result = self.rule_result(rule(call), node, frame, q, (obj,) + args,
+                                      rerun=lambda a: rule(Call(q, a, kwargs)))
+            if name in layout.LAYOUT_METHODS and type(result) is Tensor:
+                result = self.with_layout(name, obj, call, result, node, frame)
+            return result
         if kind is ListVal:
             return self.list_method(obj, name, args)
         if kind is DictVal:
@@ -1191,13 +1227,12 @@ class Interpreter:
         if kind is Layer:
             if name == "forward":
                 return self.call_layer(obj, args, kwargs, node, frame)
-            if name in ("to", "cuda", "cpu", "eval", "train", "float", "double", "half",
-                        "requires_grad_"):
+            if name in ("to", "cuda", "cpu", "float", "double", "half", "requires_grad_"):
                 return obj
             return Unknown("layer method %s" % name)
         if kind is Instance:
-            if name in ("to", "cuda", "cpu", "eval", "train", "float", "double", "half",
-                        "requires_grad_", "apply", "zero_grad"):
+            if name in ("to", "cuda", "cpu", "float", "double", "half", "requires_grad_", "apply",
+                        "zero_grad"):
                 return obj
             if name in ("register_buffer", "register_parameter") and len(args) >= 2 and \
                     type(args[0]) is Const:
@@ -1214,6 +1249,14 @@ class Interpreter:
         if kind is TupleVal and obj.size and name == "numel":
             return Const(D.prod(as_int(i) for i in obj.items) or Unknown("numel"))
         return Unknown("method %s" % name)
+
+    def with_layout(self, name, x, call, out, node, frame):
+        """Strides of a view-making op's result; a view that torch cannot make is an error."""
+        if name == "view":
+            err = layout.view_error(x, out)
+            if err is not None:
+                return self.report_error(err, node, frame, (x,), fixes=view_fix(node, frame))
+        return dataclasses.replace(out, strides=layout.after(name, x, call, out))
 
     def list_method(self, obj, name, args):
         items = obj.items
@@ -1272,7 +1315,7 @@ class Interpreter:
         if self.inferring is not None and type(x) is Tensor and x.shape is not None:
             self.inferring.constrain(x, rule.expected_input(layer.spec), layer)
         try:
-            result = rule.forward(layer.spec, Call(layer.kind, args, kwargs))
+            result = rule.forward(layer.spec, Call(layer.kind, args, kwargs, layer.training))
         except Exception as exc:
             self.rec.internal_error(node, frame.env, exc)
             result = None
@@ -1285,9 +1328,27 @@ class Interpreter:
             except Exception as exc:
                 self.rec.internal_error(node, frame.env, exc)
             self.rec.layer_called(layer, x, result, rule)
+        elif layer.kind == "MultiheadAttention" and type(result) is TupleVal and result.items \
+                and type(result.items[0]) is Tensor:
+            result = TupleVal((self.attention_layout(layer, result.items[0]),) +
+                              result.items[1:])
         return self.rule_result(result, node, frame, layer.kind, args, layer=layer,
-                                rerun=lambda a: rule.forward(layer.spec,
-                                                             Call(layer.kind, a, kwargs)))
+                                rerun=lambda a: rule.forward(layer.spec, Call(
+                                    layer.kind, a, kwargs, layer.training)))
+
+    def attention_layout(self, layer, out: Tensor) -> Tensor:
+        """MultiheadAttention(batch_first=True) returns its output as a transposed view of an
+        [L, N, E] buffer, except on the fast path (eval mode with grad disabled), whose layout
+        the analysis does not promise."""
+        shape = out.shape
+        if getattr(layer.spec, "batch_first", False) is not True or shape is None or \
+                len(shape) != 3 or not all(type(d) is int for d in shape):
+            return out
+        slow_path = layer.training is True or self.grad_enabled is True
+        if not slow_path:
+            return dataclasses.replace(out, strides="?")
+        n, length, e = shape
+        return dataclasses.replace(out, strides=(e, n * e, 1) if n > 1 and length > 1 else None)
 
     def padding_cause(self, rule, layer, x, out):
         """Remember a conv/pool whose padding shrank the spatial size (for later mismatches)."""
@@ -1367,11 +1428,17 @@ class Interpreter:
             return Unknown("call does not match the signature of %s" % fn.node.name)
         self.depth += 1
         self.active.add(id(fn.node))
+        saved_grad = self.grad_enabled
+        for deco in fn.node.decorator_list:
+            mode = grad_mode_of(deco, None)
+            if mode is not NO_CHANGE:
+                self.grad_enabled = mode
         try:
             flow = self.exec_block(fn.node.body, callee)
         finally:
             self.depth -= 1
             self.active.discard(id(fn.node))
+            self.grad_enabled = saved_grad
         if not callee.returns:
             return Const(None) if flow is None or flow == RETURN else Const(None)
         result = callee.returns[0]
@@ -1614,15 +1681,19 @@ class Interpreter:
                 return Tensor(None)
             return Unknown("%s: not applicable to these arguments" % op)
         if isinstance(result, ShapeError):
+            if any(t.shape is not None and 0 in t.shape for t in _tensors_in(args)):
+                # Empty tensors take special paths in torch that differ from op to op and
+                # backend to backend: no promise either way.
+                return Tensor(None)
             return self.report_error(result, node, frame, args, layer,
                                      relevant_cause(result, args, rerun))
         return result
 
-    def report_error(self, err, node, frame, args, layer=None, cause=None):
+    def report_error(self, err, node, frame, args, layer=None, cause=None, fixes=()):
         if self.inferring is not None and self.inferring.quiet:
             return Unknown("error while inferring")
         self.rec.shape_error(err, node, frame.env, args, layer, self.uncertain > 0,
-                             list(self.call_sites), cause)
+                             list(self.call_sites), cause, fixes)
         return Unknown("error: " + err.message.split(".")[0])
 
     # ----------------------------------------------------------------- declared shapes
@@ -1675,6 +1746,43 @@ class Interpreter:
 
 
 # --------------------------------------------------------------------------- small helpers
+
+NO_CHANGE = object()
+
+
+def grad_mode_of(expr, value):
+    """``torch.no_grad()`` / ``torch.inference_mode()`` -> False, ``torch.enable_grad()`` ->
+    True, ``torch.set_grad_enabled(flag)`` -> flag; NO_CHANGE for other context managers."""
+    call = expr if isinstance(expr, ast.Call) else None
+    func = call.func if call is not None else expr
+    name = ast.unparse(func) if isinstance(func, (ast.Attribute, ast.Name)) else ""
+    last = name.rsplit(".", 1)[-1]
+    if last in ("no_grad", "inference_mode"):
+        if last == "inference_mode" and call is not None and call.args and \
+                isinstance(call.args[0], ast.Constant) and call.args[0].value is False:
+            return NO_CHANGE
+        return False
+    if last == "enable_grad":
+        return True
+    if last == "set_grad_enabled":
+        if call is not None and call.args and isinstance(call.args[0], ast.Constant):
+            return bool(call.args[0].value)
+        return None
+    return NO_CHANGE
+
+
+def view_fix(node, frame):
+    """Quick fix for a view that torch cannot make: call ``reshape`` instead."""
+    from .report import Fix, Loc, Range, TextEdit
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute) or \
+            node.func.attr != "view" or not frame.env.is_main:
+        return ()
+    src = frame.env.src
+    line = node.func.end_lineno
+    end = src.col(line, node.func.end_col_offset)
+    r = Range(line, end - 4, line, end)
+    return (Fix("Use .reshape(...) instead of .view(...)", (TextEdit(Loc(r), "reshape"),)),)
+
 
 CAUSE_CODES = ("shape-mismatch", "linear-in-features", "matmul-mismatch", "reshape-numel")
 

@@ -149,7 +149,7 @@ class Recorder:
             self.diagnostics[key] = diag
 
     def shape_error(self, err: ShapeError, node, env, args, layer, uncertain, call_sites,
-                    cause=None):
+                    cause=None, extra_fixes=()):
         if self.muted:
             return
         severity = CODES.get(err.code, "error")
@@ -158,7 +158,7 @@ class Recorder:
             severity = "warning"
         message = err.message
         related: List[Related] = []
-        fixes: List[Fix] = []
+        fixes: List[Fix] = list(extra_fixes)
         # Where to point: the expression in the analysed file, or the call that led into
         # another file's code.
         if env.is_main:

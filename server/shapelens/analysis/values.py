@@ -71,14 +71,17 @@ class Tensor(Value):
     origin: Any = None
     cause: Optional[Cause] = None
     param: Optional[str] = None
+    strides: Any = None              # None: contiguous; a tuple; "?": not known (rules/layout.py)
 
     @property
     def rank(self) -> Optional[int]:
         return None if self.shape is None else len(self.shape)
 
     def with_shape(self, shape: Shape, dtype: Optional[str] = None) -> "Tensor":
-        """A tensor derived from this one (same dtype and padding cause unless given)."""
-        return Tensor(shape, dtype or self.dtype, None, self.cause)
+        """A tensor derived from this one (same dtype and padding cause unless given).  Its
+        memory layout is contiguous when this one's is, else not known."""
+        return Tensor(shape, dtype or self.dtype, None, self.cause, None,
+                      None if self.strides is None else "?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,7 @@ class Layer(Value):
     loc: Any = None
     name: Optional[str] = None       # key under its parent module (see module_path)
     parent: Any = None
+    training: Optional[bool] = True  # nn.Module mode; None when the analysis cannot tell
 
 
 @dataclass(eq=False, slots=True)
@@ -165,6 +169,23 @@ class Instance(Value):
     attrs: dict = field(default_factory=dict)
     name: Optional[str] = None     # key under its parent module when it is a sub-module
     parent: Any = None
+    training: Optional[bool] = True
+
+
+def set_training(module, mode: Optional[bool], _depth: int = 0) -> None:
+    """``module.train(mode)`` / ``module.eval()``: the mode of a module and all it contains."""
+    if _depth > 64:
+        return
+    if type(module) in (Layer, Instance):
+        module.training = mode
+    children = ()
+    if type(module) is Instance:
+        children = module.attrs.values()
+    elif type(module) is Container:
+        children = module.items.values() if isinstance(module.items, dict) else module.items
+    for child in children:
+        if type(child) in (Layer, Instance, Container):
+            set_training(child, mode, _depth + 1)
 
 
 def module_path(module) -> Optional[str]:

@@ -55,12 +55,14 @@ def as_python(value: Value):
 class Call:
     """Positional ``args`` and keyword ``kwargs`` (abstract values) of a call to ``name``."""
 
-    __slots__ = ("name", "args", "kwargs")
+    __slots__ = ("name", "args", "kwargs", "training")
 
-    def __init__(self, name: str, args: tuple, kwargs: dict):
+    def __init__(self, name: str, args: tuple, kwargs: dict, training=None):
         self.name = name
         self.args = args
         self.kwargs = kwargs
+        # For layer calls: the layer's train/eval mode (True, False, or None: not known).
+        self.training = training
 
     def get(self, index: Optional[int], name: Optional[str]) -> Any:
         """The value passed at ``index`` or as ``name``, or MISSING."""

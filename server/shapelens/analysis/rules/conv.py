@@ -152,9 +152,14 @@ def conv_forward(spec: ConvSpec, x: Tensor, op: str):
                          "downsample less before this layer."
                          % (" x ".join(map(str, padded)), " x ".join(map(str, effs)),
                             format_shape(shape)), detail="spatial")
-    if any(is_int(o) and o <= 0 for o in outs):
+    # A transposed conv may give an empty (size 0) output; negative sizes are rejected.
+    if any(is_int(o) and (o < 0 if spec.transposed else o <= 0) for o in outs):
         return error("spatial-collapse", "Given input size %s, calculated output size %s is too "
                      "small" % (format_shape(shape), _fmt_tuple(tuple(outs))), detail="spatial")
+    if spec.transposed:
+        # A size-0 output is accepted by some backends and rejected by others (CPU vs meta in
+        # torch 2.13): not an error the analysis can promise, and not a size it can promise.
+        outs = [None if o == 0 else o for o in outs]
     out_shape = ((full[0],) if batched else ()) + (spec.out_channels,) + tuple(outs)
     return x.with_shape(out_shape)
 

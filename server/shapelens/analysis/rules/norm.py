@@ -108,6 +108,19 @@ def batch_norm_forward(spec: BatchNormSpec, x: Tensor):
     return x.with_shape(shape)
 
 
+def batch_stats_check(x: Tensor):
+    """BatchNorm in training mode needs more than one value per channel (batch × spatial)."""
+    if x.shape is None or len(x.shape) < 2:
+        return None
+    values = prod((x.shape[0],) + tuple(x.shape[2:]))
+    if is_int(values) and values == 1:
+        return error("spatial-collapse", "Expected more than 1 value per channel when training, "
+                     "got input size %s. In training mode BatchNorm needs a batch larger than 1 "
+                     "(or spatial sizes larger than 1): use a bigger batch, or call .eval()."
+                     % fmt_size(x.shape), detail="batch")
+    return None
+
+
 def _expected_text(spec: BatchNormSpec) -> str:
     names = ", ".join(_SPATIAL[spec.n])
     if spec.kind == "batch":
@@ -135,7 +148,10 @@ class BatchNormLayer(LayerRule):
         x = call.tensor(0, "input")
         if x is None:
             return None
-        return batch_norm_forward(spec, x)
+        out = batch_norm_forward(spec, x)
+        if spec.kind == "batch" and call.training is True and not is_error(out):
+            return batch_stats_check(x) or out
+        return out
 
     def params(self, spec: BatchNormSpec):
         if spec.affine is False:
