@@ -125,8 +125,9 @@ def interpolate(spec: InterpSpec, x: Tensor):
             outs = tuple(_scaled(s, f) for s, f in zip(spatial, scales))
     if mode != "area" and any(is_int(o) and o <= 0 for o in outs):
         names = ("D", "H", "W")[3 - n:] if n <= 3 else ()
-        return error("spatial-collapse", "Input and output sizes should be greater than 0, but got "
-                     "input (%s) output (%s)"
+        return error("spatial-collapse", ("Input and output sizes should be greater than 0, but "
+                                          "got input (%s)" + (" and" if n == 1 else "")
+                                          + " output (%s)")
                      % (", ".join("%s: %s" % (k, format_dim(v)) for k, v in zip(names, spatial)),
                         ", ".join("%s: %s" % (k, format_dim(v)) for k, v in zip(names, outs))),
                      detail="spatial")
