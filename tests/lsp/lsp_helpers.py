@@ -55,6 +55,8 @@ def make_client() -> LanguageClient:
     client.publications = []
     client.inlay_refreshes = 0
     client.registrations = []
+    client.opened = set()            # URIs of the documents a test opened
+    client.opened_notebooks = {}     # notebook URI -> cell URIs
     return client
 
 
@@ -116,6 +118,7 @@ def open_document(client: LanguageClient, path, text: Optional[str] = None,
     if text is None:
         text = path.read_text(encoding="utf-8")
     uri = uri_of(path)
+    client.opened.add(uri)
     client.text_document_did_open(types.DidOpenTextDocumentParams(
         text_document=types.TextDocumentItem(uri=uri, language_id="python", version=version,
                                              text=text)))

@@ -11,6 +11,8 @@ from lsprotocol import types
 from lsp_helpers import (by_code, change_document, corpus_file, diagnostics_for, errors,
                          open_document)
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
 NUM_FEATURES = textwrap.dedent("""\
     import torch
     import torch.nn as nn

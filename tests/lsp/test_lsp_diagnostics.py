@@ -2,12 +2,16 @@
 PyTorch-worded messages (SPEC §2), no errors on code that runs."""
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from lsprotocol import types
 
 from lsp_helpers import (CORPUS, by_code, corpus_file, diagnostics_for, errors, open_document,
                          uri_of)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 def pytorch_message(case: str) -> str:
@@ -106,6 +110,7 @@ async def test_close_clears_diagnostics(client):
     uri = open_document(client, corpus_file("seed000_ex2_bad.py"))
     assert errors(await diagnostics_for(client, uri))
     count = len(client.publications)
+    client.opened.discard(uri)
     client.text_document_did_close(types.DidCloseTextDocumentParams(
         text_document=types.TextDocumentIdentifier(uri=uri)))
     from lsp_helpers import wait_for

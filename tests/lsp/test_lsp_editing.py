@@ -3,6 +3,8 @@ text; a syntax error mid-file keeps the rest of the file's results; positions ar
 non-ASCII text (LSP counts UTF-16 units)."""
 from __future__ import annotations
 
+import pytest
+
 import asyncio
 import random
 import textwrap
@@ -14,6 +16,8 @@ from shapelens.analysis import analyze
 from lsp_helpers import (by_code, change_document, corpus_file, diagnostics_for, edit, errors,
                          hover_text, initialize, inlay_hints, label_text, open_document,
                          position_of, wait_for)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 def engine_view(text: str, path: str):

@@ -2,9 +2,13 @@
 input -> output, parameter count and spatial arithmetic, a class its forward signature."""
 from __future__ import annotations
 
+import pytest
+
 import textwrap
 
 from lsp_helpers import corpus_file, diagnostics_for, hover_text, open_document, position_of
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def open_and_wait(client, path, text=None):

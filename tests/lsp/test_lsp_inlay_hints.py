@@ -2,12 +2,16 @@
 name); none for unknown shapes; off by a setting."""
 from __future__ import annotations
 
+import pytest
+
 import textwrap
 
 from lsprotocol import types
 
 from lsp_helpers import (diagnostics_for, corpus_file, inlay_hints, initialize, label_text,
                          open_document, position_of, wait_for)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def test_hints_after_each_bound_name_in_forward_and_module_code(client):
@@ -68,7 +72,9 @@ async def test_hints_off_by_initialization_setting(raw_client, tmp_path):
     assert await inlay_hints(raw_client, uri) == []
 
 
-async def test_hints_off_by_configuration_change_refreshes_the_client(client):
+async def test_hints_off_by_configuration_change_refreshes_the_client(raw_client):
+    client = raw_client
+    await initialize(client)
     uri = open_document(client, corpus_file("lenet.py"))
     await diagnostics_for(client, uri)
     assert await inlay_hints(client, uri)

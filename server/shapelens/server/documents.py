@@ -1,11 +1,19 @@
 """Document sync and the analysis scheduler.
 
 Every open Python document, and every open notebook (its code cells as one program), is a
-:class:`Target`.  A change schedules an analysis of its target after a short debounce (per
-target, ``analysis.debounceMs``, 150 ms by default; opening a document analyses at once).  The
-analysis runs in a worker thread on an immutable snapshot of the text.  Each schedule bumps
-the target's ``seq``; a result is accepted only if no newer schedule happened meanwhile *and*
-the document version is still the one analysed, so a result for old text is never published.
+:class:`Target`.  Each change bumps the target's ``seq`` and does two things:
+
+* it makes sure an analysis of the *current* text is running in a worker thread (at most one
+  per target; when it finishes and the text has moved on meanwhile, the next one starts at
+  once on the newest text, so the worker keeps up with typing without piling up work);
+* it (re)starts the target's debounce timer (``analysis.debounceMs``, 150 ms by default;
+  opening a document publishes at once).
+
+When the timer fires, the analysis of the current text is awaited (it is usually finished by
+then: analysis runs *during* the debounce, not after it) and published.  A result is accepted
+only if it was started for the current ``seq`` *and* the document version is still the one
+analysed, so a result for old text is never published, and nothing is published while edits
+keep coming.
 
 Cross-file: a result lists the workspace files the engine read for imports; a change to one
 of them (an edit in an open buffer, a close, or a change on disk reported through
@@ -58,8 +66,9 @@ class Target:
         self.key = uri_key(uri)
         self.path = path
         self.notebook = notebook
-        self.seq = 0                        # bumped by every schedule
-        self.task: Optional[asyncio.Task] = None
+        self.seq = 0                        # bumped by every change or re-analysis
+        self.timer: Optional[asyncio.Task] = None      # the debounce, then the publishing
+        self.job: Optional[tuple] = None    # (seq, snapshot, future) of the latest analysis
         self.result: Optional[AnalysisResult] = None   # the last accepted result
         self.clean: Optional[AnalysisResult] = None    # the last one that parsed whole
         self.recovered: Optional[AnalysisResult] = None  # the last one the engine made
@@ -76,7 +85,7 @@ class Target:
 
     @property
     def pending(self) -> bool:
-        return self.task is not None and not self.task.done()
+        return self.timer is not None and not self.timer.done()
 
 
 class Documents(LanguageFeature):
@@ -104,8 +113,8 @@ class Documents(LanguageFeature):
 
     def shutdown(self) -> None:
         for target in self.targets.values():
-            if target.task is not None:
-                target.task.cancel()
+            if target.timer is not None:
+                target.timer.cancel()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     @property
@@ -238,12 +247,14 @@ class Documents(LanguageFeature):
     # ------------------------------------------------------------------ scheduling
 
     def schedule(self, target: Target, delay: float) -> None:
-        """Analyse ``target`` after ``delay`` seconds, superseding any earlier schedule."""
+        """Publish an analysis of the target's current text ``delay`` seconds from now (the
+        debounce), superseding any earlier schedule; the analysis itself starts now."""
         target.seq += 1
-        if target.task is not None and not target.task.done():
-            target.task.cancel()
         target.settled.clear()
-        target.task = asyncio.ensure_future(self._analyse(target, target.seq, delay))
+        if target.timer is not None and not target.timer.done():
+            target.timer.cancel()
+        self.start_job(target)
+        target.timer = asyncio.ensure_future(self._publish_after(target, target.seq, delay))
 
     def schedule_all(self) -> None:
         for target in list(self.targets.values()):
@@ -259,42 +270,64 @@ class Documents(LanguageFeature):
                 logger.debug("re-analysing %s: an imported file changed", target.uri)
                 self.schedule(target, self.debounce_s)
 
-    async def _analyse(self, target: Target, seq: int, delay: float) -> None:
+    def start_job(self, target: Target) -> None:
+        """Start analysing the target's current text, unless an analysis is running (it
+        chains to the newest text when it ends) or the latest one is already for this seq."""
+        if target.job is not None:
+            seq, _, future = target.job
+            if not future.done() or seq == target.seq:
+                return
+        snapshot = self.snapshot(target)
+        if snapshot is None:
+            return
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.executor, analyse, snapshot, self.resolver(),
+                                      target.good)
+        job = (target.seq, snapshot, future)
+        target.job = job
+        future.add_done_callback(lambda _: self._job_done(target, job))
+
+    def _job_done(self, target: Target, job: tuple) -> None:
+        if target.job is job and job[0] != target.seq and \
+                self.targets.get(target.key) is target:
+            self.start_job(target)  # the text moved on while it ran: analyse the newest
+
+    async def _publish_after(self, target: Target, seq: int, delay: float) -> None:
         try:
             if delay > 0:
                 await asyncio.sleep(delay)
-            snapshot = self.snapshot(target)
-            if snapshot is None:
-                return
-            resolver = self.resolver()
-            good = target.good
-
-            def job():
-                if target.seq != seq:
-                    return None  # superseded while it waited for a worker
-                return analyse(snapshot, resolver, good)
-
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(self.executor, job)
-            if result is None or target.seq != seq or self.targets.get(target.key) is not target:
+            while target.seq == seq:
+                self.start_job(target)
+                if target.job is None:
+                    return  # the document is gone
+                job_seq, snapshot, future = target.job
+                result = await asyncio.shield(future)
+                if job_seq == seq:
+                    break
+            else:
+                return  # superseded: the newer schedule publishes
+            if target.seq != seq or self.targets.get(target.key) is not target:
                 return
             if self.version_of(target) != snapshot.version:
                 return  # the text moved on (its own schedule will publish)
-            target.result = result
-            if result.is_good:
-                target.recovered = result
-                if not result.report.skipped_lines:
-                    target.clean = result
-            target.settled.set()
-            if result.failure:
-                logger.error("analysis of %s failed (%s); showing the last results",
-                             target.uri, result.failure)
-            self.server.emit("analysis_done", target)
+            self.accept(target, result)
         except asyncio.CancelledError:
             raise
         except Exception:
-            logger.exception("scheduling the analysis of %s failed", target.uri)
+            logger.exception("the analysis of %s failed", target.uri)
             target.settled.set()  # nobody waits for a result that will not come
+
+    def accept(self, target: Target, result: AnalysisResult) -> None:
+        target.result = result
+        if result.is_good:
+            target.recovered = result
+            if not result.report.skipped_lines:
+                target.clean = result
+        target.settled.set()
+        if result.failure:
+            logger.error("analysis of %s failed (%s); showing the last results",
+                         target.uri, result.failure)
+        self.server.emit("analysis_done", target)
 
     def reader(self):
         """``read(path) -> text | None``: an open buffer's text, else the file on disk.  The
@@ -324,6 +357,6 @@ class Documents(LanguageFeature):
 
     def close(self, target: Target) -> None:
         target.seq += 1
-        if target.task is not None:
-            target.task.cancel()
+        if target.timer is not None:
+            target.timer.cancel()
         self.server.emit("target_closed", target)
