@@ -66,9 +66,10 @@ def test_conv_matches_torch(case):
 
 @given(conv_case(transposed=True))
 def test_conv_transpose_matches_torch(case):
-    # meta skips the output_padding < stride or dilation check: CPU judges errors.
+    # meta skips the output_padding < stride or dilation check: CPU judges errors.  A size-0
+    # output passes on meta but not on CPU: the rule leaves that size unknown (partial).
     check(_rule_conv(*case, True), outcome(_torch_conv(*case, True)), context=str(case),
-          cpu=_torch_conv(*case, True, device="cpu"))
+          cpu=_torch_conv(*case, True, device="cpu"), partial=True)
 
 
 @given(conv_case(), st.data())
