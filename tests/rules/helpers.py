@@ -61,13 +61,16 @@ def build(kind: str, args=(), kwargs=None):
     return LAYERS[kind].build(kind, make_call("torch.nn." + kind, args, kwargs))
 
 
-def layer(kind: str, ctor_args=(), ctor_kwargs=None, *inputs, **fwd_kwargs):
+def layer(kind: str, ctor_args=(), ctor_kwargs=None, *inputs, training=None, **fwd_kwargs):
     """Build a layer rule's spec and apply it: the ShapeError of the constructor, or the
-    forward's result."""
+    forward's result.  ``training``: the layer's mode as the interpreter passes it (None: not
+    known)."""
     spec = build(kind, ctor_args, ctor_kwargs)
     if isinstance(spec, ShapeError):
         return spec
-    return LAYERS[kind].forward(spec, make_call(kind, inputs, fwd_kwargs))
+    call = make_call(kind, inputs, fwd_kwargs)
+    call.training = training
+    return LAYERS[kind].forward(spec, call)
 
 
 # --------------------------------------------------------------------------- torch side

@@ -40,6 +40,9 @@ def test_batch_instance_norm_matches_torch(kind, nf, affine, track, rank, data):
     check(rule, ev, context=str((kind, nf, kw, shape)))
     if isinstance(rule, ShapeError):
         check(rule, tr)
+    for training, want in ((True, tr), (False, ev)):
+        check(layer(kind, (nf,), kw, T(*shape), training=training), want,
+              context=str((kind, nf, kw, shape, training)))
     sym_shape, bindings = symbolize(shape, [data.draw(st.booleans()) for _ in shape])
     check_symbolic(layer(kind, (nf,), kw, T(*sym_shape)), rule, bindings)
 
@@ -139,10 +142,16 @@ def test_checked_activations_match_torch(kind, num, shape):
     args = (num,) if kind == "PReLU" else ()
     rule = layer(kind, args, {}, T(*shape))
     module = getattr(nn, kind)(*args)
-    # Feature dropout checks the rank only in training mode; eval mode is the oracle.
+    # Feature dropout checks the rank only in training mode: a rule that does not know the
+    # mode follows eval mode, one told the mode follows it.
     check(rule, outcome(lambda: module.to("meta").eval()(meta(*shape))),
           context=str((kind, num, shape)),
           cpu=lambda: getattr(nn, kind)(*args).eval()(torch.empty(shape)))
+    for training in (True, False):
+        rule = layer(kind, args, {}, T(*shape), training=training)
+        check(rule, outcome(lambda: module.to("meta").train(training)(meta(*shape))),
+              context=str((kind, num, shape, training)),
+              cpu=lambda: getattr(nn, kind)(*args).train(training)(torch.empty(shape)))
 
 
 @given(st.sampled_from(["relu", "sigmoid", "tanh", "exp", "log", "abs", "sqrt", "neg", "sin",

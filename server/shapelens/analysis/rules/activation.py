@@ -105,6 +105,18 @@ def dropout1d(x: Tensor):
     return _same(x)
 
 
+def feature_dropout(x: Tensor, p, unsqueezes: bool):
+    """Channel dropout in training mode needs a channel dim (Dropout3d adds a batch dim to
+    anything but a 5-D input first)."""
+    if x.shape is None or not isinstance(p, (int, float)) or p == 0:
+        return None
+    rank = len(x.shape) + (1 if unsqueezes and len(x.shape) != 5 else 0)
+    if rank < 2 and all(is_int(d) and d > 0 for d in x.shape):
+        return error("rank-mismatch", "Feature dropout requires at least 2 dimensions in the "
+                     "input. Channel dropout in training mode needs [N, C, ...] or [C, ...].")
+    return None
+
+
 def softmax2d(x: Tensor):
     if x.shape is not None and len(x.shape) not in (3, 4):
         return error("rank-mismatch", "Softmax2d: expected input to be 3D or 4D, got %dD instead"
@@ -182,6 +194,8 @@ class ActivationLayer(LayerRule):
             return softmax2d(x)
         if kind == "Dropout1d":
             return dropout1d(x)
+        if kind in ("Dropout2d", "Dropout3d", "FeatureAlphaDropout") and call.training is True:
+            return feature_dropout(x, spec.p, kind == "Dropout3d") or _same(x)
         return _same(x)
 
     def params(self, spec: ActivationSpec):
@@ -285,6 +299,9 @@ def f_dropout(call: Call):
         return err
     if call.name.endswith("dropout1d"):
         return dropout1d(x)
+    if call.name.rsplit(".", 1)[1] in ("dropout2d", "dropout3d", "feature_alpha_dropout") \
+            and call.value(2, "training", True) is True:
+        return feature_dropout(x, p, call.name.endswith("dropout3d")) or _same(x)
     return _same(x)
 
 

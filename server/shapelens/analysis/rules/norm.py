@@ -55,7 +55,8 @@ def _ranks_text(ranks) -> str:
     return " or ".join("%dD" % r for r in ranks)
 
 
-def batch_norm_forward(spec: BatchNormSpec, x: Tensor):
+def batch_norm_forward(spec: BatchNormSpec, x: Tensor, training=None):
+    """``training``: the layer's mode (None: not known)."""
     shape = x.shape
     if shape is None:
         return Tensor(None, x.dtype)
@@ -97,7 +98,7 @@ def batch_norm_forward(spec: BatchNormSpec, x: Tensor):
                                          format_dim(n * nf) if n is not None else "?",
                                          format_dim(nf), format_dim(c), format_dim(c)),
                              fix=FixHint("num_features", c, 0), blame="layer")
-    if spec.kind == "instance" and spec.track_running_stats is False:
+    if spec.kind == "instance" and (spec.track_running_stats is False or training is True):
         # Normalising with the input's own statistics needs more than one value per channel.
         spatial = prod(shape[cdim + 1:])
         if is_int(spatial) and spatial == 1:
@@ -148,7 +149,7 @@ class BatchNormLayer(LayerRule):
         x = call.tensor(0, "input")
         if x is None:
             return None
-        out = batch_norm_forward(spec, x)
+        out = batch_norm_forward(spec, x, call.training)
         if spec.kind == "batch" and call.training is True and not is_error(out):
             return batch_stats_check(x) or out
         return out
@@ -381,6 +382,10 @@ def f_batch_norm(call: Call):
                 and definitely_ne(t.shape[0], c):
             return error("norm-features", "%s should contain %s elements not %s"
                          % (name, format_dim(c), format_dim(t.shape[0])))
+    if call.value(5, "training", False) is True:
+        err = batch_stats_check(x)
+        if err:
+            return err
     return x.with_shape(x.shape)
 
 
