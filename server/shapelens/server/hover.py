@@ -60,7 +60,8 @@ def layer_call_text(layer: LayerFact) -> str:
     return "%s(%s)" % (layer.kind, ", ".join(parts))
 
 
-def layer_markdown(layer: LayerFact) -> str:
+def layer_markdown(layer: LayerFact, diagnostics=()) -> str:
+    """``diagnostics``: the report's, to say which calls of the layer fail."""
     sections = ["**%s** `%s`" % (layer.name, layer_call_text(layer))]
     calls = []
     arithmetic: List[str] = []
@@ -71,8 +72,10 @@ def layer_markdown(layer: LayerFact) -> str:
         for step in call.arithmetic:
             if step not in arithmetic:
                 arithmetic.append(step)
-    if calls:
-        sections.append("  \n".join(calls))
+    failures = ["called with an input it rejects: `%s` at line %d" % (d.code, d.range.start_line)
+                for d in diagnostics if any(r.loc == layer.loc for r in d.related)]
+    if calls or failures:
+        sections.append("  \n".join(calls + failures))
     else:
         sections.append("not called with a known input")
     if layer.params is not None:
@@ -156,14 +159,24 @@ class Hover(LanguageFeature):
             uri, hover_range = snapshot_range(snapshot, codec, entry.range)
             if uri != params.text_document.uri:
                 hover_range = None
-        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown,
-                                                        value=markdown), range=hover_range)
+        return types.Hover(contents=self.content(markdown), range=hover_range)
+
+    def content(self, markdown: str) -> types.MarkupContent:
+        """Markdown, or plain text for a client that does not render Markdown."""
+        hover = self.server.client_capabilities.text_document
+        formats = hover.hover.content_format if hover and hover.hover else None
+        if formats and types.MarkupKind.Markdown not in formats:
+            text = "\n".join(line for line in markdown.split("\n")
+                             if not line.startswith("```"))
+            return types.MarkupContent(kind=types.MarkupKind.PlainText,
+                                       value=text.replace("**", "").replace("`", ""))
+        return types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown)
 
     def entry_markdown(self, result, entry, outcome, lines: Sequence[str]) -> Optional[str]:
         if entry.kind == "layer":
             layers = result.report.layers
             if 0 <= entry.payload < len(layers):
-                return layer_markdown(layers[entry.payload])
+                return layer_markdown(layers[entry.payload], result.report.diagnostics)
             return None
         if entry.kind == "module":
             return module_markdown(entry.payload)

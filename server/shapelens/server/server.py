@@ -94,7 +94,8 @@ class ShapeLensServer(LanguageServer):
 
     def _initialized(self, params: types.InitializedParams) -> None:
         logger.info("ShapeLens %s ready (position encoding %s, workspace %s)", __version__,
-                    self.workspace.position_encoding,
+                    getattr(self.workspace.position_encoding, "value",
+                            self.workspace.position_encoding),
                     "trusted" if self.trusted else "untrusted: the probe is disabled")
         self.emit("initialized")
 
