@@ -42,7 +42,8 @@ def test_list_reductions_match_torch(op, shape, dim, keepdim, data):
     if op == "norm":
         cpu = lambda: torch.norm(torch.ones(shape), 2, dim, keepdim)  # noqa: E731
     else:
-        cpu = lambda: getattr(torch.ones(shape), op)(*(() if dim is None else (dim,)), **kw)  # noqa: E731
+        args = () if dim is None else (dim,)
+        cpu = lambda: getattr(torch.ones(shape), op)(*args, **kw)  # noqa: E731
     check(rule, want, context=str((op, shape, dim, keepdim)), cpu=cpu)
     sym_shape, bindings = _syms(shape, data)
     args = () if dim is None else (dim,)

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from hypothesis import given, strategies as st
 from torch import nn
 
-from helpers import T, check, check_symbolic, cpu_message, fn, layer, meta, outcome, symbolize
+from helpers import T, check, check_symbolic, fn, layer, meta, outcome, symbolize
 from shapelens.analysis.dims import sym
 
 small = st.integers(1, 4)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..dims import definitely_ne, format_dim, is_int, sym
+from ..dims import definitely_ne, format_dim, is_int
 from ..errors import FixHint, error
-from ..values import Const, Tensor, format_shape
+from ..values import Const, Tensor
 from . import LayerRule, function, layer
 from .call import MISSING, UNKNOWN, Call
 from .common import is_error, wrap_dim
@@ -436,5 +436,4 @@ def _register():
 
 _register()
 
-__all__ = ["ActivationSpec", "ActivationLayer", "softmax_like", "glu", "prelu", "sym",
-           "format_shape"]
+__all__ = ["ActivationSpec", "ActivationLayer", "softmax_like", "glu", "prelu"]

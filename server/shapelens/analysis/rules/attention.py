@@ -14,8 +14,8 @@ from ..dims import add, format_dim, is_int, mul, sym
 from ..errors import FixHint, error
 from ..values import Const, Layer, Tensor, TupleVal, format_shape
 from . import LAYERS, LayerRule, function, layer
-from .call import MISSING, UNKNOWN, Call
-from .common import bool_arg, differ_for_positive_sizes, fmt_list, fmt_size, fmt_x, is_error
+from .call import UNKNOWN, Call
+from .common import bool_arg, differ_for_positive_sizes, fmt_size, fmt_x, is_error
 from .matmul import broadcast_batch
 
 
@@ -211,11 +211,11 @@ def mha_forward(spec: MHASpec, q: Tensor, k: Tensor, v: Tensor, need_weights=Tru
         km = key_padding_mask.shape
         if len(km) == 2:
             if _differ(km[0], bsz):
-                return error("shape-mismatch", "Expected key_padded_mask.shape[0] to be %s, but got "
-                             "%s" % (format_dim(bsz), format_dim(km[0])))
+                return error("shape-mismatch", "Expected key_padded_mask.shape[0] to be %s, but "
+                             "got %s" % (format_dim(bsz), format_dim(km[0])))
             if _differ(km[1], src_len):
-                return error("shape-mismatch", "Expected key_padded_mask.shape[1] to be %s, but got "
-                             "%s" % (format_dim(src_len), format_dim(km[1])))
+                return error("shape-mismatch", "Expected key_padded_mask.shape[1] to be %s, but "
+                             "got %s" % (format_dim(src_len), format_dim(km[1])))
     if sq is None:
         out = Tensor(None, q.dtype)
     elif batched:
@@ -565,5 +565,4 @@ class TransformerRule(LayerRule):
                 ("num_decoder_layers", format_dim(spec.num_decoder_layers)))
 
 
-__all__ = ["MHASpec", "mha_forward", "TransformerLayerSpec", "transformer_layer_forward",
-           "fmt_list", "MISSING"]
+__all__ = ["MHASpec", "mha_forward", "TransformerLayerSpec", "transformer_layer_forward"]

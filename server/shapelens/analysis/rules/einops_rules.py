@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..dims import definitely_ne, divide_exact, format_dim, is_int, mul, prod
+from ..dims import divide_exact, format_dim, is_int, mul, prod
 from ..errors import error
-from ..values import Const, ListVal, Tensor, TupleVal, Unknown
+from ..values import ListVal, Tensor, TupleVal, Unknown
 from . import LayerRule, function, layer
-from .call import MISSING, Call, as_int
+from .call import Call, as_int
 from .common import differ_for_positive_sizes, fmt_size, tensors_in
 
 _REDUCTIONS = ("min", "max", "sum", "mean", "prod", "any", "all")
@@ -335,4 +335,4 @@ def _make_layer(kind):
 function("einops.layers.torch.Rearrange")(_make_layer("Rearrange"))
 function("einops.layers.torch.Reduce")(_make_layer("Reduce"))
 
-__all__ = ["einops_shape", "EinopsSpec", "Const", "MISSING", "definitely_ne"]
+__all__ = ["einops_shape", "EinopsSpec"]

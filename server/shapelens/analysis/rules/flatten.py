@@ -13,7 +13,7 @@ from ..dims import definitely_ne, divide_exact, format_dim, is_int, prod
 from ..errors import error
 from ..values import Const, ListVal, Tensor, TupleVal
 from . import LayerRule, function, layer
-from .call import UNKNOWN, Call, as_int
+from .call import Call, as_int
 from .common import fmt_list, is_error, wrap_dim
 
 
@@ -169,4 +169,4 @@ def f_ravel(call: Call):
     return flatten_shape(x, 0, -1)
 
 
-__all__ = ["FlattenSpec", "UnflattenSpec", "flatten_shape", "unflatten_shape", "UNKNOWN"]
+__all__ = ["FlattenSpec", "UnflattenSpec", "flatten_shape", "unflatten_shape"]

@@ -10,9 +10,9 @@ torch words a mismatch differently per path, and the message starts with its wor
 """
 from __future__ import annotations
 
-from ..dims import definitely_ne, format_dim, is_int, mul, prod
+from ..dims import format_dim, is_int, mul, prod
 from ..errors import error
-from ..values import Const, Tensor, TupleVal, ListVal, format_shape
+from ..values import Tensor, TupleVal, ListVal, format_shape
 from . import function
 from .call import MISSING, Call, as_int
 from .common import differ_for_positive_sizes, fmt_list, fmt_x, is_error, tensors_in
@@ -572,4 +572,4 @@ def f_multi_dot(call: Call):
     return out
 
 
-__all__ = ["matmul", "mm", "bmm", "einsum", "broadcast_batch", "definitely_ne", "Const"]
+__all__ = ["matmul", "mm", "bmm", "einsum", "broadcast_batch"]

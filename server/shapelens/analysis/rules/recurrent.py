@@ -175,8 +175,8 @@ def rnn_forward(spec: RNNSpec, x: Tensor, hx):
                                          else None)
     layers = mul(d, spec.num_layers) if d is not None else None
     if shape is not None and len(shape) not in (2, 3):
-        return error("rank-mismatch", "%s: Expected input to be 2D or 3D, got %dD instead. %s takes "
-                     "%s." % (mode, len(shape), mode, _takes(spec)))
+        return error("rank-mismatch", "%s: Expected input to be 2D or 3D, got %dD instead. %s "
+                     "takes %s." % (mode, len(shape), mode, _takes(spec)))
     batched = None if shape is None else len(shape) == 3
     hx_tensors = _hx_tensors(mode, hx)
     if hx_tensors is not None and batched is not None:
@@ -325,9 +325,9 @@ def cell_forward(spec: CellSpec, x: Tensor, hx):
     name = spec.mode + "Cell"
     shape = x.shape
     if shape is not None and len(shape) not in (1, 2):
-        return error("rank-mismatch", "%s: Expected input to be 1D or 2D, got %dD instead. %s takes "
-                     "[N, %s] or [%s]." % (name, len(shape), name, format_dim(spec.input_size),
-                                           format_dim(spec.input_size)))
+        size = format_dim(spec.input_size)
+        return error("rank-mismatch", "%s: Expected input to be 1D or 2D, got %dD instead. %s "
+                     "takes [N, %s] or [%s]." % (name, len(shape), name, size, size))
     states = _hx_tensors("LSTM" if spec.mode == "LSTM" else "RNN", hx)
     h = spec.hidden_size
     if shape is None:

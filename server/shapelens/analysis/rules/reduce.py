@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..dims import format_dim, is_int
 from ..errors import error
-from ..values import Const, ListVal, Tensor, TupleVal
+from ..values import Const, Tensor, TupleVal
 from . import function
 from .call import MISSING, Call, as_int
 from .common import dims_arg, is_error, wrap_dim
@@ -196,7 +196,8 @@ def kthvalue(call: Call):
         return None
     k = call.int(1, "k")
     d = call.int(2, "dim", -1)
-    out = reduce_shape(x, (d,) if d is not None else UNREADABLE, _keepdim(call, 3), None, "kthvalue")
+    dims = (d,) if d is not None else UNREADABLE
+    out = reduce_shape(x, dims, _keepdim(call, 3), None, "kthvalue")
     if is_error(out):
         return out
     if x.shape is not None and is_int(d) and is_int(k):
@@ -347,4 +348,4 @@ def topk(call: Call):
     return _pair(x.with_shape(tuple(out)))
 
 
-__all__ = ["reduce_shape", "along_dim", "ListVal"]
+__all__ = ["reduce_shape", "along_dim"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..dims import divide_exact, format_dim, is_int, mul
 from ..errors import error
-from ..values import Const, ListVal, Tensor, TupleVal, format_shape
+from ..values import Const, ListVal, Tensor, TupleVal
 from . import LayerRule, function, layer
 from .call import MISSING, UNKNOWN, Call, as_int
 from .common import fmt_list
@@ -230,8 +230,8 @@ def pixel_shuffle(x: Tensor, r, unshuffle: bool):
                                              divide_exact(w, r)))
     rr = mul(r, r)
     if is_int(c) and is_int(rr) and c % rr:
-        return error("shape-mismatch", "pixel_shuffle expects its input's 'channel' dimension to be "
-                     "divisible by the square of upscale_factor, but input.size(-3)=%d is not "
+        return error("shape-mismatch", "pixel_shuffle expects its input's 'channel' dimension to "
+                     "be divisible by the square of upscale_factor, but input.size(-3)=%d is not "
                      "divisible by %d" % (c, rr))
     return x.with_shape(tuple(s[:-3]) + (divide_exact(c, rr), mul(h, r), mul(w, r)))
 
@@ -271,4 +271,4 @@ def f_pixel_unshuffle(call: Call):
     return pixel_shuffle(x, call.int(1, "downscale_factor"), True)
 
 
-__all__ = ["InterpSpec", "interpolate", "pixel_shuffle", "format_shape"]
+__all__ = ["InterpSpec", "interpolate", "pixel_shuffle"]

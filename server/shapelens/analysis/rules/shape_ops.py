@@ -10,14 +10,12 @@ whether torch raises (``view(N, 1152)`` of an input with ``N*3200`` elements is 
 """
 from __future__ import annotations
 
-from ..dims import (add, ceildiv, definitely_ne, divide_exact, floordiv, format_dim, is_int, mul,
-                    prod, sub)
+from ..dims import add, definitely_ne, divide_exact, floordiv, format_dim, is_int, mul, prod, sub
 from ..errors import error
 from ..values import Const, ListVal, Tensor, TupleVal, Unknown, format_shape
 from . import function
 from .call import MISSING, Call, as_int
-from .common import (differ_for_positive_sizes, dims_arg, fmt_list, fmt_size, is_error,
-                     tensors_in, wrap_dim)
+from .common import differ_for_positive_sizes, dims_arg, fmt_list, is_error, tensors_in, wrap_dim
 
 
 def _x(call: Call):
@@ -951,4 +949,4 @@ def unfold(call: Call):
 
 
 __all__ = ["reshape_to", "permute_dims", "transpose_dims", "squeeze", "unsqueeze", "expand",
-           "repeat", "movedim", "cat", "stack", "split_sizes_of", "ceildiv", "fmt_size"]
+           "repeat", "movedim", "cat", "stack", "split_sizes_of"]
