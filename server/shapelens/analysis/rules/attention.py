@@ -14,7 +14,7 @@ from ..dims import add, format_dim, is_int, mul, sym
 from ..errors import FixHint, error
 from ..values import Const, Layer, Tensor, TupleVal, format_shape
 from . import LAYERS, LayerRule, function, layer
-from .call import UNKNOWN, Call
+from .call import MISSING, UNKNOWN, Call
 from .common import bool_arg, differ_for_positive_sizes, fmt_size, fmt_x, is_error
 from .matmul import broadcast_batch
 
