@@ -86,9 +86,8 @@ class Diagnostics(LanguageFeature):
         self.publish(target)
 
     def settings_changed(self, old, new) -> None:
-        if old.severity != new.severity:
-            for target in list(self.server.documents.targets.values()):
-                self.publish(target)
+        for target in list(self.server.documents.targets.values()):
+            self.publish(target)
 
     def target_closed(self, target) -> None:
         for uri in target.published:

@@ -75,6 +75,7 @@ class Target:
         self.probe = None                   # the last probe outcome (probe.py)
         self.probing = None                 # the running probe, if any
         self.published: set = set()         # URIs we published diagnostics for
+        self.views_stale = False            # re-analysed for a reason the editor cannot see
         self.settled = asyncio.Event()
 
     @property
@@ -268,6 +269,7 @@ class Documents(LanguageFeature):
             deps = {norm_path(p) for p in target.result.report.dependencies}
             if deps & changed:
                 logger.debug("re-analysing %s: an imported file changed", target.uri)
+                target.views_stale = True  # its inlay hints and lenses must be re-requested
                 self.schedule(target, self.debounce_s)
 
     def start_job(self, target: Target) -> None:

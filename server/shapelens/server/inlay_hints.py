@@ -58,6 +58,15 @@ class InlayHints(LanguageFeature):
     def probe_done(self, target) -> None:
         self.refresh()
 
+    def analysis_done(self, target) -> None:
+        # An edit of the document makes the editor ask for hints again by itself; a change
+        # in a file it imports does not, so ask it to.
+        if target.views_stale:
+            target.views_stale = False
+            self.refresh()
+            if self.server.client_supports("workspace.code_lens.refresh_support"):
+                self.server.workspace_code_lens_refresh(None)
+
     def refresh(self) -> None:
         if self.server.client_supports("workspace.inlay_hint.refresh_support"):
             self.server.workspace_inlay_hint_refresh(None)

@@ -34,7 +34,9 @@ class Settings:
 
     @property
     def probe_python(self) -> str:
-        return self.python or sys.executable
+        import os
+        return os.path.expandvars(os.path.expanduser(self.python)) if self.python \
+            else sys.executable
 
     def severity_of(self, code: str, default: str) -> str:
         """The severity a diagnostic of ``code`` is shown with ("off": not shown)."""
@@ -44,6 +46,8 @@ class Settings:
         """These settings with the values of ``raw`` (a ``shapelens`` section) applied."""
         if raw is None:
             return self
+        if isinstance(raw, Mapping) and isinstance(raw.get(SECTION), Mapping):
+            raw = raw[SECTION]  # {"shapelens": {...}}: the section inside a whole config
         if not isinstance(raw, Mapping):
             return _replace(self, problems=("the shapelens settings must be an object, not %s"
                                             % type(raw).__name__,))
@@ -121,7 +125,8 @@ def _boolean(value) -> bool:
 def _device(value) -> str:
     import re
     text = _string(value)
-    if not re.fullmatch(r"auto|cpu|meta|mps|cuda(:\d+)?", text):
+    # the runner decides what this torch can use; here only the form is checked
+    if not re.fullmatch(r"auto|meta|(cpu|mps|cuda|xpu)(:\d+)?", text):
         raise ValueError("unknown device %r: use auto, cpu, cuda, cuda:N, mps or meta" % text)
     return text
 
