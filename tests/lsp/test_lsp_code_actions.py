@@ -11,7 +11,8 @@ from lsprotocol import types
 from lsp_helpers import (by_code, change_document, corpus_file, diagnostics_for, errors,
                          open_document)
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# the whole module on one xdist worker, so its shared server starts once
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("lsp-code_actions")]
 
 NUM_FEATURES = textwrap.dedent("""\
     import torch

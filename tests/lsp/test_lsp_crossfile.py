@@ -8,10 +8,11 @@ import textwrap
 
 from lsprotocol import types
 
-from lsp_helpers import (by_code, change_document, diagnostics_for, edit, errors, initialize,
-                         open_document, uri_of, wait_for)
+from lsp_helpers import (by_code, change_document, diagnostics_for, edit, errors, open_document,
+                         uri_of, wait_for)
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# the whole module on one xdist worker, so its shared server starts once
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("lsp-crossfile")]
 
 BLOCKS = textwrap.dedent("""\
     import torch.nn as nn
@@ -66,10 +67,9 @@ async def next_publication(client, uri, after: int, predicate):
     return await wait_for(found, message="a new publication for %s" % uri)
 
 
-async def test_unsaved_edit_of_an_imported_file_reanalyses_the_importer(raw_client, tmp_path):
-    client = raw_client
+async def test_unsaved_edit_of_an_imported_file_reanalyses_the_importer(client, tmp_path):
+    # imports resolve from the importing file's folder (then the workspace roots)
     main, blocks = workspace(tmp_path)
-    await initialize(client, root=tmp_path)
     main_uri = open_document(client, main)
     assert not errors(await diagnostics_for(client, main_uri))
     blocks_uri = open_document(client, blocks)
@@ -87,16 +87,14 @@ async def test_unsaved_edit_of_an_imported_file_reanalyses_the_importer(raw_clie
 
     # closing the unsaved buffer: the importer reads the file on disk again
     count = len(client.publications)
+    client.opened.discard(blocks_uri)
     client.text_document_did_close(types.DidCloseTextDocumentParams(
         text_document=types.TextDocumentIdentifier(uri=blocks_uri)))
     await next_publication(client, main_uri, count, lambda ds: not errors(ds))
 
 
-async def test_change_on_disk_reported_by_the_watcher_reanalyses_the_importer(raw_client,
-                                                                              tmp_path):
-    client = raw_client
+async def test_change_on_disk_reported_by_the_watcher_reanalyses_the_importer(client, tmp_path):
     main, blocks = workspace(tmp_path)
-    await initialize(client, root=tmp_path)
     main_uri = open_document(client, main)
     assert not errors(await diagnostics_for(client, main_uri))
 

@@ -11,7 +11,8 @@ from lsprotocol import types
 from lsp_helpers import (CORPUS, by_code, corpus_file, diagnostics_for, errors, open_document,
                          uri_of)
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# the whole module on one xdist worker, so its shared server starts once
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("lsp-diagnostics")]
 
 
 def pytorch_message(case: str) -> str:

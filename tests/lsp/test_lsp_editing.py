@@ -17,7 +17,8 @@ from lsp_helpers import (by_code, change_document, corpus_file, diagnostics_for,
                          hover_text, initialize, inlay_hints, label_text, open_document,
                          position_of, wait_for)
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# the whole module on one xdist worker, so its shared server starts once
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("lsp-editing")]
 
 
 def engine_view(text: str, path: str):

@@ -8,7 +8,8 @@ import textwrap
 
 from lsp_helpers import corpus_file, diagnostics_for, hover_text, open_document, position_of
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# the whole module on one xdist worker, so its shared server starts once
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("lsp-hover")]
 
 
 async def open_and_wait(client, path, text=None):

@@ -11,7 +11,8 @@ from lsprotocol import types
 from lsp_helpers import (diagnostics_for, corpus_file, inlay_hints, initialize, label_text,
                          open_document, position_of, wait_for)
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# the whole module on one xdist worker, so its shared server starts once
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("lsp-inlay_hints")]
 
 
 async def test_hints_after_each_bound_name_in_forward_and_module_code(client):

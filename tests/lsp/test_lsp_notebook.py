@@ -9,7 +9,8 @@ from lsprotocol import types
 
 from lsp_helpers import errors, hover_text, inlay_hints, label_text, uri_of, wait_for
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# the whole module on one xdist worker, so its shared server starts once
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("lsp-notebook")]
 
 CELLS = [
     (types.NotebookCellKind.Code, "python",

@@ -10,7 +10,8 @@ from lsprotocol import types
 from lsp_helpers import (by_code, corpus_file, diagnostics_for, initialize, open_document,
                          wait_for)
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# the whole module on one xdist worker, so its shared server starts once
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("lsp-settings")]
 
 
 def severity_of(client, uri, code):

@@ -119,15 +119,12 @@ def test_stdout_is_only_lsp_and_torch_is_never_imported():
     [str(pathlib.Path(sys.executable).with_name("shapelens-server"))],
     [str(pathlib.Path(sys.executable).with_name("shapelens")), "server"],
     [sys.executable, "-m", "shapelens", "server", "--stdio"],
-], ids=["shapelens-server", "shapelens server", "python -m shapelens server --stdio"])
-def test_entry_points_start_the_server(command):
-    process, messages, _ = session(command)
-    assert process.returncode == 0, process.stderr_text[-2000:]
-    assert any(m.get("id") == 1 and "result" in m for m in messages)
-    assert any(m.get("method") == "textDocument/publishDiagnostics" for m in messages)
-
-
-def test_version_flag():
-    process = subprocess.run([sys.executable, "-m", "shapelens.server", "--version"],
-                             capture_output=True, text=True, timeout=30)
-    assert process.returncode == 0 and process.stdout.startswith("shapelens-server ")
+    [sys.executable, "-m", "shapelens.server", "--stdio"],
+], ids=["shapelens-server", "shapelens server", "python -m shapelens server",
+        "python -m shapelens.server"])
+def test_entry_points_reach_the_server(command):
+    """Every entry point lands in shapelens.server.main (the full session is tested above)."""
+    process = subprocess.run(command + ["--version"], capture_output=True, text=True,
+                             timeout=30)
+    assert process.returncode == 0, process.stderr
+    assert process.stdout.startswith("shapelens-server "), process.stdout
