@@ -236,3 +236,23 @@ async def test_utf8_position_encoding_when_the_client_prefers_it(raw_client, tmp
     text = next(t for t in UNICODE.split("\n") if "tag =" in t)
     start = text.index("self.conv1(x)")
     assert d.range.start.character == len(text[:start].encode("utf-8"))
+
+
+FORM_FEED = ("import torch\n"
+             "# section one\x0c section two (a page break, as in older Python files)\n"
+             "x = torch.zeros(2, 3)\n"
+             "y = x.view(7)\n")
+
+
+async def test_incremental_edits_below_a_form_feed_land_on_the_right_line(client, tmp_path):
+    """Python and LSP break lines only at \\r\\n, \\r and \\n; str.splitlines also breaks at a
+    form feed, which would shift every edit below it by one line."""
+    uri = open_document(client, tmp_path / "formfeed.py", FORM_FEED)
+    [d] = errors(await diagnostics_for(client, uri, version=1))
+    assert d.code == "reshape-numel" and d.range.start.line == 3
+    change_document(client, uri, 2, [edit(3, 11, 12, "6")])       # y = x.view(6)
+    assert not errors(await diagnostics_for(client, uri, version=2))
+    assert "y: Tensor[6]" in await hover_text(client, uri, 3, 0)
+    change_document(client, uri, 3, [edit(2, 16, 10_000, "4, 3)")])  # past the line's end
+    [d] = errors(await diagnostics_for(client, uri, version=3))
+    assert "x: Tensor[4, 3]" in await hover_text(client, uri, 2, 0)

@@ -31,10 +31,12 @@ from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
 
 from shapelens.analysis.resolver import WorkspaceResolver, read_file
 
 from .feature import LanguageFeature
+from .positions import Codec, lines_with_breaks
 from .results import AnalysisResult, analyse, warm_engine
 from .snapshot import Snapshot, document_snapshot, notebook_snapshot
 
@@ -56,6 +58,38 @@ def uri_path(uri: str) -> str:
     """File system path of a URI; the URI itself when it is not a file (untitled:...)."""
     path = to_fs_path(uri)
     return path if path else uri
+
+
+class Document(TextDocument):
+    """pygls's text document, split into lines where Python and LSP split them.
+
+    pygls splits with ``str.splitlines``, which also breaks at form feeds (``^L`` page breaks
+    are common in older Python files), ``\\x1c``-``\\x1e``, ``\\x85`` and ``\\u2028``; an
+    incremental change below such a character would then land on the wrong line and the
+    server's copy of the document would silently differ from the editor's.  Changes are
+    applied here with :class:`~.positions.Codec`, the one place columns are converted.
+    """
+
+    @property
+    def lines(self):
+        return tuple(lines_with_breaks(self.source))
+
+    def _apply_incremental_change(self, change: types.TextDocumentContentChangePartial):
+        text = self.source
+        lines = lines_with_breaks(text)
+        codec = Codec(self._position_codec.encoding)
+        start = codec.offset(lines, change.range.start)
+        end = max(start, codec.offset(lines, change.range.end))
+        self._source = text[:start] + change.text + text[end:]
+
+
+def install_documents(workspace) -> None:
+    """Make ``workspace`` create :class:`Document` objects (pygls has no hook for it)."""
+    def create(doc_uri, source=None, version=None, language_id=None):
+        return Document(doc_uri, source=source, version=version, language_id=language_id,
+                        sync_kind=workspace._sync_kind,
+                        position_codec=workspace._position_codec)
+    workspace._create_text_document = create
 
 
 class Target:
@@ -110,6 +144,7 @@ class Documents(LanguageFeature):
     # ------------------------------------------------------------------ events
 
     def initialize(self, params) -> None:
+        install_documents(self.server.workspace)
         self.executor.submit(warm_engine)  # overlaps the rest of the handshake
 
     def shutdown(self) -> None:
@@ -131,7 +166,7 @@ class Documents(LanguageFeature):
         if self.server.workspace.get_notebook_document(cell_uri=doc.uri) is not None:
             return  # a cell: analysed with its notebook
         target = Target(doc.uri, uri_path(doc.uri), notebook=False)
-        self.targets[target.key] = target
+        self.replace(target)
         self.schedule(target, 0.0)
         self.schedule_dependents([target.path], exclude=target)
 
@@ -161,7 +196,7 @@ class Documents(LanguageFeature):
     def notebook_did_open(self, params: types.DidOpenNotebookDocumentParams) -> None:
         notebook = params.notebook_document
         target = Target(notebook.uri, uri_path(notebook.uri), notebook=True)
-        self.targets[target.key] = target
+        self.replace(target)
         self.schedule(target, 0.0)
 
     def notebook_did_change(self, params: types.DidChangeNotebookDocumentParams) -> None:
@@ -356,6 +391,18 @@ class Documents(LanguageFeature):
         if workspace.root_path:
             roots.append(workspace.root_path)
         return WorkspaceResolver(dict.fromkeys(roots), read=read)
+
+    def replace(self, target: Target) -> None:
+        """Track ``target``; a document opened again replaces its earlier target."""
+        old = self.targets.get(target.key)
+        if old is not None:
+            old.seq += 1
+            if old.timer is not None:
+                old.timer.cancel()
+            if old.probing is not None:
+                old.probing.set()
+            target.published = old.published
+        self.targets[target.key] = target
 
     def close(self, target: Target) -> None:
         target.seq += 1

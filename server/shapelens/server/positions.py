@@ -19,11 +19,18 @@ from typing import List, Sequence, Tuple
 from lsprotocol import types
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_WITH_BREAK = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 def split_lines(text: str) -> List[str]:
     """The lines of ``text`` without their line breaks; a trailing break gives a last ''."""
     return _LINE_BREAK.split(text)
+
+
+def lines_with_breaks(text: str) -> List[str]:
+    """The lines of ``text`` with their line breaks (``str.splitlines(True)``, but breaking
+    only where Python and LSP do)."""
+    return _LINE_WITH_BREAK.findall(text)
 
 
 class Codec:
@@ -81,6 +88,15 @@ class Codec:
               end_col: int) -> types.Range:
         return types.Range(start=self.position(lines, start_line, start_col),
                            end=self.position(lines, end_line, end_col))
+
+    def offset(self, lines_with_ends: Sequence[str], position: types.Position) -> int:
+        """LSP Position -> index into the text whose :func:`lines_with_breaks` are given; a
+        column past the end of its line means the end of the line (as LSP says)."""
+        if position.line >= len(lines_with_ends):
+            return sum(len(line) for line in lines_with_ends)
+        before = sum(len(line) for line in lines_with_ends[:max(position.line, 0)])
+        line = lines_with_ends[max(position.line, 0)].rstrip("\r\n")
+        return before + self.from_client(line, position.character)
 
     def engine_position(self, lines: Sequence[str], position: types.Position) -> Tuple[int, int]:
         """LSP Position -> engine (1-based line, code-point col)."""
