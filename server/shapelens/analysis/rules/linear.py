@@ -14,7 +14,7 @@ from ..errors import FixHint, error
 from ..values import Const, Tensor, format_shape
 from . import LayerRule, function, layer
 from .call import Call
-from .common import bool_arg, fmt_list, fmt_x
+from .common import bool_arg, differ_for_positive_sizes, fmt_list, fmt_x
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,21 @@ def _check_bias(out: Tensor, b: Tensor):
                          "Tensor sizes: %s. The bias must have out_features elements."
                          % (format_dim(od), format_dim(bd), len(os_) - i, fmt_list(os_),
                             fmt_list(bs)))
+    return None
+
+
+def _check_bias_vector_input(out: Tensor, b: Tensor):
+    """With a 1-D input torch accepts a bias of [out], [1] or [1, out] (CPU, torch 2.13)."""
+    if b is None or b.shape is None or out.shape is None:
+        return None
+    bs, n = b.shape, out.shape[0]
+    bad = len(bs) > 2 or (len(bs) == 2 and (differ_for_positive_sizes(bs[0], 1)
+                                            or differ_for_positive_sizes(bs[1], n))) \
+        or (len(bs) == 1 and definitely_ne(bs[0], 1) and definitely_ne(bs[0], n))
+    if bad:
+        return error("shape-mismatch", "output with shape %s doesn't match the broadcast shape %s. "
+                     "The bias must have out_features elements." % (fmt_list(out.shape),
+                                                                   fmt_list(bs)))
     return None
 
 
@@ -215,6 +230,8 @@ def f_linear(call: Call):
         out = linear_forward(x, w.shape[1], w.shape[0], what="function")
         if type(out) is not Tensor:
             return out
+        if x.shape is not None and len(x.shape) == 1:
+            return _check_bias_vector_input(out, b) or out
         return _check_bias(out, b) or out
     if len(w.shape) == 1:
         if b is not None:

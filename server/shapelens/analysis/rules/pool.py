@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from ..dims import format_dim, floordiv, is_int, sym
+from ..dims import definitely_ne, format_dim, floordiv, is_int, sym
 from ..errors import error
 from ..values import Const, ListVal, Tensor, TupleVal, format_shape
 from . import LayerRule, function, layer
@@ -159,6 +159,10 @@ def adaptive_forward(spec: AdaptiveSpec, x: Tensor, op_name: str):
         out = x.with_shape(tuple(shape[:-n]) + (1,) * n)
     else:
         if len(shape) not in (n + 1, n + 2):
+            if spec.op == "avg" and n > 1 and spec.output_size is not None and len(shape) >= n \
+                    and all((o == KEEP and not definitely_ne(shape[-n + i], 1))
+                            or (is_int(o) and o == 1) for i, o in enumerate(spec.output_size)):
+                return Tensor(None, x.dtype)  # a size-1 output may make it a mean: any rank
             return error("rank-mismatch", "%s(): Expected %dD or %dD tensor, but got %s"
                          % (op_name, n + 1, n + 2, format_shape(shape)))
         for i in range(1, len(shape)):
