@@ -256,3 +256,50 @@ async def test_incremental_edits_below_a_form_feed_land_on_the_right_line(client
     change_document(client, uri, 3, [edit(2, 16, 10_000, "4, 3)")])  # past the line's end
     [d] = errors(await diagnostics_for(client, uri, version=3))
     assert "x: Tensor[4, 3]" in await hover_text(client, uri, 2, 0)
+
+
+async def test_random_garbage_edits_never_break_the_server(client):
+    """Half-typed code of every kind (brackets, quotes, emoji, tabs, form feeds, deletions
+    across lines); then the original text back: its own diagnostics, hovers still served."""
+    path = corpus_file("residual_padding0_bad.py")
+    original = path.read_text()
+    uri = open_document(client, path, original)
+    await diagnostics_for(client, uri, version=1)
+    rng = random.Random(11)
+    pieces = ["(", ")", '"""', "'", "[", ":", "\t", "🔥", "é", "\x0c", "\n", "    ", "#",
+              "x = ", "self.", "torch.randn(", "\\", "lambda", "@", "=="]
+    text = original
+    version = 1
+    for _ in range(120):
+        version += 1
+        lines = text.split("\n")
+        line = rng.randrange(len(lines))
+        col = rng.randint(0, len(lines[line]))
+        utf16 = len(lines[line][:col].encode("utf-16-le")) // 2
+        if rng.random() < 0.6:
+            piece = rng.choice(pieces)
+            change = edit(line, utf16, utf16, piece)
+            lines[line] = lines[line][:col] + piece + lines[line][col:]
+            text = "\n".join(lines)
+        else:  # delete up to 8 characters, possibly across the line break
+            offset = sum(len(l) + 1 for l in lines[:line]) + col
+            end = min(len(text), offset + rng.randint(1, 8))
+            removed = text[offset:end]
+            end_line = line + removed.count("\n")
+            tail = removed.rsplit("\n", 1)[-1]
+            end_col = (utf16 + len(tail.encode("utf-16-le")) // 2 if "\n" not in removed
+                       else len(tail.encode("utf-16-le")) // 2)
+            change = edit(line, utf16, end_col, "", end_line=end_line)
+            text = text[:offset] + text[end:]
+        change_document(client, uri, version, [change])
+        if rng.random() < 0.1:
+            await asyncio.sleep(0.2)
+    version += 1
+    change_document(client, uri, version, [types.TextDocumentContentChangeWholeDocument(
+        text=original)])
+    final = await diagnostics_for(client, uri, version=version, timeout=30)
+    assert lsp_view(final) == engine_view(original, str(path))
+    line, col = position_of(original, "identity = x")
+    assert "identity: Tensor[2, 64, 32, 32]" in await hover_text(client, uri, line, col)
+    failures = [m.message for m in client.log_messages if m.type == types.MessageType.Error]
+    assert not failures, failures

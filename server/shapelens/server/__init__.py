@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from typing import List, Optional
 
 
@@ -26,6 +27,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     lsp_out = sys.stdout.buffer
     lsp_in = sys.stdin.buffer
     sys.stdout = sys.stderr  # print() anywhere in the process goes to stderr
+    # ast.parse of half-typed code warns ("invalid decimal literal"...) on every keystroke
+    warnings.filterwarnings("ignore", category=SyntaxWarning)
 
     from .server import create_server
     server = create_server()

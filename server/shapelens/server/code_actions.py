@@ -44,11 +44,10 @@ class CodeActions(LanguageFeature):
         wanted = {(d.code, d.message) for d in params.context.diagnostics
                   if d.source == "shapelens"}
         actions = []
-        for index, engine_diagnostic in enumerate(result.report.diagnostics):
+        for engine_diagnostic in result.report.diagnostics:
             if not engine_diagnostic.fixes:
                 continue
-            converted = diagnostics.convert(result, engine_diagnostic,
-                                            {"result": result.id, "index": index})
+            converted = diagnostics.convert(result, engine_diagnostic)
             if converted is None:
                 continue
             diagnostic_uri, lsp_diagnostic = converted

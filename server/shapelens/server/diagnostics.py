@@ -17,7 +17,7 @@ from typing import Dict, List, Optional
 
 from lsprotocol import types
 
-from shapelens.analysis.report import Diagnostic, Range
+from shapelens.analysis.report import Diagnostic, Loc, Range, Related
 from shapelens.analysis.values import format_shape
 
 from .convert import line_extent, loc_location, snapshot_range
@@ -45,7 +45,7 @@ def probe_diagnostics(result, outcome) -> List[Diagnostic]:
         lines = result.snapshot.lines
         where = line_extent(lines, error.lines[-1])
         related = tuple(
-            _related(line_extent(lines, line), "called from here")
+            Related(Loc(line_extent(lines, line)), "called from here")
             for line in reversed(error.lines[:-1]) if line != error.lines[-1])
         found.append(Diagnostic(
             where, "error", "runtime-error",
@@ -69,11 +69,6 @@ def probe_diagnostics(result, outcome) -> List[Diagnostic]:
                     " or ".join(format_shape(s) for s in static), device,
                     " or ".join(format_shape(p) for p in probed))))
     return found
-
-
-def _related(r: Range, message: str):
-    from shapelens.analysis.report import Loc, Related
-    return Related(Loc(r, None), message)
 
 
 class Diagnostics(LanguageFeature):
@@ -125,20 +120,19 @@ class Diagnostics(LanguageFeature):
         report = result.report
         if not report.uses_torch:
             return []
-        found = [(d, {"result": result.id, "index": i})
-                 for i, d in enumerate(report.diagnostics)]
+        found = list(report.diagnostics)
         outcome = self.server.feature_of("Probe").current(target)
         if outcome is not None:
-            found.extend((d, None) for d in probe_diagnostics(result, outcome))
+            found.extend(probe_diagnostics(result, outcome))
         out = []
         read = self.server.documents.reader()
-        for diagnostic, data in found:
-            converted = self.convert(result, diagnostic, data, read)
+        for diagnostic in found:
+            converted = self.convert(result, diagnostic, read)
             if converted is not None:
                 out.append(converted)
         return out
 
-    def convert(self, result, d: Diagnostic, data, read=None) -> Optional[tuple]:
+    def convert(self, result, d: Diagnostic, read=None) -> Optional[tuple]:
         """An engine diagnostic -> (URI, LSP diagnostic), None when its code is off."""
         level = self.server.settings.severity_of(d.code, d.severity)
         if level == "off":
@@ -156,4 +150,4 @@ class Diagnostics(LanguageFeature):
                                                                   message=item.message))
         return uri, types.Diagnostic(
             range=lsp_range, message=d.message, severity=SEVERITY.get(level),
-            code=d.code, source=SOURCE, related_information=related or None, data=data)
+            code=d.code, source=SOURCE, related_information=related or None)
