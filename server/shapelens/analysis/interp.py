@@ -925,7 +925,7 @@ class Interpreter:
             if isinstance(node.op, ast.Invert) and type(x) is int:
                 return Const(~x)
         if type(v) is Tensor:
-            return v.with_shape(v.shape)
+            return dataclasses.replace(v.with_shape(v.shape), strides=layout.pointwise(v))
         return Unknown("unary operation")
 
     def expr_BinOp(self, node, frame):
@@ -941,8 +941,14 @@ class Interpreter:
                 return Tensor(None)
             q = "operator." + name
             result = rule(Call(q, (left, right), {}))
-            return self.rule_result(result, node, frame, q, (left, right),
-                                    rerun=lambda a: rule(Call(q, a, {})))
+            result = self.rule_result(result, node, frame, q, (left, right),
+                                      rerun=lambda a: rule(Call(q, a, {})))
+            scalar_op = (type(left) is Tensor) != (type(right) is Tensor) and \
+                Const in (type(left), type(right))
+            if scalar_op and type(result) is Tensor:
+                t = left if type(left) is Tensor else right
+                result = dataclasses.replace(result, strides=layout.pointwise(t))
+            return result
         if type(left) is Const and type(right) is Const:
             return const_binop(name, left.value, right.value)
         if name == "add" and type(left) is type(right) and type(left) in (TupleVal, ListVal):
@@ -1109,10 +1115,12 @@ class Interpreter:
         call = Call(q, args, kwargs)
         result = rule(call)
         short = q.rsplit(".", 1)[-1]
-        if short in layout.LAYOUT_METHODS and q.startswith("torch.") and type(result) is Tensor \
-                and args and type(args[0]) is Tensor:
-            result = dataclasses.replace(result, strides=layout.after(short, args[0], call,
-                                                                      result))
+        if type(result) is Tensor and args and type(args[0]) is Tensor:
+            if short in layout.LAYOUT_METHODS and q.startswith("torch."):
+                result = dataclasses.replace(result, strides=layout.after(short, args[0], call,
+                                                                          result))
+            elif q in layout.POINTWISE_FUNCTIONS:
+                result = dataclasses.replace(result, strides=layout.pointwise(args[0]))
         if type(result) is Tensor and result.origin is None and q.startswith("torch.") and \
                 q.rsplit(".", 1)[-1] in SAMPLE_FACTORIES:
             result = Tensor(result.shape, result.dtype, Loc(frame.env.src.range(node),
@@ -1199,6 +1207,8 @@ class Interpreter:
                                       rerun=lambda a: rule(Call(q, a, kwargs)))
             if name in layout.LAYOUT_METHODS and type(result) is Tensor:
                 result = self.with_layout(name, obj, call, result, node, frame)
+            elif q in layout.POINTWISE_FUNCTIONS and type(result) is Tensor:
+                result = dataclasses.replace(result, strides=layout.pointwise(obj))
             return result
         if kind is ListVal:
             return self.list_method(obj, name, args)
@@ -1328,23 +1338,26 @@ class Interpreter:
             except Exception as exc:
                 self.rec.internal_error(node, frame.env, exc)
             self.rec.layer_called(layer, x, result, rule)
-        elif layer.kind == "MultiheadAttention" and type(result) is TupleVal and result.items \
+            if layer.kind in layout.POINTWISE_LAYERS:
+                result = dataclasses.replace(result, strides=layout.pointwise(x))
+        elif layer.kind in TRANSPOSED_OUTPUT and type(result) is TupleVal and result.items \
                 and type(result.items[0]) is Tensor:
-            result = TupleVal((self.attention_layout(layer, result.items[0]),) +
+            result = TupleVal((self.batch_first_layout(layer, result.items[0]),) +
                               result.items[1:])
         return self.rule_result(result, node, frame, layer.kind, args, layer=layer,
                                 rerun=lambda a: rule.forward(layer.spec, Call(
                                     layer.kind, a, kwargs, layer.training)))
 
-    def attention_layout(self, layer, out: Tensor) -> Tensor:
-        """MultiheadAttention(batch_first=True) returns its output as a transposed view of an
-        [L, N, E] buffer, except on the fast path (eval mode with grad disabled), whose layout
-        the analysis does not promise."""
+    def batch_first_layout(self, layer, out: Tensor) -> Tensor:
+        """RNN/LSTM/GRU and MultiheadAttention with batch_first=True return their output as a
+        transposed view of an [L, N, E] buffer; MultiheadAttention's fast path (eval mode with
+        grad disabled) does not, and its layout is left unknown."""
         shape = out.shape
         if getattr(layer.spec, "batch_first", False) is not True or shape is None or \
                 len(shape) != 3 or not all(type(d) is int for d in shape):
             return out
-        slow_path = layer.training is True or self.grad_enabled is True
+        slow_path = layer.kind != "MultiheadAttention" or layer.training is True or \
+            self.grad_enabled is True
         if not slow_path:
             return dataclasses.replace(out, strides="?")
         n, length, e = shape
@@ -1748,6 +1761,7 @@ class Interpreter:
 # --------------------------------------------------------------------------- small helpers
 
 NO_CHANGE = object()
+TRANSPOSED_OUTPUT = ("MultiheadAttention", "RNN", "LSTM", "GRU")
 
 
 def grad_mode_of(expr, value):

@@ -197,3 +197,34 @@ def index_strides(x: Tensor, index, out: Tensor):
     if len(out_strides) != len(out.shape):
         return UNKNOWN
     return _normalise(tuple(out_strides), out.shape)
+
+
+# Element-wise ops whose output follows the input's memory layout (TensorIterator keeps a
+# dense permuted layout, e.g. a transposed tensor stays transposed).  Checked against torch.
+_POINTWISE = ("relu", "sigmoid", "tanh", "exp", "log", "abs", "sqrt", "rsqrt", "neg", "gelu",
+              "silu", "elu", "leaky_relu", "hardswish", "mish", "softplus", "sin", "cos",
+              "square", "reciprocal", "relu6", "selu", "celu", "hardtanh", "sign", "floor",
+              "ceil", "round", "exp2", "expm1", "log1p", "erf", "dropout")
+POINTWISE_FUNCTIONS = frozenset(
+    ["torch." + n for n in _POINTWISE] + ["Tensor." + n for n in _POINTWISE] +
+    ["torch.nn.functional." + n for n in _POINTWISE])
+POINTWISE_LAYERS = frozenset(("ReLU", "GELU", "SiLU", "Sigmoid", "Tanh", "ELU", "LeakyReLU",
+                              "Hardswish", "Mish", "Softplus", "ReLU6", "SELU", "CELU",
+                              "Hardtanh", "Dropout"))
+
+
+def pointwise(x: Tensor):
+    """Strides of an element-wise op's output on ``x`` alone (or with a Python scalar)."""
+    if x.strides is None:
+        return None
+    src = strides_of(x)
+    if src is None or x.shape is None:
+        return UNKNOWN
+    dims = [i for i, d in enumerate(x.shape) if d != 1]
+    order = sorted(dims, key=lambda i: -src[i])
+    expect = 1
+    for i in reversed(order):
+        if src[i] != expect:
+            return UNKNOWN          # not dense: torch allocates a fresh layout we do not model
+        expect *= x.shape[i]
+    return x.strides
