@@ -45,6 +45,7 @@ async def test_probe_on_cpu_shows_probed_shapes_until_the_next_edit(client):
     # progress: created by the server, begin (cancellable) ... end
     [kinds] = progress_kinds(client).values()
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
+    assert "WorkDoneProgressReport" in kinds  # the agent's steps ("importing torch", ...)
     [values] = client.progress_reports.values()
     assert values[0].cancellable is True
 
@@ -150,8 +151,9 @@ async def test_hanging_probe_times_out_and_hovers_are_served_meanwhile(client, t
     assert result["status"] == "timeout", result
     assert "timed out" in result["message"]
     started = time.monotonic()
-    assert "x: Tensor[2, 3]" in await hover_text(client, uri, 1, 0)  # right after
+    hover = await hover_text(client, uri, 1, 0)  # right after
     assert time.monotonic() - started < 1.0
+    assert "x: Tensor[2, 3]" in hover
 
 
 async def test_crashing_probe_reports_and_the_server_lives_on(client, tmp_path):
@@ -163,6 +165,21 @@ async def test_crashing_probe_reports_and_the_server_lives_on(client, tmp_path):
     assert result["status"] == "crashed", result
     assert "status 3" in result["message"]
     assert "x: Tensor[2, 3]" in await hover_text(client, uri, 2, 0)
+
+
+HUGE = "import torch\nx = torch.zeros(2, 3)\nbig = torch.empty(10 ** 13)\n"
+
+
+async def test_out_of_memory_probe_reports_and_the_server_lives_on(client, tmp_path):
+    path = tmp_path / "huge.py"
+    path.write_text(HUGE)
+    uri = open_document(client, path)
+    await diagnostics_for(client, uri)
+    result = await run_probe(client, uri, device="cpu")
+    assert result["status"] == "oom", result
+    assert "memory" in result["message"]
+    hover = await hover_text(client, uri, 1, 0)
+    assert "x: Tensor[2, 3]" in hover and "probed on cpu: [2, 3]" in hover
 
 
 async def test_cancel_through_the_progress_token(client, tmp_path):
