@@ -9,7 +9,7 @@ import json
 from lsprotocol import types
 
 from lsp_helpers import (CORPUS, by_code, corpus_file, diagnostics_for, errors, open_document,
-                         uri_of)
+                         uri_of, wait_for)
 
 # the whole module on one xdist worker, so its shared server starts once
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("lsp-diagnostics")]
@@ -114,7 +114,6 @@ async def test_close_clears_diagnostics(client):
     client.opened.discard(uri)
     client.text_document_did_close(types.DidCloseTextDocumentParams(
         text_document=types.TextDocumentIdentifier(uri=uri)))
-    from lsp_helpers import wait_for
     await wait_for(lambda: len(client.publications) > count, message="a publication")
     assert client.publications[-1].uri == uri and list(client.publications[-1].diagnostics) == []
 

@@ -15,7 +15,7 @@ from shapelens.analysis import analyze
 
 from lsp_helpers import (by_code, change_document, corpus_file, diagnostics_for, edit, errors,
                          hover_text, initialize, inlay_hints, label_text, open_document,
-                         position_of, wait_for)
+                         position_of)
 
 # the whole module on one xdist worker, so its shared server starts once
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("lsp-editing")]

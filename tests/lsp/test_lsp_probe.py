@@ -10,13 +10,12 @@ import json
 import textwrap
 import time
 
+import pytest
 from lsprotocol import types
 
 from lsp_helpers import (by_code, change_document, corpus_file, diagnostics_for, edit, errors,
                          hover_text, initialize, inlay_hints, label_text, open_document,
                          position_of, wait_for)
-
-import pytest
 
 # probes are CPU-heavy: one worker runs them all
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("probe")]

@@ -22,9 +22,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from shapelens.analysis.report import (Diagnostic, ExprShape, Fix, LayerFact, LayerRef, Loc,
-                                       ModuleSignature, Range, Related, Report, ShapeFact,
-                                       TextEdit)
+from shapelens.analysis.report import (ExprShape, Fix, LayerRef, Loc, Range, Related, Report,
+                                       ShapeFact, TextEdit)
 
 from .snapshot import Snapshot
 
@@ -280,4 +279,4 @@ def carry_over(report: Report, old_lines: Sequence[str], new_lines: Sequence[str
 
 
 __all__ = ["AnalysisResult", "FactIndex", "Entry", "Hint", "analyse", "carry_over",
-           "line_map", "warm_engine", "LayerFact", "ModuleSignature"]
+           "line_map", "warm_engine"]
