@@ -7,6 +7,7 @@ padding shrank the input) and its fixes as exact text edits.
 from __future__ import annotations
 
 import ast
+import os
 from typing import Dict, List, Optional
 
 from .dims import format_dim
@@ -168,7 +169,10 @@ class Recorder:
             if site is None:
                 return
             r = self.src.range(site[0])
-            message = "In %s (%s:%d): %s" % (site[2], env.src.path, node.lineno, message)
+            shown = env.src.path
+            if os.path.isabs(shown) and not self.src.path.startswith("<"):
+                shown = os.path.relpath(shown, os.path.dirname(os.path.abspath(self.src.path)))
+            message = "In %s (%s:%d): %s" % (site[2], shown, node.lineno, message)
             related.append(Related(Loc(env.src.range(node), env.src.path), "fails here"))
         if uncertain:
             message += " (on a path the analysis cannot decide)"
