@@ -112,6 +112,17 @@ class ClassInfo:
         return None, None
 
     @property
+    def torch_base(self) -> Optional[str]:
+        """The torch.nn class this class extends, when it extends a layer or a container
+        (``class Block(nn.Sequential)``, ``class MyConv(nn.Conv2d)``); None otherwise."""
+        for c in self.mro():
+            for b in c.bases:
+                if isinstance(b, TorchRef) and b.qualname.startswith("torch.nn.") and (
+                        b.qualname in CONTAINERS or b.qualname[9:] in LAYERS):
+                    return b.qualname
+        return None
+
+    @property
     def is_module(self) -> bool:
         for b in self.bases:
             if isinstance(b, TorchRef) and (b.qualname in MODULE_BASES or
@@ -718,6 +729,9 @@ class Interpreter:
                     return BoundFunction(obj, fn, c)
                 if attr in c.attrs:
                     return c.attrs[attr]
+            base = obj.attrs.get(SELF_KEY)
+            if base is not None:
+                return self.get_attribute(base, attr, node, frame)
             if obj.cls.is_module and attr in ("parameters", "children", "modules", "eval",
                                               "train", "to", "cuda", "cpu", "apply",
                                               "named_parameters", "state_dict", "forward",
@@ -753,6 +767,12 @@ class Interpreter:
                 for c in mro[mro.index(obj.after) + 1:]:
                     if attr in c.method_values:
                         return BoundFunction(obj.obj, c.method_values[attr], c)
+            if type(obj.obj) is Instance and obj.obj.cls.torch_base is not None:
+                if attr == "__init__":
+                    return BoundMethod(obj.obj, "__torch_init__")
+                base = obj.obj.attrs.get(SELF_KEY)
+                if base is not None:
+                    return self.get_attribute(base, attr, node, frame)
             return Builtin("noop")
         if kind is Const and isinstance(obj.value, str) and attr == "format":
             return Builtin("str.format")
@@ -766,6 +786,8 @@ class Interpreter:
         return self.subscript(obj, key, node, frame)
 
     def subscript(self, obj, key, node, frame):
+        if type(obj) is Instance and SELF_KEY in obj.attrs:
+            obj = obj.attrs[SELF_KEY]
         kind = type(obj)
         if kind is Tensor:
             result = getitem(obj, key)
@@ -1217,6 +1239,7 @@ class Interpreter:
         if kind is Container:
             if name in ("append", "add_module", "extend", "insert") and isinstance(obj.items,
                                                                                     list):
+                before = len(obj.items)
                 if name == "append" and args:
                     obj.items.append(args[0])
                 elif name == "extend" and args:
@@ -1225,6 +1248,10 @@ class Interpreter:
                     obj.items.insert(as_int(args[0]), args[1])
                 elif name == "add_module" and len(args) == 2:
                     obj.items.append(args[1])
+                if obj.name is not None:     # children added after the container was stored
+                    for i, child in enumerate(obj.items[before:], start=before):
+                        if type(child) in (Layer, Container, Instance):
+                            self.name_module(child, i, obj)
                 return Const(None)
             if isinstance(obj.items, dict):
                 if name in ("items", "keys", "values"):
@@ -1241,6 +1268,10 @@ class Interpreter:
                 return obj
             return Unknown("layer method %s" % name)
         if kind is Instance:
+            if name == "__torch_init__":
+                return self.torch_init(obj, args, kwargs, node, frame)
+            if SELF_KEY in obj.attrs and name in ("append", "extend", "insert", "add_module"):
+                return self.call_method(obj.attrs[SELF_KEY], name, args, kwargs, node, frame)
             if name in ("to", "cuda", "cpu", "float", "double", "half", "requires_grad_", "apply",
                         "zero_grad"):
                 return obj
@@ -1403,6 +1434,9 @@ class Interpreter:
         if fnode is None:
             cls, fnode = inst.cls.method("__call__")
         if fnode is None:
+            base = inst.attrs.get(SELF_KEY)
+            if base is not None:
+                return self.call(base, args, kwargs, node, frame)
             return Unknown("%s has no forward" % inst.cls.name)
         fn = cls.method_values[fnode.name]
         key = (id(inst), tuple(signature_of(a) for a in args),
@@ -1428,9 +1462,19 @@ class Interpreter:
         if fnode is not None:
             fn = cls.method_values["__init__"]
             self.call_function(fn, (inst,) + args, kwargs, node, frame, cls=cls)
-        elif info.is_module is False:
-            pass
+        elif info.torch_base is not None:
+            self.torch_init(inst, args, kwargs, node, frame)
         return inst
+
+    def torch_init(self, inst, args, kwargs, node, frame):
+        """``super().__init__(...)`` of a class extending a torch layer or container: build
+        that module; the instance stands for it (calls, iteration, attributes)."""
+        base = inst.cls.torch_base
+        module = self.call_torch(base, args, kwargs, node, frame)
+        if type(module) in (Layer, Container):
+            self.name_module(module, SELF_KEY, inst)
+            inst.attrs[SELF_KEY] = module
+        return Const(None)
 
     def call_function(self, fn: Function, args, kwargs, node, frame, cls=None):
         if self.depth >= MAX_DEPTH or id(fn.node) in self.active:
@@ -1525,6 +1569,8 @@ class Interpreter:
                     return Const(len(v.items))
                 if type(v) is DictVal:
                     return Const(len(v.items))
+                if type(v) is Instance and SELF_KEY in v.attrs:
+                    v = v.attrs[SELF_KEY]
                 if type(v) is Container:
                     return Const(len(v.items))
                 if type(v) is Tensor and v.shape:
@@ -1652,6 +1698,9 @@ class Interpreter:
     def iterate(self, value) -> Optional[list]:
         """The items of an iterable value, when the analysis knows them."""
         kind = type(value)
+        if kind is Instance and SELF_KEY in value.attrs:
+            value = value.attrs[SELF_KEY]
+            kind = type(value)
         if kind in (TupleVal, ListVal):
             return list(value.items)
         if kind is Container:
@@ -1761,6 +1810,7 @@ class Interpreter:
 # --------------------------------------------------------------------------- small helpers
 
 NO_CHANGE = object()
+SELF_KEY = "__self__"   # where an instance keeps the torch module its torch base class built
 TRANSPOSED_OUTPUT = ("MultiheadAttention", "RNN", "LSTM", "GRU")
 
 

@@ -193,7 +193,8 @@ def module_path(module) -> Optional[str]:
     parts = []
     seen = 0
     while module is not None and module.name is not None and seen < 64:
-        parts.append(str(module.name))
+        if module.name != "__self__":   # the torch module an nn.Conv2d subclass wraps
+            parts.append(str(module.name))
         module = module.parent
         seen += 1
     return ".".join(reversed(parts)) if parts else None
