@@ -12,13 +12,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Dict, List, Optional
 
 from . import dims as D
 from .interp import ClassRef, Interpreter, ModuleEnv, forward_comment
 from .report import SampleInput
 from .source import annotation_shape
-from .values import Layer, Tensor, Unknown, module_path, set_training
+from .values import Layer, Tensor, Unknown, format_shape, module_path, set_training
 
 SEARCH_LIMIT = 4096
 
@@ -29,11 +30,13 @@ class InputInference:
     def __init__(self, quiet: bool):
         self.quiet = quiet
         self.demands: Dict[str, tuple] = {}
+        self.first_layers: Dict[str, str] = {}
         self.constraints: List[tuple] = []     # (symbolic dim, required int, layer)
 
     def demand(self, param, expected, layer):
         if expected is not None and param not in self.demands:
             self.demands[param] = expected
+            self.first_layers[param] = layer.kind
 
     def constrain(self, x: Tensor, expected, layer):
         if self.quiet or expected is None or x.shape is None or len(expected) != len(x.shape):
@@ -132,12 +135,72 @@ def run_class(interp: Interpreter, env: ModuleEnv, cls):
         args.append(Tensor(shape))
     solve = InputInference(quiet=False)
     interp.inferring = solve
+    before = set(interp.rec.diagnostics)
     try:
         result = interp.call_instance(inst, tuple(args), {}, site, frame)
     finally:
         interp.inferring = None
     interp.rec.set_module_source(cls, "inferred", solve_constraints(solve.constraints))
+    found = [k for k in interp.rec.diagnostics if k not in before and
+             interp.rec.diagnostics[k].severity == "error"]
+    if found:
+        confirm_errors(interp, inst, params[:required], args, probe, site, frame, found)
     return result
+
+
+# An inferred input fixes a rank the module may not be called with: a conv or recurrent first
+# layer also takes unbatched input, a Linear-like one any number of leading dims.
+DROP_BATCH = ("Conv", "ConvTranspose", "MaxPool", "AvgPool", "AdaptiveAvgPool",
+              "AdaptiveMaxPool", "LPPool", "InstanceNorm", "RNN", "LSTM", "GRU",
+              "MultiheadAttention", "FractionalMaxPool", "ReflectionPad", "ReplicationPad")
+EXTRA_DIM = ("Linear", "Bilinear", "Embedding", "LayerNorm", "RMSNorm", "Identity", "Dropout")
+
+
+def alternate_input(shape, first_layer: str):
+    """The other plausible input of the first layer, or None when its rank is certain."""
+    if shape is None or not shape:
+        return None
+    base = first_layer.rstrip("0123456789d").replace("Lazy", "")
+    if base in DROP_BATCH or first_layer.startswith(DROP_BATCH):
+        return tuple(shape[1:]) if len(shape) > 1 else None
+    if base in EXTRA_DIM:
+        return (shape[0], D.sym("L_extra")) + tuple(shape[1:])
+    if first_layer == "BatchNorm1d" and len(shape) == 2:
+        return tuple(shape) + (D.sym("L_extra"),)
+    return None
+
+
+def confirm_errors(interp, inst, params, args, probe, site, frame, found):
+    """Errors found under an inferred input stay errors only when the other plausible input
+    rank fails the same way; the others become warnings (they may be an artefact of the rank
+    the analysis chose)."""
+    alt_args = []
+    changed = False
+    for p, a in zip(params, args):
+        alt = alternate_input(a.shape, probe.first_layers.get(p, ""))
+        changed = changed or alt is not None
+        alt_args.append(Tensor(alt) if alt is not None else a)
+    confirmed = set()
+    if changed:
+        interp.inferring = InputInference(quiet=False)
+        interp.rec.muted += 1
+        interp.rec.capture = confirmed
+        try:
+            interp.call_instance(inst, tuple(alt_args), {}, site, frame)
+        finally:
+            interp.rec.capture = None
+            interp.rec.muted -= 1
+            interp.inferring = None
+    else:
+        confirmed = set(found)
+    shown = ", ".join("%s: %s" % (p, format_shape(a.shape)) for p, a in zip(params, args))
+    for key in found:
+        if key not in confirmed:
+            d = interp.rec.diagnostics[key]
+            interp.rec.diagnostics[key] = replace(
+                d, severity="warning",
+                message=d.message + " (with the inferred input %s; an input of another rank "
+                "may not fail)" % shown)
 
 
 def _ctor_takes_no_args(cls) -> bool:

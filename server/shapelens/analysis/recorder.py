@@ -34,6 +34,7 @@ class Recorder:
     def __init__(self, src):
         self.src = src
         self.muted = 0
+        self.capture = None     # a set collecting (range, code) of errors while muted
         self.shapes: List[tuple] = []               # (position key, def node of a parameter)
         self._shape_keys = set()
         self.exprs: Dict[tuple, None] = {}          # positions + shape, in first-seen order
@@ -151,6 +152,8 @@ class Recorder:
 
     def shape_error(self, err: ShapeError, node, env, args, layer, uncertain, call_sites,
                     cause=None, extra_fixes=()):
+        if self.capture is not None and env.is_main:
+            self.capture.add((self.src.range(node), err.code))
         if self.muted:
             return
         severity = CODES.get(err.code, "error")
