@@ -18,7 +18,6 @@ import difflib
 import itertools
 import logging
 import threading
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -95,41 +94,52 @@ class FactIndex:
     MAX_SPAN = 200  # a multi-line range is indexed on each of its lines, up to this many
 
     def __init__(self, report: Report, lines: Sequence[str]):
-        by_line: Dict[int, List[Entry]] = defaultdict(list)
+        # Keys are plain int tuples: hashing Range objects and symbolic shapes is what made
+        # this slow on big files; shapes are only compared when a range repeats.
         entries: List[Entry] = []
-
         for ref in report.layer_refs:
             entries.append(Entry(ref.range, "layer", ref.layer))
         for module in report.modules:
             entries.append(Entry(module.range, "module", module))
         names: Dict[tuple, list] = {}
+        facts_by_line: Dict[int, Dict[str, list]] = {}
         for fact in report.shapes:
-            key = (fact.range, fact.name)
-            shapes = names.setdefault(key, [])
-            if fact.shape not in shapes:
-                shapes.append(fact.shape)
-        for (r, name), shapes in names.items():
+            r = fact.range
+            key = (r.start_line, r.start_col, r.end_line, r.end_col, fact.name)
+            found = names.get(key)
+            if found is None:
+                names[key] = [r, fact.name, [fact.shape]]
+            elif fact.shape not in found[2]:
+                found[2].append(fact.shape)
+            per_line = facts_by_line.setdefault(r.start_line, {}).setdefault(fact.name, [])
+            if fact.shape not in per_line:
+                per_line.append(fact.shape)
+        for r, name, shapes in names.values():
             entries.append(Entry(r, "name", (name, tuple(shapes))))
-        exprs: Dict[Range, list] = {}
+        exprs: Dict[tuple, list] = {}
         for expr in report.expr_shapes:
-            shapes = exprs.setdefault(expr.range, [])
-            if expr.shape not in shapes:
-                shapes.append(expr.shape)
-        for r, shapes in exprs.items():
+            r = expr.range
+            key = (r.start_line, r.start_col, r.end_line, r.end_col)
+            found = exprs.get(key)
+            if found is None:
+                exprs[key] = [r, [expr.shape]]
+            elif expr.shape not in found[1]:
+                found[1].append(expr.shape)
+        for r, shapes in exprs.values():
             entries.append(Entry(r, "expr", tuple(shapes)))
 
+        by_line: Dict[int, List[Entry]] = {}
         for entry in entries:
             first, last = entry.range.start_line, entry.range.end_line
             for line in range(first, min(last, first + self.MAX_SPAN) + 1):
-                by_line[line].append(entry)
-        self.by_line = dict(by_line)
-        self.hints = _hints(report, lines)
-        self.facts_by_line: Dict[int, Dict[str, list]] = {}
-        for fact in report.shapes:
-            per_name = self.facts_by_line.setdefault(fact.range.start_line, {})
-            shapes = per_name.setdefault(fact.name, [])
-            if fact.shape not in shapes:
-                shapes.append(fact.shape)
+                bucket = by_line.get(line)
+                if bucket is None:
+                    by_line[line] = [entry]
+                else:
+                    bucket.append(entry)
+        self.by_line = by_line
+        self.facts_by_line = facts_by_line
+        self.hints = _hints(names.values(), lines)
 
     def at(self, line: int, col: int) -> Optional[Entry]:
         """The innermost fact under the cursor, or None."""
@@ -145,15 +155,18 @@ class FactIndex:
         return self.facts_by_line.get(line, {}).get(name, [])
 
 
-def _hints(report: Report, lines: Sequence[str]) -> List[Hint]:
+def _hints(names, lines: Sequence[str]) -> List[Hint]:
+    """One hint per (line, name), after the leftmost binding of the name on that line."""
     grouped: Dict[tuple, list] = {}
-    for fact in report.shapes:
-        key = (fact.range.start_line, fact.name)
-        entry = grouped.setdefault(key, [fact.range, []])
-        if (fact.range.start_col, fact.range.end_col) < (entry[0].start_col, entry[0].end_col):
-            entry[0] = fact.range
-        if fact.shape is not None and fact.shape not in entry[1]:
-            entry[1].append(fact.shape)
+    for r, name, shapes in names:
+        key = (r.start_line, name)
+        found = grouped.get(key)
+        if found is None:
+            grouped[key] = [r, [s for s in shapes if s is not None]]
+            continue
+        if (r.start_col, r.end_col) < (found[0].start_col, found[0].end_col):
+            found[0] = r
+        found[1].extend(s for s in shapes if s is not None and s not in found[1])
     hints = []
     for (line, name), (r, shapes) in grouped.items():
         if not shapes or all(all(d is None for d in s) for s in shapes):
