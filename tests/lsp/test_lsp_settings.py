@@ -19,16 +19,13 @@ def severity_of(client, uri, code):
     return found[0].severity if found else None
 
 
-async def test_severity_override_from_initialization_options(raw_client):
+async def test_severity_override_and_off_from_initialization_options(raw_client):
     await initialize(raw_client, settings={"severity": {"conv-in-channels": "warning"},
+                                           "severity.linear-in-features": "off",
                                            "inlayHints": {"enabled": True}})
     uri = open_document(raw_client, corpus_file("seed000_ex2_bad.py"))
     [d] = by_code(await diagnostics_for(raw_client, uri), "conv-in-channels")
     assert d.severity == types.DiagnosticSeverity.Warning
-
-
-async def test_severity_off_hides_the_code(raw_client):
-    await initialize(raw_client, settings={"severity.linear-in-features": "off"})
     uri = open_document(raw_client, corpus_file("linear_in_features_bad.py"))
     assert not by_code(await diagnostics_for(raw_client, uri), "linear-in-features")
 
