@@ -105,6 +105,8 @@ def _nest(raw: Mapping) -> dict:
             node[last].update(_nest(value))
         elif isinstance(value, Mapping) and last not in ("dims", "severity"):
             node[last] = _nest(value)
+        elif isinstance(value, Mapping):
+            node[last] = dict(value)  # a copy: dotted keys may add to it
         else:
             node[last] = value
     return out
