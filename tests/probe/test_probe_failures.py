@@ -15,23 +15,35 @@ from probe_helpers import facts_of, probe_source
 posix_only = pytest.mark.skipif(os.name != "posix", reason="signals and rlimits are POSIX")
 
 
+def run_started_clock():
+    """An on_progress callback and a list that receives the time the file started running."""
+    times = []
+
+    def on_progress(text):
+        if text == "running module code":
+            times.append(time.monotonic())
+
+    return on_progress, times
+
+
 def test_infinite_loop_times_out_and_keeps_what_it_saw(tmp_path):
-    started = time.monotonic()
+    on_progress, run_started = run_started_clock()
     result = probe_source(tmp_path, """\
         import torch
         x = torch.ones(2, 3)
         while True:
             pass
-        """, timeout_s=4)
+        """, timeout_s=3, on_progress=on_progress)
+    returned = time.monotonic()
     assert result.status == "timeout"
-    assert time.monotonic() - started < 4 + 3
-    assert "timed out after 4 s" in result.message
+    assert 3 <= returned - run_started[0] < 3 + 1.5  # the time limit counts from the run
+    assert "timed out after 3 s" in result.message
     assert "at line 3" in result.message or "at line 4" in result.message
     assert facts_of(result) == {(2, "x"): [[2, 3]]}
 
 
 def test_code_that_swallows_the_interrupt_is_killed_anyway(tmp_path):
-    started = time.monotonic()
+    on_progress, run_started = run_started_clock()
     result = probe_source(tmp_path, """\
         import time
         while True:
@@ -39,9 +51,16 @@ def test_code_that_swallows_the_interrupt_is_killed_anyway(tmp_path):
                 time.sleep(0.05)
             except BaseException:
                 pass
-        """, timeout_s=3)
+        """, timeout_s=2, on_progress=on_progress)
+    returned = time.monotonic()
     assert result.status == "timeout"
-    assert time.monotonic() - started < 3 + 3
+    assert 2 <= returned - run_started[0] < 2 + 1 + 1.5  # the limit, the grace, some slack
+
+
+def test_a_start_that_takes_too_long_is_a_timeout_too(tmp_path):
+    result = probe_source(tmp_path, "x = 1\n", startup_timeout_s=0.2)
+    assert result.status == "timeout"
+    assert "did not start within 0.2 s" in result.message
 
 
 def test_os_exit_is_a_crash_with_its_status(tmp_path):

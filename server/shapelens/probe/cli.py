@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps or meta")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="S",
-                        help="seconds before the run is stopped (default 60)")
+                        help="seconds the file may run before it is stopped (default 60; "
+                             "starting Python and importing torch are not counted)")
     parser.add_argument("--dims", default="", metavar="N=2,H=32",
                         help="values of symbolic dims in sample inputs")
     parser.add_argument("--python", default=sys.executable,

@@ -7,7 +7,7 @@ returns a :class:`ProbeResult` whose ``status`` says what happened:
 
 ``ok``         the file (and the sample calls) ran; ``facts`` holds the shapes seen
 ``error``      the probed code raised; ``error`` holds the exception and its lines
-``timeout``    it ran past ``timeout_s`` and was killed
+``timeout``    it ran past ``timeout_s`` (or could not even start) and was killed
 ``cancelled``  ``cancel`` was set and it was killed
 ``crashed``    the process died without reporting (segfault, ``os._exit``...)
 ``oom``        it ran out of memory (``MemoryError``, an allocator failure, or killed by SIGKILL)
@@ -38,7 +38,9 @@ STDERR_TAIL_BYTES = 16 * 1024
 MAX_CHANNEL_LINE = 256 * 1024 * 1024
 POLL_S = 0.02
 EXIT_GRACE_S = 2.0  # how long a process that has reported may take to exit
+STARTUP_TIMEOUT_S = 120.0  # interpreter start and `import torch`, before timeout_s starts
 INTERRUPT_GRACE_S = 1.0  # how long a timed-out agent may take to report what it saw so far
+RUN_STARTED = "running module code"  # the agent's progress line when the file starts running
 OOM_MESSAGES = ("can't allocate memory", "out of memory", "cannot allocate memory")
 
 
@@ -92,7 +94,8 @@ class ProbeResult:
 def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
               cancel: threading.Event | None = None,
               on_progress: Callable[[str], None] | None = None,
-              memory_limit_mb: int | None = None, cwd: str | None = None) -> ProbeResult:
+              memory_limit_mb: int | None = None, cwd: str | None = None,
+              startup_timeout_s: float = STARTUP_TIMEOUT_S) -> ProbeResult:
     """Probe one file in a subprocess of ``python`` and return what happened.
 
     ``request`` is the agent's request (see ``agent.py``): ``path`` (absolute), ``source`` (the
@@ -100,8 +103,10 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
     (``auto``/``cpu``/``cuda``/``cuda:N``/``mps``/``meta``), ``dims`` (symbolic dim values) and
     ``samples`` (sample inputs for modules the file does not call itself).
 
-    The whole process tree is killed after ``timeout_s`` seconds (interpreter start and torch
-    import included) or as soon as ``cancel`` is set.  ``on_progress`` is called from a
+    The whole process tree is killed when the probed code (the file, then the sample calls) has
+    run for ``timeout_s`` seconds, when starting the interpreter and importing torch takes more
+    than ``startup_timeout_s`` (a cold import of a CUDA build can take many seconds, which should
+    not eat into the user's run time), or as soon as ``cancel`` is set.  ``on_progress`` is called from a
     background thread with short texts such as ``"calling Net.forward"``; exceptions it raises
     are ignored.  ``memory_limit_mb`` caps the child's address space (POSIX), so that a huge
     allocation fails with status ``oom`` instead of exhausting the machine.  ``cwd`` defaults to
@@ -134,7 +139,6 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
 
     session = _Session(process, request["path"], on_progress)
     session.start(payload)
-    deadline = started + timeout_s
     ended_by = None  # "cancelled", "timeout" or "lingering" when we stopped it
     reported_at = interrupted_at = None
     while process.poll() is None:
@@ -144,10 +148,11 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
         elif session.result is not None:
             reported_at = reported_at or now
             if now - reported_at > EXIT_GRACE_S:
-                ended_by = ended_by or "lingering"  # it reported but did not exit: stop it
+                ended_by = "lingering"  # it reported but did not exit: stop it
         elif interrupted_at is not None and now - interrupted_at > INTERRUPT_GRACE_S:
             ended_by = "timeout"
-        elif now >= deadline and interrupted_at is None:
+        elif interrupted_at is None and now >= session.deadline(started, timeout_s,
+                                                                startup_timeout_s):
             # Ask for a report first (SIGINT raises ProbeTimeout in the agent); kill if ignored.
             interrupted_at = now
             if not _interrupt(process):
@@ -166,7 +171,7 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
     if ended_by == "cancelled" and session.result is None:
         return session.make("cancelled", "probe cancelled", elapsed)
     if interrupted_at is not None:
-        return _timed_out(session, timeout_s, elapsed)
+        return _timed_out(session, timeout_s, startup_timeout_s, elapsed)
     if session.result is not None:
         return _from_agent(session, elapsed)
     return _from_exit(session, process.returncode, elapsed)
@@ -217,8 +222,13 @@ def _interrupt(process: subprocess.Popen) -> bool:
     return True
 
 
-def _timed_out(session: "_Session", timeout_s: float, elapsed: float) -> ProbeResult:
+def _timed_out(session: "_Session", timeout_s: float, startup_timeout_s: float,
+               elapsed: float) -> ProbeResult:
     """A timeout, with the facts and the line the agent reported when interrupted, if it did."""
+    if session.run_started_at is None:
+        return session.make("timeout", "the probe did not start within %g s: starting the "
+                            "interpreter and importing torch took too long (the process was "
+                            "stopped)" % startup_timeout_s, elapsed)
     agent = session.result or {}
     facts = _facts(agent)
     error = agent.get("error") or {}
@@ -264,6 +274,7 @@ class _Session:
         self.path = path
         self.on_progress = on_progress
         self.result: dict | None = None
+        self.run_started_at: float | None = None  # when the agent began running the file
         self.stderr_tail = bytearray()
         self.threads = [
             threading.Thread(target=self._read_channel, daemon=True),
@@ -279,6 +290,12 @@ class _Session:
     def join(self) -> None:
         for thread in self.threads:
             thread.join(timeout=2.0)  # a pipe held open by an escaped grandchild must not hang us
+
+    def deadline(self, started: float, timeout_s: float, startup_timeout_s: float) -> float:
+        """When to stop: ``timeout_s`` after the file started running, or the start-up limit."""
+        if self.run_started_at is None:
+            return started + startup_timeout_s
+        return self.run_started_at + timeout_s
 
     def _write_request(self, payload: bytes) -> None:
         try:
@@ -299,7 +316,11 @@ class _Session:
                     continue
                 if isinstance(message.get("result"), dict):
                     self.result = message["result"]
-                elif isinstance(message.get("progress"), str) and self.on_progress:
+                elif isinstance(message.get("progress"), str):
+                    if message["progress"] == RUN_STARTED and self.run_started_at is None:
+                        self.run_started_at = time.monotonic()
+                    if self.on_progress is None:
+                        continue
                     try:
                         self.on_progress(message["progress"])
                     except Exception:
