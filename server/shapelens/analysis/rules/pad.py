@@ -62,7 +62,10 @@ def pad_shape(x: Tensor, pad, mode="constant"):
                     return error("padding-invalid", "Padding value causes wrapping around more "
                                  "than once.", blame="layer")
         new = add(add(size, left), right)
-        if is_int(new) and new < 0:
+        # Negative pads crop with narrow(), one side after the other: each crop must fit.
+        cropped = add(add(size, min(left, 0) if is_int(left) else 0),
+                      min(right, 0) if is_int(right) else 0)
+        if (is_int(new) and new < 0) or (is_int(cropped) and cropped < 0):
             return error("padding-invalid", "narrow(): length must be non-negative. Padding "
                          "(%s, %s) crops dim %d of %s below zero."
                          % (format_dim(left), format_dim(right), d, format_shape(shape)),
