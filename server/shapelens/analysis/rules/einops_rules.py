@@ -332,7 +332,8 @@ def _make_layer(kind):
     return build
 
 
-function("einops.layers.torch.Rearrange")(_make_layer("Rearrange"))
-function("einops.layers.torch.Reduce")(_make_layer("Reduce"))
+# The interpreter spells ``einops.layers.torch`` as ``einops.layers``.
+function("einops.layers.torch.Rearrange", "einops.layers.Rearrange")(_make_layer("Rearrange"))
+function("einops.layers.torch.Reduce", "einops.layers.Reduce")(_make_layer("Reduce"))
 
 __all__ = ["einops_shape", "EinopsSpec"]
