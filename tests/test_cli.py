@@ -74,7 +74,8 @@ def test_directory_recursion_sarif_and_shapes(tmp_path):
 def test_cross_file_import_is_followed():
     proc = shapelens("check", "feature_extractor.py", cwd=str(EXAMPLES))
     assert proc.returncode == 1
-    assert "In ConvBlock (models/blocks.py:13): Given groups=1" in proc.stdout
+    assert "error conv-in-channels Given groups=1" in proc.stdout
+    assert "(raised in ConvBlock, models/blocks.py:13)" in proc.stdout
 
 
 def test_python_api_matches_cli_entry():

@@ -16,7 +16,8 @@ Unknown dims are ``None`` and every operation here propagates ``None``.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Union
+import math
+from typing import Iterable, Mapping, Optional, Union
 
 __all__ = [
     "Dim", "Sym", "FloorDiv", "sym", "add", "sub", "mul", "floordiv", "neg", "prod",
@@ -61,12 +62,15 @@ class FloorDiv:
 class Sym:
     """An integer polynomial over atoms, canonical.  Build with :func:`sym` and the operators."""
 
-    __slots__ = ("terms", "const", "key", "_hash")
+    __slots__ = ("terms", "const", "key", "_hash", "display")
 
-    def __init__(self, terms: tuple, const: int):
+    def __init__(self, terms: tuple, const: int, display: Optional[str] = None):
         # terms: tuple of (monomial, coefficient), sorted by monomial key, no zero coefficients.
         self.terms = terms
         self.const = const
+        # How a product was written (``16*(H//4 - 3)*(W//4 - 3)``): printed instead of the
+        # expanded canonical form.  Not part of equality.
+        self.display = display
         self.key = (tuple((tuple(_atom_key(a) for a in m), c) for m, c in terms), const)
         self._hash = hash(self.key)
 
@@ -166,7 +170,29 @@ def sub(a, b):
     return add(a, neg(b))
 
 
+def _factor(d) -> str:
+    """A dim as a factor of a printed product."""
+    if type(d) is int:
+        return str(d) if d >= 0 else "(%d)" % d
+    if d.display is not None:
+        return d.display
+    if not d.const and len(d.terms) == 1:
+        (mono, coef), = d.terms
+        if coef == 1 and all(type(a) is str for a in mono):
+            return "*".join(mono)
+    return "(%s)" % format_dim(d)
+
+
 def mul(a, b):
+    out = _mul(a, b)
+    if type(out) is Sym and out.display is None and len(out.terms) + bool(out.const) > 1:
+        factors = sorted((a, b), key=lambda x: type(x) is not int)
+        if not (type(factors[0]) is int and factors[0] in (1, -1)):
+            out.display = "*".join(_factor(f) for f in factors)
+    return out
+
+
+def _mul(a, b):
     if a is None or b is None:
         return None
     if type(a) is int and type(b) is int:
@@ -176,6 +202,8 @@ def mul(a, b):
     if type(a) is int:
         if a == 0:
             return 0
+        if a == 1:
+            return b
         return Sym(tuple((m, c * a) for m, c in b.terms), b.const * a)
     pa, ca = _poly(a)
     pb, cb = _poly(b)
@@ -297,7 +325,14 @@ def definitely_ne(a, b) -> bool:
     if type(a) is int and type(b) is int:
         return a != b
     diff = sub(a, b)
-    return type(diff) is int and diff != 0
+    if type(diff) is int:
+        return diff != 0
+    # Every term is an integer multiple of the gcd of the coefficients: if the constant is not,
+    # the difference cannot be 0 (2*H is never 5).
+    g = 0
+    for _, c in diff.terms:
+        g = math.gcd(g, c)
+    return g > 1 and diff.const % g != 0
 
 
 def maybe_eq(a, b) -> bool:
@@ -358,6 +393,8 @@ def format_dim(d) -> str:
         return "?"
     if type(d) is int:
         return str(d)
+    if d.display is not None:
+        return d.display
     out = []
     for m, c in d.terms:
         text = _format_term(m, abs(c), leading_minus=not out and c < 0)

@@ -1371,6 +1371,8 @@ class Interpreter:
             self.rec.layer_called(layer, x, result, rule)
             if layer.kind in layout.POINTWISE_LAYERS:
                 result = dataclasses.replace(result, strides=layout.pointwise(x))
+        elif isinstance(result, ShapeError) and type(x) is Tensor:
+            self.rec.layer_failed(layer, x, result)
         elif layer.kind in TRANSPOSED_OUTPUT and type(result) is TupleVal and result.items \
                 and type(result.items[0]) is Tensor:
             result = TupleVal((self.batch_first_layout(layer, result.items[0]),) +

@@ -120,6 +120,20 @@ class Recorder:
         if call not in info.calls:
             info.calls.append(call)
 
+    def layer_failed(self, layer, x: Tensor, err):
+        if self.muted:
+            return
+        info = self.layers.get(id(layer))
+        if info is None:
+            return
+        spec, shape, rule = layer.spec, x.shape, None
+        from .rules import LAYERS
+        rule = LAYERS.get(layer.kind)
+        call = LayerCall(x.shape, None, (lambda: rule.arithmetic(spec, shape)) if rule else None,
+                         err.code)
+        if call not in info.calls:
+            info.calls.append(call)
+
     # ----------------------------------------------------------------- modules
 
     def module_called(self, cls, fn, args, kwargs, result, source="sample"):
@@ -175,7 +189,8 @@ class Recorder:
             shown = env.src.path
             if os.path.isabs(shown) and not self.src.path.startswith("<"):
                 shown = os.path.relpath(shown, os.path.dirname(os.path.abspath(self.src.path)))
-            message = "In %s (%s:%d): %s" % (site[2], shown, node.lineno, message)
+            message = "%s (raised in %s, %s:%d)" % (message.rstrip("."), site[2], shown,
+                                                    node.lineno)
             related.append(Related(Loc(env.src.range(node), env.src.path), "fails here"))
         if uncertain:
             message += " (on a path the analysis cannot decide)"

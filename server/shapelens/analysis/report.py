@@ -98,8 +98,9 @@ class LayerCall:
     arithmetic of each spatial size with its numbers (computed when a hover asks)."""
 
     input: Shape
-    output: Shape
+    output: Shape                   # None when the call fails (see ``error``)
     explain: Any = field(default=None, compare=False, repr=False)   # () -> tuple of lines
+    error: Optional[str] = None     # the diagnostic code when PyTorch rejects this call
 
     @property
     def arithmetic(self) -> Tuple[str, ...]:

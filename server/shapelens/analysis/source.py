@@ -19,6 +19,7 @@ from .dims import sym
 from .report import Range
 
 MAX_RECOVERY = 50
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class Source:
@@ -29,7 +30,11 @@ class Source:
     def __init__(self, text: str, path: str):
         self.text = text
         self.path = path
-        self.lines = text.splitlines()
+        # Split where Python's tokenizer does (not str.splitlines, which also breaks at form
+        # feeds and U+2028 inside a line).
+        self.lines = _LINE_BREAK.split(text)
+        if self.lines and self.lines[-1] == "" and text.endswith(("\n", "\r")):
+            self.lines.pop()
         self._wide: Dict[int, bytes] = {}
 
     def col(self, line: int, byte_col: int) -> int:
@@ -74,19 +79,70 @@ def parse(text: str, path: str) -> Tuple[Optional[ast.Module], Tuple[int, ...]]:
         except SyntaxError as exc:
             line = exc.lineno or 0
             if lines is None:
-                lines = current.split("\n")
+                lines = current.split("\n")   # ast counts \r\n and \n alike; keep \r in text
             if not 1 <= line <= len(lines) or line in skipped:
                 # An unclosed bracket reports the end of the file; blank from its opening line.
                 line = _opening_line(lines, line)
                 if line is None or line in skipped:
                     return None, tuple(skipped)
             skipped.append(line)
-            indent = len(lines[line - 1]) - len(lines[line - 1].lstrip())
-            lines[line - 1] = " " * indent + "pass" if lines[line - 1].strip() else ""
+            lines[line - 1] = _neutral_line(lines, line - 1)
             current = "\n".join(lines)
         except (ValueError, RecursionError, MemoryError):
             return None, tuple(skipped)
     return None, tuple(skipped)
+
+
+_CLASS = re.compile(r"(\s*)class\s+(\w+)\s*(?:\(([\w.\s,]*))?")
+_DEF = re.compile(r"(\s*)(async\s+)?def\s+(\w+)")
+
+
+def _neutral_line(lines, i):
+    """A valid stand-in for a broken line: ``pass``, or, when it opens an indented block, a
+    header that keeps the block (and a class's name and bases, a function's name)."""
+    text = lines[i]
+    indent = len(text) - len(text.lstrip())
+    if not text.strip():
+        return ""
+    following = next((t for t in lines[i + 1:] if t.strip()), "")
+    if len(following) - len(following.lstrip()) <= indent:
+        return " " * indent + "pass"
+    closed = _close_header(text)
+    if closed is not None:
+        return closed
+    m = _CLASS.match(text)
+    if m:
+        bases = ", ".join(b.strip() for b in (m.group(3) or "").split(",") if b.strip())
+        return "%sclass %s%s:" % (m.group(1), m.group(2), "(%s)" % bases if bases else "")
+    m = _DEF.match(text)
+    if m:
+        params = "self, *args, **kwargs" if indent else "*args, **kwargs"
+        return "%s%sdef %s(%s):" % (m.group(1), m.group(2) or "", m.group(3), params)
+    stripped = text.strip()
+    if stripped.startswith(("else", "finally", "try")):
+        return text.split(":", 1)[0].rstrip() + ":" if ":" in text else " " * indent + "if True:"
+    if stripped.startswith("except"):
+        return " " * indent + "except Exception:"
+    if stripped.startswith("elif"):
+        return " " * indent + "elif True:"
+    return " " * indent + "if True:"
+
+
+def _close_header(text):
+    """``def forward(self, x`` -> ``def forward(self, x):`` when closing it is all it needs."""
+    stripped = text.rstrip()
+    if not stripped.lstrip().startswith(("def ", "async def ", "class ")):
+        return None
+    body = stripped.rstrip(":")
+    missing = body.count("(") - body.count(")")
+    if missing < 0:
+        return None
+    candidate = body.rstrip(",") + ")" * missing + ":"
+    try:
+        compile(candidate.strip() + " pass", "<header>", "exec")
+    except (SyntaxError, ValueError):
+        return None
+    return candidate
 
 
 def _opening_line(lines, line):
