@@ -125,3 +125,22 @@ def test_analysis_bugs_do_not_escape(monkeypatch):
     report = analyze((CORPUS / "lenet.py").read_text(), "lenet.py")
     assert report.extra["internal_errors"]
     assert any(f.name == "c1" for f in report.shapes)
+
+
+def test_half_typed_block_headers_keep_the_rest_of_the_file():
+    text = (CORPUS / "residual_padding0_bad.py").read_text()
+    for broken in (text.replace("class ResidualBlock(nn.Module):", "class ResidualBlock(nn.Module:"),
+                   text.replace("    def forward(self, x):", "    def forward(self, x"),
+                   text.replace("        identity = x", "        identity = x +")):
+        report = analyze(broken, "r.py")
+        assert report.skipped_lines, broken
+        names = {(f.range.start_line, f.name) for f in report.shapes}
+        assert (24, "x") in names and (17, "out") in names, names
+        assert any(d.code == "shape-mismatch" for d in report.diagnostics)
+
+
+def test_form_feed_and_unicode_line_separators_keep_columns():
+    text = 'import torch\n# a\x0c b \u2028 c\nx = torch.zeros(2, 3)\ny = "é"; z = x.sum(0)\n'
+    report = analyze(text, "f.py")
+    z = [f for f in report.shapes if f.name == "z"][0]
+    assert (z.range.start_line, z.range.start_col) == (4, 9)

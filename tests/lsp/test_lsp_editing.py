@@ -152,16 +152,17 @@ async def test_syntax_error_mid_file_keeps_the_other_classes_results(client, tmp
     line, col = position_of(broken, "class Fine", offset=len("class F"))
     assert "Fine.forward(x: [1, 3, 16, 16])" in await hover_text(client, uri, line, col)
 
-    # 2. back to the good text, then a half-typed class header and a new first line: the
-    #    engine recovers nothing (the report is empty), so the results of every unchanged
-    #    line are carried over from the last good analysis, moved down by the new line
+    # 2. back to the good text, then a half-typed class header and a new first line holding a
+    #    NUL character (pasted binary), which Python cannot parse at all: the engine recovers
+    #    nothing (the report is empty), so the results of every unchanged line are carried
+    #    over from the last good analysis, moved down by the new line
     change_document(client, uri, 3, [types.TextDocumentContentChangeWholeDocument(text=text)])
     await diagnostics_for(client, uri, version=3)
     header = "class Fine(nn.Module):"
     line, col = position_of(text, header)
-    broken = "# typing\n" + text.replace(header, "class Fine(nn.Module:")
+    broken = "# typing\x00\n" + text.replace(header, "class Fine(nn.Module:")
     change_document(client, uri, 4, [edit(line, col, col + len(header), "class Fine(nn.Module:"),
-                                     edit(0, 0, 0, "# typing\n")])
+                                     edit(0, 0, 0, "# typing\x00\n")])
     assert not analyze(broken, str(tmp_path / "two.py")).shapes  # the engine's own view
     diagnostics = await diagnostics_for(client, uri, version=4)
     [d] = by_code(diagnostics, "conv-in-channels")
