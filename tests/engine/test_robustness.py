@@ -136,7 +136,8 @@ def test_half_typed_block_headers_keep_the_rest_of_the_file():
         assert report.skipped_lines, broken
         names = {(f.range.start_line, f.name) for f in report.shapes}
         assert (24, "x") in names and (17, "out") in names, names
-        assert any(d.code == "shape-mismatch" for d in report.diagnostics)
+        if "identity = x +" not in broken:   # there the blanked line defined `identity`
+            assert any(d.code == "shape-mismatch" for d in report.diagnostics)
 
 
 def test_form_feed_and_unicode_line_separators_keep_columns():
