@@ -13,7 +13,6 @@ unknown targets, and errors found on such paths are reported as warnings.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import operator
 from typing import Any, Dict, List, Optional
 
@@ -709,7 +708,7 @@ class Interpreter:
             if isinstance(value, ShapeError):
                 return self.report_error(value, node, frame, (obj,))
             if attr in ("T", "mT") and type(value) is Tensor:
-                value = dataclasses.replace(value, strides=layout.after(attr, obj, None, value))
+                value = with_strides(value, layout.after(attr, obj, None, value))
             return value
         if kind is Instance:
             if attr in obj.attrs:
@@ -795,7 +794,7 @@ class Interpreter:
                 return Tensor(None, obj.dtype)
             result = self.rule_result(result, node, frame, "Tensor.__getitem__", (obj,))
             if type(result) is Tensor:
-                result = dataclasses.replace(result, strides=layout.index_strides(obj, key,
+                result = with_strides(result, layout.index_strides(obj, key,
                                                                                   result))
             return result
         if kind in (TupleVal, ListVal):
@@ -947,7 +946,7 @@ class Interpreter:
             if isinstance(node.op, ast.Invert) and type(x) is int:
                 return Const(~x)
         if type(v) is Tensor:
-            return dataclasses.replace(v.with_shape(v.shape), strides=layout.pointwise(v))
+            return with_strides(v.with_shape(v.shape), layout.pointwise(v))
         return Unknown("unary operation")
 
     def expr_BinOp(self, node, frame):
@@ -969,7 +968,7 @@ class Interpreter:
                 Const in (type(left), type(right))
             if scalar_op and type(result) is Tensor:
                 t = left if type(left) is Tensor else right
-                result = dataclasses.replace(result, strides=layout.pointwise(t))
+                result = with_strides(result, layout.pointwise(t))
             return result
         if type(left) is Const and type(right) is Const:
             return const_binop(name, left.value, right.value)
@@ -1139,10 +1138,10 @@ class Interpreter:
         short = q.rsplit(".", 1)[-1]
         if type(result) is Tensor and args and type(args[0]) is Tensor:
             if short in layout.LAYOUT_METHODS and q.startswith("torch."):
-                result = dataclasses.replace(result, strides=layout.after(short, args[0], call,
+                result = with_strides(result, layout.after(short, args[0], call,
                                                                           result))
             elif q in layout.POINTWISE_FUNCTIONS:
-                result = dataclasses.replace(result, strides=layout.pointwise(args[0]))
+                result = with_strides(result, layout.pointwise(args[0]))
         if type(result) is Tensor and result.origin is None and q.startswith("torch.") and \
                 q.rsplit(".", 1)[-1] in SAMPLE_FACTORIES:
             result = Tensor(result.shape, result.dtype, Loc(frame.env.src.range(node),
@@ -1230,7 +1229,7 @@ class Interpreter:
             if name in layout.LAYOUT_METHODS and type(result) is Tensor:
                 result = self.with_layout(name, obj, call, result, node, frame)
             elif q in layout.POINTWISE_FUNCTIONS and type(result) is Tensor:
-                result = dataclasses.replace(result, strides=layout.pointwise(obj))
+                result = with_strides(result, layout.pointwise(obj))
             return result
         if kind is ListVal:
             return self.list_method(obj, name, args)
@@ -1297,7 +1296,7 @@ class Interpreter:
             err = layout.view_error(x, out)
             if err is not None:
                 return self.report_error(err, node, frame, (x,), fixes=view_fix(node, frame))
-        return dataclasses.replace(out, strides=layout.after(name, x, call, out))
+        return with_strides(out, layout.after(name, x, call, out))
 
     def list_method(self, obj, name, args):
         items = obj.items
@@ -1370,7 +1369,7 @@ class Interpreter:
                 self.rec.internal_error(node, frame.env, exc)
             self.rec.layer_called(layer, x, result, rule)
             if layer.kind in layout.POINTWISE_LAYERS:
-                result = dataclasses.replace(result, strides=layout.pointwise(x))
+                result = with_strides(result, layout.pointwise(x))
         elif isinstance(result, ShapeError) and type(x) is Tensor:
             self.rec.layer_failed(layer, x, result)
         elif layer.kind in TRANSPOSED_OUTPUT and type(result) is TupleVal and result.items \
@@ -1392,9 +1391,9 @@ class Interpreter:
         slow_path = layer.kind != "MultiheadAttention" or layer.training is True or \
             self.grad_enabled is True
         if not slow_path:
-            return dataclasses.replace(out, strides="?")
+            return with_strides(out, "?")
         n, length, e = shape
-        return dataclasses.replace(out, strides=(e, n * e, 1) if n > 1 and length > 1 else None)
+        return with_strides(out, (e, n * e, 1) if n > 1 and length > 1 else None)
 
     def padding_cause(self, rule, layer, x, out):
         """Remember a conv/pool whose padding shrank the spatial size (for later mismatches)."""
@@ -1812,6 +1811,14 @@ class Interpreter:
 # --------------------------------------------------------------------------- small helpers
 
 NO_CHANGE = object()
+
+
+def with_strides(t: Tensor, strides) -> Tensor:
+    """``t`` with another memory layout (the same object when it does not change)."""
+    if strides == t.strides:
+        return t
+    return Tensor(t.shape, t.dtype, t.origin, t.cause, t.param, strides)
+
 SELF_KEY = "__self__"   # where an instance keeps the torch module its torch base class built
 TRANSPOSED_OUTPUT = ("MultiheadAttention", "RNN", "LSTM", "GRU")
 
