@@ -106,9 +106,10 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
     The whole process tree is killed when the probed code (the file, then the sample calls) has
     run for ``timeout_s`` seconds, when starting the interpreter and importing torch takes more
     than ``startup_timeout_s`` (a cold import of a CUDA build can take many seconds, which should
-    not eat into the user's run time), or as soon as ``cancel`` is set.  ``on_progress`` is called from a
-    background thread with short texts such as ``"calling Net.forward"``; exceptions it raises
-    are ignored.  ``memory_limit_mb`` caps the child's address space (POSIX), so that a huge
+    not eat into the user's run time), or as soon as ``cancel`` is set.  On a timeout the agent
+    is first interrupted, so the facts seen so far and the line it was on still come back.
+    ``on_progress`` is called from a background thread with short texts such as
+    ``"calling Net.forward"``; exceptions it raises are ignored.  ``memory_limit_mb`` caps the child's address space (POSIX), so that a huge
     allocation fails with status ``oom`` instead of exhausting the machine.  ``cwd`` defaults to
     the file's directory.  Never raises for failures of the probed code or interpreter.
     """
