@@ -109,9 +109,9 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
     not eat into the user's run time), or as soon as ``cancel`` is set.  On a timeout the agent
     is first interrupted, so the facts seen so far and the line it was on still come back.
     ``on_progress`` is called from a background thread with short texts such as
-    ``"calling Net.forward"``; exceptions it raises are ignored.  ``memory_limit_mb`` caps the child's address space (POSIX), so that a huge
-    allocation fails with status ``oom`` instead of exhausting the machine.  ``cwd`` defaults to
-    the file's directory.  Never raises for failures of the probed code or interpreter.
+    ``"calling Net.forward"``; exceptions it raises are ignored.  ``memory_limit_mb`` caps the
+    child's address space (POSIX), so that a huge allocation fails with status ``oom`` instead
+    of exhausting the machine.  ``cwd`` defaults to the file's directory.  Never raises for failures of the probed code or interpreter.
     """
     started = time.monotonic()
     problem = _request_problem(request)
