@@ -1,0 +1,102 @@
+// Creating, starting and stopping the language client. The server is `<python> -m
+// shapelens.server` on stdio, with the bundled libraries (the shapelens package, pygls,
+// lsprotocol, …, put in bundled/libs by scripts/build-vsix.sh) first on PYTHONPATH, so it runs on
+// any Python 3.10+ with nothing installed. torch is never bundled: the probe uses the user's.
+import * as fs from 'fs';
+import * as path from 'path';
+import { ExtensionContext, LogOutputChannel, Uri, workspace } from 'vscode';
+import {
+    DocumentSelector,
+    Executable,
+    LanguageClient,
+    LanguageClientOptions,
+    RevealOutputChannelOn,
+    ServerOptions,
+} from 'vscode-languageclient/node';
+import { BUNDLED_LIBS_DIR, SERVER_ID, SERVER_MODULE, SERVER_NAME } from './constants';
+import { traceInfo, traceWarn } from './log/logging';
+import { getServerSettings, resolvePushedSettings, resolveServerSettings } from './settings';
+import { isRecord } from './utilities';
+
+export interface InitializationOptions {
+    settings: Record<string, unknown>;
+    workspaceTrusted: boolean;
+}
+
+const DOCUMENT_SELECTOR: DocumentSelector = [
+    { scheme: 'file', language: 'python' },
+    { scheme: 'untitled', language: 'python' },
+    // Cells of Jupyter notebooks: synchronised as notebooks when the server asks for that.
+    { notebook: '*', language: 'python' },
+];
+
+function serverEnvironment(extensionPath: string): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
+    const bundled = path.join(extensionPath, ...BUNDLED_LIBS_DIR);
+    if (fs.existsSync(path.join(bundled, 'shapelens'))) {
+        env.PYTHONPATH = [bundled, env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+    } else {
+        // A development checkout without scripts/build-vsix.sh having run: the interpreter must
+        // have shapelens installed itself (pip install -e .).
+        traceWarn(`No bundled server in ${bundled}; importing shapelens from the interpreter's environment.`);
+    }
+    return env;
+}
+
+export function createServer(
+    context: ExtensionContext,
+    interpreter: string,
+    outputChannel: LogOutputChannel,
+): LanguageClient {
+    const run: Executable = {
+        command: interpreter,
+        args: ['-m', SERVER_MODULE],
+        // Not the workspace: `-m` puts the current directory first on sys.path, and a user's
+        // `logging.py` or `attr/` there would shadow what the server imports.
+        options: { cwd: context.extensionPath, env: serverEnvironment(context.extensionPath) },
+    };
+    const serverOptions: ServerOptions = { run, debug: run };
+    traceInfo(`Server command: ${interpreter} -m ${SERVER_MODULE}`);
+
+    const initializationOptions: InitializationOptions = {
+        settings: getServerSettings(),
+        workspaceTrusted: workspace.isTrusted,
+    };
+
+    const clientOptions: LanguageClientOptions = {
+        documentSelector: DOCUMENT_SELECTOR,
+        outputChannel,
+        traceOutputChannel: outputChannel,
+        revealOutputChannelOn: RevealOutputChannelOn.Never,
+        initializationOptions,
+        synchronize: { configurationSection: SERVER_ID },
+        middleware: {
+            workspace: {
+                // The server pulls the `shapelens` section; hand it `python` as a real path.
+                configuration: async (params, token, next) => {
+                    const values = await next(params, token);
+                    if (!Array.isArray(values)) {
+                        return values;
+                    }
+                    return values.map((value: unknown, i: number) => {
+                        const item = params.items[i];
+                        if (item?.section === SERVER_ID && isRecord(value)) {
+                            const scope = item.scopeUri ? Uri.parse(item.scopeUri) : undefined;
+                            return resolveServerSettings(value, scope);
+                        }
+                        return value;
+                    });
+                },
+            },
+            sendNotification: async (type, next, params) => {
+                const method = typeof type === 'string' ? type : type.method;
+                if (method === 'workspace/didChangeConfiguration') {
+                    return next(type, resolvePushedSettings(params) as typeof params);
+                }
+                return next(type, params);
+            },
+        },
+    };
+
+    return new LanguageClient(SERVER_ID, SERVER_NAME, serverOptions, clientOptions);
+}
