@@ -1,0 +1,397 @@
+// ShapeLens in real VS Code: code-server (the VS Code workbench, served to a browser) driven by
+// playwright-core in Debian's Chromium, as shared/REAL_EDITOR.md describes.
+//
+// One scenario, as a person would do it: install the freshly built .vsix, open a file whose
+// Conv2d gets 12 channels but is built for 3, see the squiggle, the problem count and the shape in
+// a hover; apply the quick fix from the lightbulb menu (Ctrl+.) and see the squiggle go; run
+// "ShapeLens: Probe Tensor Shapes" from the command palette and see the probed shape in a hover.
+//
+//   node tests/vscode/e2e.mjs --vsix build/shapelens-0.1.0.vsix --python .venv/bin/python \
+//        --out test-output/vscode [--code-server PATH] [--chromium PATH] [--keep]
+//
+// Writes OUT/result.json ({ok, steps: [{name, ok, detail, ms}], screenshots, ...}), OUT/*.png
+// and the extension's log; exits 0 only when every step passed. Nothing is stubbed: the server is
+// the one inside the .vsix, on the given interpreter.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function parseArgs(argv) {
+    const args = {
+        vsix: undefined,
+        python: path.join(ROOT, '.venv', 'bin', 'python'),
+        out: path.join(ROOT, 'test-output', 'vscode'),
+        codeServer: path.join(ROOT, '.tools', 'code-server-4.100.3', 'node_modules', '.bin', 'code-server'),
+        chromium: '/usr/lib/chromium/chromium',
+        keep: false,
+    };
+    for (let i = 2; i < argv.length; i++) {
+        const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
+        if (key === 'keep') {
+            args.keep = true;
+        } else if (key in args) {
+            args[key] = path.resolve(argv[++i]);
+        } else {
+            throw new Error(`unknown argument ${argv[i]}`);
+        }
+    }
+    if (!args.vsix) {
+        const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+        args.vsix = path.join(ROOT, 'build', `shapelens-${version}.vsix`);
+    }
+    return args;
+}
+
+// The file under test. Line numbers below are 1-based, as in the editor.
+const MODEL_PY = `import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=3, padding=1)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        h = self.conv1(x)
+        return self.relu(h)
+
+
+x = torch.randn(1, 12, 28, 28)
+model = Net()
+out = model(x)
+`;
+const LINE_OF = (prefix) => MODEL_PY.split('\n').findIndex((l) => l.startsWith(prefix)) + 1;
+const CONV_LINE = MODEL_PY.split('\n').findIndex((l) => l.includes('self.conv1 = ')) + 1;
+const X_LINE = LINE_OF('x = torch.randn');
+const OUT_LINE = LINE_OF('out = model(x)');
+
+const args = parseArgs(process.argv);
+fs.mkdirSync(args.out, { recursive: true });
+for (const f of fs.readdirSync(args.out)) {
+    if (/\.(png|json|log)$/.test(f)) fs.rmSync(path.join(args.out, f));
+}
+
+const result = { ok: false, steps: [], screenshots: [], vsix: args.vsix, python: args.python, startedAt: new Date().toISOString() };
+const started = Date.now();
+function writeResult() {
+    result.ok = result.steps.length > 0 && result.steps.every((s) => s.ok);
+    result.seconds = (Date.now() - started) / 1000;
+    fs.writeFileSync(path.join(args.out, 'result.json'), JSON.stringify(result, null, 2));
+}
+
+/** Runs one named step; records ok/detail; a failed step does not stop later ones unless `fatal`. */
+async function step(name, fn, { fatal = false } = {}) {
+    const t0 = Date.now();
+    try {
+        const detail = await fn();
+        result.steps.push({ name, ok: true, detail: detail ?? '', ms: Date.now() - t0 });
+        console.log(`ok    ${name}${detail ? `: ${detail}` : ''}`);
+        return true;
+    } catch (error) {
+        const detail = error instanceof Error ? error.message.split('\n').slice(0, 6).join('\n') : String(error);
+        result.steps.push({ name, ok: false, detail, ms: Date.now() - t0 });
+        console.log(`FAIL  ${name}: ${detail}`);
+        if (fatal) throw new Fatal(name);
+        return false;
+    }
+}
+class Fatal extends Error {}
+
+function check(condition, message) {
+    if (!condition) throw new Error(message);
+}
+
+function freePort() {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.unref();
+        server.on('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+            const { port } = server.address();
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+async function waitForHealthz(port, child, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode}`);
+        try {
+            const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+            if (res.ok) return;
+        } catch {
+            // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`code-server did not answer /healthz within ${timeoutMs / 1000} s`);
+}
+
+// --- the run -----------------------------------------------------------------------------------
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shapelens-e2e-'));
+const userDir = path.join(tmp, 'user');
+const extDir = path.join(tmp, 'extensions');
+const workspace = path.join(tmp, 'workspace');
+let codeServer;
+let browser;
+let page;
+const serverLog = [];
+
+async function shot(name) {
+    if (!page) return;
+    const file = path.join(args.out, `${String(result.screenshots.length + 1).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path: file }).catch(() => {});
+    result.screenshots.push(path.relative(ROOT, file));
+}
+
+/** Moves the cursor with "Go to Line/Column" (Ctrl+G). */
+async function goTo(line, column) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+G');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(`:${line}:${column}`);
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** Shows the hover at (line, column) with "Show or Focus Hover" (Ctrl+K Ctrl+I) and returns
+ * its text once `expect` matches it (or the last text seen when it never does). */
+async function hoverText(line, column, expect, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+        await goTo(line, column);
+        await page.keyboard.press('Control+K');
+        await page.keyboard.press('Control+I');
+        const hover = page.locator('.monaco-editor .monaco-hover:not(.hidden)').first();
+        try {
+            await hover.waitFor({ state: 'visible', timeout: 3_000 });
+            await page.waitForTimeout(300); // let every hover provider answer
+            last = (await page.locator('.monaco-editor .monaco-hover:not(.hidden)').allInnerTexts()).join('\n');
+            if (expect.test(last)) return last;
+        } catch {
+            // no hover yet: the server may still be analysing
+        }
+        await page.waitForTimeout(500);
+    }
+    throw new Error(`hover at ${line}:${column} never matched ${expect}; last hover text: ${JSON.stringify(last)}`);
+}
+
+async function problemCounts() {
+    const item = page.locator('.statusbar [id="status.problems"]').first();
+    const label = (await item.getAttribute('aria-label')) ?? (await item.innerText());
+    // VS Code 1.100's label: "No Problems", "Errors: 1", "Warnings: 2", "Errors: 1, Warnings: 2"
+    const count = (kind) => Number(new RegExp(`${kind}: (\\d+)`).exec(label)?.[1] ?? 0);
+    check(/No Problems|Errors:|Warnings:|Infos:/.test(label), `unexpected problems label ${JSON.stringify(label)}`);
+    return { label, errors: count('Errors'), warnings: count('Warnings') };
+}
+
+async function runCommand(title) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(`>${title}`);
+    const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ state: 'visible', timeout: 10_000 });
+    await row.click();
+}
+
+async function main() {
+    await step('infrastructure present', async () => {
+        for (const [what, file] of [['.vsix (run scripts/build-vsix.sh)', args.vsix], ['code-server (run scripts/setup-editors.sh)', args.codeServer],
+            ['Chromium (run scripts/setup-editors.sh)', args.chromium], ['Python with torch (run scripts/setup-python.sh)', args.python]]) {
+            check(fs.existsSync(file), `${what}: ${file} does not exist`);
+        }
+        return `code-server ${spawnSync(args.codeServer, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`;
+    }, { fatal: true });
+
+    fs.mkdirSync(path.join(userDir, 'User'), { recursive: true });
+    fs.mkdirSync(extDir, { recursive: true });
+    fs.mkdirSync(workspace, { recursive: true });
+    fs.writeFileSync(path.join(workspace, 'model.py'), MODEL_PY);
+    fs.writeFileSync(path.join(userDir, 'User', 'settings.json'), JSON.stringify({
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.enableExperiments': false,
+        'editor.hover.delay': 100,
+        'editor.minimap.enabled': false,
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'extensions.ignoreRecommendations': true,
+        'telemetry.telemetryLevel': 'off',
+        'files.autoSave': 'off',
+        // the probe needs torch: the repository's .venv has it
+        'shapelens.python': args.python,
+        'shapelens.probe.device': 'cpu',
+    }, null, 2));
+
+    await step('install the .vsix', async () => {
+        const run = spawnSync(args.codeServer, ['--user-data-dir', userDir, '--extensions-dir', extDir, '--install-extension', args.vsix],
+            { encoding: 'utf8', timeout: 120_000 });
+        check(run.status === 0, `code-server --install-extension exited ${run.status}: ${run.stderr || run.stdout}`);
+        const installed = fs.readdirSync(extDir).filter((d) => d.startsWith('shapelens.shapelens-'));
+        check(installed.length === 1, `no shapelens.shapelens-* folder in ${extDir}: ${fs.readdirSync(extDir)}`);
+        check(fs.existsSync(path.join(extDir, installed[0], 'bundled', 'libs', 'shapelens')), 'the installed extension has no bundled/libs/shapelens');
+        return installed[0];
+    }, { fatal: true });
+
+    const port = await freePort();
+    await step('start code-server', async () => {
+        codeServer = spawn(args.codeServer, [
+            '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+            '--disable-workspace-trust', '--user-data-dir', userDir, '--extensions-dir', extDir, workspace,
+        ], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+        codeServer.stdout.on('data', (d) => serverLog.push(String(d)));
+        codeServer.stderr.on('data', (d) => serverLog.push(String(d)));
+        await waitForHealthz(port, codeServer, 60_000);
+        return `port ${port}`;
+    }, { fatal: true });
+
+    await step('open the workbench and model.py', async () => {
+        browser = await chromium.launch({
+            executablePath: args.chromium,
+            headless: true,
+            args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+                '--disable-component-update', '--disable-sync', '--no-first-run'],
+        });
+        const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+        page = await context.newPage();
+        await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+        await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+        await page.locator('.explorer-folders-view, .monaco-workbench .part.sidebar').first().waitFor({ timeout: 30_000 });
+        await page.keyboard.press('Control+P');
+        const input = page.locator('.quick-input-widget input');
+        await input.waitFor({ state: 'visible', timeout: 15_000 });
+        await input.fill('model.py');
+        await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'model.py' }).first().waitFor({ timeout: 15_000 });
+        await page.keyboard.press('Enter');
+        await page.locator('.monaco-editor .view-line', { hasText: 'torch.randn(1, 12, 28, 28)' }).waitFor({ timeout: 15_000 });
+    }, { fatal: true });
+
+    await step('status bar shows the ShapeLens server running', async () => {
+        const item = page.locator('.statusbar-item', { hasText: 'ShapeLens' }).first();
+        await item.waitFor({ state: 'visible', timeout: 30_000 });
+        // running = the symbol-array icon (starting spins, failure shows an error icon)
+        await page.locator('.statusbar-item .codicon-symbol-array').first().waitFor({ timeout: 45_000 });
+        return (await item.getAttribute('aria-label')) ?? (await item.innerText());
+    });
+
+    await step('squiggle on the Conv2d call', async () => {
+        await page.locator('.monaco-editor .squiggly-error').first().waitFor({ state: 'attached', timeout: 45_000 });
+        const count = await page.locator('.monaco-editor .squiggly-error').count();
+        return `${count} error squiggle(s)`;
+    });
+    await shot('squiggle');
+
+    await step('problems count in the status bar is 1 error', async () => {
+        let counts;
+        for (let i = 0; i < 20; i++) {
+            counts = await problemCounts();
+            if (counts.errors === 1) break;
+            await page.waitForTimeout(250);
+        }
+        check(counts.errors === 1, `status bar problems: ${JSON.stringify(counts)}`);
+        return counts.label;
+    });
+
+    await step('hover on x shows its shape [1, 12, 28, 28]', async () => {
+        const text = await hoverText(X_LINE, 1, /\[1, 12, 28, 28\]/);
+        return text.replace(/\s+/g, ' ').slice(0, 200);
+    });
+    await shot('hover-shape');
+
+    await step('hover on the squiggle explains the channel mismatch', async () => {
+        const column = MODEL_PY.split('\n')[LINE_OF('        h = self.conv1(x)') - 1].indexOf('self.conv1') + 1;
+        const text = await hoverText(LINE_OF('        h = self.conv1(x)'), column + 2, /expected input\[1, 12, 28, 28\] to have 3 channels/);
+        return text.replace(/\s+/g, ' ').slice(0, 200);
+    });
+
+    await step('quick fix from the lightbulb menu removes the squiggle', async () => {
+        const fixLine = LINE_OF('        h = self.conv1(x)');
+        const column = MODEL_PY.split('\n')[fixLine - 1].indexOf('self.conv1') + 3;
+        await goTo(fixLine, column);
+        await page.keyboard.press('Control+.');
+        const row = page.locator('.action-widget .monaco-list-row', { hasText: /in_channels.*12/ }).first();
+        await row.waitFor({ state: 'visible', timeout: 15_000 });
+        const title = (await row.innerText()).trim();
+        await shot('quick-fix-menu');
+        // Choose it as a person at the keyboard does: arrows to the entry, then Enter (a mouse
+        // click waits forever for the menu's row to be "stable").
+        for (let i = 0; i < 6; i++) {
+            const focused = await page.locator('.action-widget .monaco-list-row.focused').first().getAttribute('aria-label').catch(() => null);
+            if (focused && /in_channels.*12/.test(focused)) break;
+            await page.keyboard.press('ArrowDown');
+        }
+        await page.keyboard.press('Enter');
+        await page.locator('.monaco-editor .view-line', { hasText: 'nn.Conv2d(12, 64' }).waitFor({ timeout: 10_000 });
+        await page.locator('.monaco-editor .squiggly-error').first().waitFor({ state: 'detached', timeout: 30_000 });
+        const counts = await problemCounts();
+        check(counts.errors === 0, `after the fix the status bar still counts errors: ${counts.label}`);
+        await page.keyboard.press('Control+S');
+        return `applied "${title}"; line ${CONV_LINE} now reads nn.Conv2d(12, 64, …); ${counts.label}`;
+    });
+    await shot('after-quick-fix');
+
+    await step('probe from the command palette shows the probed shape in a hover', async () => {
+        await runCommand('ShapeLens: Probe Tensor Shapes');
+        // The status bar says "probing…" while the request is outstanding (seen unless the probe
+        // is over before the first look).
+        const probing = await page.locator('.statusbar-item', { hasText: 'probing' }).first()
+            .waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false);
+        const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'ShapeLens probe' }).first();
+        await toast.waitFor({ state: 'visible', timeout: 150_000 });
+        const message = (await toast.innerText()).replace(/\s+/g, ' ').trim();
+        check(await toast.locator('.codicon-info, .codicon-notifications-info').count() > 0, `the probe did not succeed: ${message}`);
+        await shot('probe-finished');
+        const text = await hoverText(OUT_LINE, 1, /probe[^\n]*cpu[\s\S]*\[1, 64, 28, 28\]|\[1, 64, 28, 28\][\s\S]*probe[^\n]*cpu/i, 20_000);
+        return `${message} | status bar ${probing ? 'showed' : 'did not show'} "probing…" | hover: ${text.replace(/\s+/g, ' ').slice(0, 200)}`;
+    });
+    await shot('probe-hover');
+}
+
+try {
+    await main();
+} catch (error) {
+    if (!(error instanceof Fatal)) {
+        result.steps.push({ name: 'driver', ok: false, detail: String(error?.stack ?? error), ms: 0 });
+        console.log(`FAIL  driver: ${error?.stack ?? error}`);
+    }
+    await shot('failure');
+} finally {
+    if (browser) await browser.close().catch(() => {});
+    if (codeServer && codeServer.exitCode === null) {
+        // the whole process group: a lone kill can leave a file watcher behind
+        try { process.kill(-codeServer.pid, 'SIGTERM'); } catch { /* gone */ }
+        await new Promise((r) => setTimeout(r, 1000));
+        try { process.kill(-codeServer.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    // The extension's own log (its LogOutputChannel) and code-server's output, for diagnosis.
+    const logs = [];
+    const walk = (dir) => {
+        for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+            const full = path.join(dir, entry.name);
+            if (entry.isDirectory()) walk(full);
+            else if (/ShapeLens\.log$|exthost\.log$/.test(entry.name)) logs.push(full);
+        }
+    };
+    walk(path.join(userDir, 'logs'));
+    for (const file of logs) {
+        fs.copyFileSync(file, path.join(args.out, path.basename(file)));
+    }
+    fs.writeFileSync(path.join(args.out, 'code-server.log'), serverLog.join(''));
+    writeResult();
+    if (!args.keep) fs.rmSync(tmp, { recursive: true, force: true });
+    console.log(`e2e: ${result.steps.filter((s) => s.ok).length} of ${result.steps.length} steps ok (${result.seconds.toFixed(1)} s); results in ${path.relative(ROOT, args.out)}`);
+    process.exit(result.ok ? 0 : 1);
+}
