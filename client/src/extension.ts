@@ -106,7 +106,7 @@ async function restartServer(
         traceError(message);
         status.setInterpreter(interpreter.path);
         status.setState('no-python', message);
-        void vscode.window.showErrorMessage(`ShapeLens: ${message}`, 'Open Settings', 'Show Output').then((choice) => {
+        void vscode.window.showErrorMessage(message, 'Open Settings', 'Show Output').then((choice) => {
             if (choice === 'Open Settings') {
                 void vscode.commands.executeCommand('workbench.action.openSettings', 'shapelens.python');
             } else if (choice === 'Show Output') {

@@ -141,10 +141,80 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shapelens-e2e-'));
 const userDir = path.join(tmp, 'user');
 const extDir = path.join(tmp, 'extensions');
 const workspace = path.join(tmp, 'workspace');
-let codeServer;
+const codeServers = [];
 let browser;
 let page;
 const serverLog = [];
+
+/** The user settings of a run; the probe needs torch, which the repository's .venv has. */
+function userSettings(extra = {}) {
+    return {
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.enableExperiments': false,
+        'editor.hover.delay': 100,
+        'editor.minimap.enabled': false,
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'extensions.ignoreRecommendations': true,
+        'telemetry.telemetryLevel': 'off',
+        'files.autoSave': 'off',
+        'shapelens.python': args.python,
+        'shapelens.probe.device': 'cpu',
+        ...extra,
+    };
+}
+
+function writeUserSettings(dir, settings) {
+    fs.mkdirSync(path.join(dir, 'User'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+}
+
+/** Starts code-server on a free port and waits until it answers; returns the port. */
+async function startCodeServer(dataDir, folder, { trust = false } = {}) {
+    const port = await freePort();
+    const child = spawn(args.codeServer, [
+        '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
+        ...(trust ? [] : ['--disable-workspace-trust']),
+        '--user-data-dir', dataDir, '--extensions-dir', extDir, folder,
+    ], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    codeServers.push(child);
+    child.stdout.on('data', (d) => serverLog.push(String(d)));
+    child.stderr.on('data', (d) => serverLog.push(String(d)));
+    await waitForHealthz(port, child, 60_000);
+    return port;
+}
+
+/** Opens the workbench on `folder` in a new page, then model.py with Ctrl+P. */
+async function openModel(port, folder) {
+    if (!browser) {
+        browser = await chromium.launch({
+            executablePath: args.chromium,
+            headless: true,
+            args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+                '--disable-component-update', '--disable-sync', '--no-first-run'],
+        });
+    }
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.explorer-folders-view, .monaco-workbench .part.sidebar').first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 15_000 });
+    await input.fill('model.py');
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'model.py' }).first().waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-editor .view-line', { hasText: 'torch.randn(1, 12, 28, 28)' }).waitFor({ timeout: 15_000 });
+}
+
+/** Waits for a notification toast whose text matches `pattern`; returns its text. */
+async function toast(pattern, timeoutMs) {
+    const item = page.locator('.notifications-toasts .notification-toast', { hasText: pattern }).first();
+    await item.waitFor({ state: 'visible', timeout: timeoutMs });
+    return { item, text: (await item.innerText()).replace(/\s+/g, ' ').trim() };
+}
 
 async function shot(name) {
     if (!page) return;
@@ -216,25 +286,10 @@ async function main() {
         return `code-server ${spawnSync(args.codeServer, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`;
     }, { fatal: true });
 
-    fs.mkdirSync(path.join(userDir, 'User'), { recursive: true });
     fs.mkdirSync(extDir, { recursive: true });
     fs.mkdirSync(workspace, { recursive: true });
     fs.writeFileSync(path.join(workspace, 'model.py'), MODEL_PY);
-    fs.writeFileSync(path.join(userDir, 'User', 'settings.json'), JSON.stringify({
-        'workbench.startupEditor': 'none',
-        'workbench.tips.enabled': false,
-        'workbench.enableExperiments': false,
-        'editor.hover.delay': 100,
-        'editor.minimap.enabled': false,
-        'extensions.autoCheckUpdates': false,
-        'extensions.autoUpdate': false,
-        'extensions.ignoreRecommendations': true,
-        'telemetry.telemetryLevel': 'off',
-        'files.autoSave': 'off',
-        // the probe needs torch: the repository's .venv has it
-        'shapelens.python': args.python,
-        'shapelens.probe.device': 'cpu',
-    }, null, 2));
+    writeUserSettings(userDir, userSettings());
 
     await step('install the .vsix', async () => {
         const run = spawnSync(args.codeServer, ['--user-data-dir', userDir, '--extensions-dir', extDir, '--install-extension', args.vsix],
@@ -246,38 +301,13 @@ async function main() {
         return installed[0];
     }, { fatal: true });
 
-    const port = await freePort();
+    let port;
     await step('start code-server', async () => {
-        codeServer = spawn(args.codeServer, [
-            '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-            '--disable-workspace-trust', '--user-data-dir', userDir, '--extensions-dir', extDir, workspace,
-        ], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-        codeServer.stdout.on('data', (d) => serverLog.push(String(d)));
-        codeServer.stderr.on('data', (d) => serverLog.push(String(d)));
-        await waitForHealthz(port, codeServer, 60_000);
+        port = await startCodeServer(userDir, workspace);
         return `port ${port}`;
     }, { fatal: true });
 
-    await step('open the workbench and model.py', async () => {
-        browser = await chromium.launch({
-            executablePath: args.chromium,
-            headless: true,
-            args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-                '--disable-component-update', '--disable-sync', '--no-first-run'],
-        });
-        const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-        page = await context.newPage();
-        await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
-        await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-        await page.locator('.explorer-folders-view, .monaco-workbench .part.sidebar').first().waitFor({ timeout: 30_000 });
-        await page.keyboard.press('Control+P');
-        const input = page.locator('.quick-input-widget input');
-        await input.waitFor({ state: 'visible', timeout: 15_000 });
-        await input.fill('model.py');
-        await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'model.py' }).first().waitFor({ timeout: 15_000 });
-        await page.keyboard.press('Enter');
-        await page.locator('.monaco-editor .view-line', { hasText: 'torch.randn(1, 12, 28, 28)' }).waitFor({ timeout: 15_000 });
-    }, { fatal: true });
+    await step('open the workbench and model.py', () => openModel(port, workspace), { fatal: true });
 
     await step('status bar shows the ShapeLens server running', async () => {
         const item = page.locator('.statusbar-item', { hasText: 'ShapeLens' }).first();
@@ -349,15 +379,57 @@ async function main() {
         // is over before the first look).
         const probing = await page.locator('.statusbar-item', { hasText: 'probing' }).first()
             .waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false);
-        const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'ShapeLens probe' }).first();
-        await toast.waitFor({ state: 'visible', timeout: 150_000 });
-        const message = (await toast.innerText()).replace(/\s+/g, ' ').trim();
-        check(await toast.locator('.codicon-info, .codicon-notifications-info').count() > 0, `the probe did not succeed: ${message}`);
+        const { item, text: message } = await toast('ShapeLens probe', 150_000);
+        check(await item.locator('.codicon-info, .codicon-notifications-info').count() > 0, `the probe did not succeed: ${message}`);
         await shot('probe-finished');
         const text = await hoverText(OUT_LINE, 1, /probe[^\n]*cpu[\s\S]*\[1, 64, 28, 28\]|\[1, 64, 28, 28\][\s\S]*probe[^\n]*cpu/i, 20_000);
         return `${message} | status bar ${probing ? 'showed' : 'did not show'} "probing…" | hover: ${text.replace(/\s+/g, ' ').slice(0, 200)}`;
     });
     await shot('probe-hover');
+
+    await step('a missing Python interpreter gives a clear error', async () => {
+        await page.keyboard.press('Escape');
+        // Set shapelens.python in the Settings editor, as a person would; the change restarts the
+        // server with the new interpreter.
+        await runCommand('Preferences: Open User Settings');
+        const search = page.locator('.settings-editor .settings-header .monaco-editor textarea, .settings-editor .suggest-input-container textarea').first();
+        await search.waitFor({ timeout: 15_000 });
+        await search.focus();
+        await page.keyboard.type('shapelens.python');
+        const input = page.locator('.settings-editor .setting-item-contents', { hasText: 'Python extension' }).locator('input').first();
+        await input.waitFor({ state: 'visible', timeout: 15_000 });
+        await input.fill(path.join(tmp, 'no-such-dir', 'python3'));
+        await page.keyboard.press('Tab');
+        const { text } = await toast('no Python interpreter was found', 30_000);
+        await page.locator('.statusbar-item .codicon-error', { hasText: '' }).first().waitFor({ timeout: 10_000 });
+        const label = await page.locator('.statusbar-item', { hasText: 'ShapeLens' }).first().getAttribute('aria-label');
+        check(/no-python/.test(label ?? ''), `status bar item: ${label}`);
+        return `${text} | status bar: ${label}`;
+    });
+    await shot('missing-python');
+
+    // Restricted Mode: a second code-server with workspace trust on and a folder never trusted.
+    const restrictedUser = path.join(tmp, 'user-restricted');
+    const restrictedWorkspace = path.join(tmp, 'untrusted-workspace');
+    fs.mkdirSync(restrictedWorkspace, { recursive: true });
+    fs.writeFileSync(path.join(restrictedWorkspace, 'model.py'), MODEL_PY);
+    writeUserSettings(restrictedUser, userSettings({ 'security.workspace.trust.startupPrompt': 'never' }));
+    await step('Restricted Mode: static analysis works', async () => {
+        const restrictedPort = await startCodeServer(restrictedUser, restrictedWorkspace, { trust: true });
+        await openModel(restrictedPort, restrictedWorkspace);
+        await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 15_000 });
+        await page.locator('.monaco-editor .squiggly-error').first().waitFor({ state: 'attached', timeout: 45_000 });
+        const text = await hoverText(X_LINE, 1, /\[1, 12, 28, 28\]/);
+        return `squiggle shown; hover: ${text.replace(/\s+/g, ' ').slice(0, 80)}`;
+    });
+    await step('Restricted Mode: the probe is disabled with an explanation', async () => {
+        await runCommand('ShapeLens: Probe Tensor Shapes');
+        const { text } = await toast('Restricted Mode', 15_000);
+        check(/probe/.test(text), text);
+        await page.waitForTimeout(800); // let the toast finish sliding in before the screenshot
+        return text;
+    });
+    await shot('restricted-mode-probe');
 }
 
 try {
@@ -370,11 +442,14 @@ try {
     await shot('failure');
 } finally {
     if (browser) await browser.close().catch(() => {});
-    if (codeServer && codeServer.exitCode === null) {
-        // the whole process group: a lone kill can leave a file watcher behind
-        try { process.kill(-codeServer.pid, 'SIGTERM'); } catch { /* gone */ }
-        await new Promise((r) => setTimeout(r, 1000));
-        try { process.kill(-codeServer.pid, 'SIGKILL'); } catch { /* gone */ }
+    // Each code-server's whole process group: a lone kill can leave a file watcher behind.
+    const alive = codeServers.filter((child) => child.exitCode === null);
+    for (const child of alive) {
+        try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+    }
+    if (alive.length) await new Promise((r) => setTimeout(r, 1000));
+    for (const child of alive) {
+        try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
     }
     // The extension's own log (its LogOutputChannel) and code-server's output, for diagnosis.
     const logs = [];
@@ -386,9 +461,12 @@ try {
         }
     };
     walk(path.join(userDir, 'logs'));
-    for (const file of logs) {
-        fs.copyFileSync(file, path.join(args.out, path.basename(file)));
-    }
+    const firstRun = logs.length;
+    walk(path.join(tmp, 'user-restricted', 'logs'));
+    logs.forEach((file, i) => {
+        const name = i < firstRun ? path.basename(file) : `restricted-${path.basename(file)}`;
+        fs.copyFileSync(file, path.join(args.out, name));
+    });
     fs.writeFileSync(path.join(args.out, 'code-server.log'), serverLog.join(''));
     writeResult();
     if (!args.keep) fs.rmSync(tmp, { recursive: true, force: true });

@@ -2,7 +2,9 @@
 
 Runs tests/vscode/e2e.mjs once against the freshly built .vsix (scripts/build-vsix.sh) and
 checks each step of its scenario: install, squiggle, problem count, hover with the shape, quick
-fix through the lightbulb menu, probe from the command palette with the probed shape in a hover.
+fix through the lightbulb menu, probe from the command palette with the probed shape in a hover;
+then a missing interpreter set in the Settings editor, and a second window in Restricted Mode
+(static features on, probe refused with an explanation).
 Screenshots, the extension's log and result.json land in test-output/vscode/.
 
 Nothing is skipped: a missing .vsix, code-server, Chromium or node is a failure, with the script
@@ -109,3 +111,14 @@ def test_probe_from_command_palette_shows_probed_shape(e2e):
 def test_screenshots_saved(e2e):
     shots = [ROOT / s for s in e2e["screenshots"]]
     assert shots and all(s.is_file() and s.stat().st_size > 10_000 for s in shots), shots
+
+
+def test_missing_python_gives_clear_error(e2e):
+    detail = _step(e2e, "a missing Python interpreter gives a clear error")
+    assert "needs Python 3.10 or newer" in detail and "no-python" in detail
+
+
+def test_restricted_mode_keeps_static_features_and_disables_probe(e2e):
+    assert "squiggle shown" in _step(e2e, "Restricted Mode: static analysis works")
+    assert "disabled in Restricted Mode" in _step(
+        e2e, "Restricted Mode: the probe is disabled with an explanation")
