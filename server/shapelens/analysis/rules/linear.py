@@ -80,12 +80,14 @@ def _check_bias(out: Tensor, b: Tensor):
 
 
 def _check_bias_vector_input(out: Tensor, b: Tensor):
-    """With a 1-D input torch accepts a bias of [out], [1] or [1, out] (CPU, torch 2.13)."""
+    """With a 1-D input torch accepts a bias of [out], [1] or [1, out] with out > 1 (CPU, torch
+    2.13; [1, 1] is rejected)."""
     if b is None or b.shape is None or out.shape is None:
         return None
     bs, n = b.shape, out.shape[0]
     bad = len(bs) > 2 or (len(bs) == 2 and (differ_for_positive_sizes(bs[0], 1)
-                                            or differ_for_positive_sizes(bs[1], n))) \
+                                            or differ_for_positive_sizes(bs[1], n)
+                                            or (is_int(bs[1]) and bs[1] == 1))) \
         or (len(bs) == 1 and definitely_ne(bs[0], 1) and definitely_ne(bs[0], n))
     if bad:
         return error("shape-mismatch", "output with shape %s doesn't match the broadcast shape %s. "
