@@ -28,6 +28,9 @@ CHROMIUM = Path("/usr/lib/chromium/chromium")
 PYTHON = ROOT / ".venv" / "bin" / "python"
 DRIVER_TIMEOUT_S = 420
 
+# One code-server run serves every test here: keep them on one xdist worker (--dist loadgroup).
+pytestmark = pytest.mark.xdist_group("vscode")
+
 
 def _vsix() -> Path:
     version = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["version"]
