@@ -41,7 +41,9 @@ def test_f_linear_matches_torch(cin, cout, shape, bias, wrank, data):
     # CPU is the oracle: meta broadcasts the bias out of place where CPU adds it in place.
     want = outcome(lambda: F.linear(torch.randn(shape), torch.randn(w),
                                     torch.randn(bias) if bias is not None else None))
-    check(rule, want, context=str((shape, w, bias)))
+    # A 2-D+ bias on a 3-D+ input: whether torch folds the input first depends on its layout.
+    check(rule, want, context=str((shape, w, bias)),
+          may_miss=len(shape) > 2 and bias is not None and len(bias) > 1)
 
 
 @given(small, small, small, st.lists(small, max_size=2).map(tuple), st.data())

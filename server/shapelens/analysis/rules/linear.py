@@ -234,6 +234,11 @@ def f_linear(call: Call):
             return out
         if x.shape is not None and len(x.shape) == 1:
             return _check_bias_vector_input(out, b) or out
+        if (x.shape is None or len(x.shape) > 2) and b is not None and (
+                b.shape is None or len(b.shape) > 1):
+            # Depending on the input's layout torch adds a 2-D+ bias in place or folds the
+            # input to 2-D first (addmm): which sizes pass differs, so nothing is promised.
+            return out
         return _check_bias(out, b) or out
     if len(w.shape) == 1:
         if b is not None:
