@@ -124,3 +124,12 @@ def test_conv_messages_start_with_torch_text():
     text = cpu_message(lambda: nn.Conv2d(3, 8, 3)(torch.randn(3, 4)))
     err = layer("Conv2d", (3, 8, 3), {}, T(3, 4))
     assert err.code == "rank-mismatch" and err.message.startswith(text)
+
+
+@given(st.integers(1, 3), st.integers(1, 4), st.integers(1, 3), st.integers(1, 6))
+def test_lazy_convs_take_channels_from_input(n, cout, k, size):
+    shape = (2, 3) + (size,) * n
+    for kind in ("LazyConv%dd" % n, "LazyConvTranspose%dd" % n):
+        rule = layer(kind, (cout, k), {}, T(*shape))
+        check(rule, outcome(lambda: getattr(nn, kind)(cout, k)(torch.ones(shape))),
+              context=str((kind, cout, k, shape)), partial=True, may_miss="Transpose" in kind)

@@ -71,3 +71,13 @@ def test_loss_messages_start_with_torch_text():
     text = cpu_message(lambda: nn.BCEWithLogitsLoss()(torch.randn(4, 1), torch.rand(4)))
     assert layer("BCEWithLogitsLoss", (), {}, T(4, 1), T(4)).message.startswith(text)
     assert fn("torch.nn.functional.cross_entropy", T(4, 10), T(4, dtype="long")).shape == ()
+
+
+@given(st.lists(small, max_size=3).map(tuple), st.lists(small, max_size=3).map(tuple),
+       st.integers(-3, 2), st.booleans())
+def test_similarity_layers_match_torch(a, b, dim, keepdim):
+    check(layer("CosineSimilarity", (), {"dim": dim}, T(*a), T(*b)),
+          outcome(lambda: nn.CosineSimilarity(dim)(torch.rand(a), torch.rand(b))))
+    check(layer("PairwiseDistance", (), {"keepdim": keepdim}, T(*a), T(*b)),
+          outcome(lambda: nn.PairwiseDistance(keepdim=keepdim)(torch.rand(a), torch.rand(b))),
+          context=str((a, b, keepdim)))

@@ -183,7 +183,8 @@ def _fmt_tuple(t) -> str:
 
 
 @layer("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
-       "LazyConv1d", "LazyConv2d", "LazyConv3d")
+       "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+       "LazyConvTranspose3d")
 class ConvLayer(LayerRule):
     def build(self, kind: str, call: Call):
         n = int(kind[-2])

@@ -179,16 +179,35 @@ def f_similarity(call: Call):
     a, b = call.tensor(0, "x1"), call.tensor(1, "x2")
     if a is None or b is None:
         return None
+    if "cosine" in call.name:
+        return similarity(a, b, call.int(2, "dim", 1), False)
+    return similarity(a, b, -1, call.value(4, "keepdim", False) is True)
+
+
+@layer("CosineSimilarity", "PairwiseDistance")
+class SimilarityLayer(LayerRule):
+    def build(self, kind: str, call: Call):
+        if kind == "CosineSimilarity":
+            return (call.int(0, "dim", 1), False)
+        return (-1, call.value(2, "keepdim", False) is True)
+
+    def forward(self, spec, call: Call):
+        a, b = call.tensor(0, "x1"), call.tensor(1, "x2")
+        if a is None or b is None:
+            return None
+        return similarity(a, b, spec[0], spec[1])
+
+    def params(self, spec):
+        return 0
+
+
+def similarity(a: Tensor, b: Tensor, dim, keepdim: bool):
+    """Broadcast the two inputs and reduce ``dim``."""
     if a.shape is None or b.shape is None:
         return Tensor(None, a.dtype)
     shape, err = broadcast_batch(a.shape, b.shape)
     if err:
         return err
-    if "cosine" in call.name:
-        dim = call.int(2, "dim", 1)
-        keepdim = False
-    else:
-        dim, keepdim = -1, call.value(4, "keepdim", False) is True
     d = wrap_dim(dim, len(shape))
     if is_error(d) or d is None:
         return d if is_error(d) else Tensor(None, a.dtype)
