@@ -237,3 +237,24 @@ def test_transformer_layers_match_torch(heads, mult, bf, data):
     spec = build("Transformer", (d, heads, 1, 1, 8), {"batch_first": bf})
     assert LAYERS["Transformer"].params(spec) == sum(
         p.numel() for p in nn.Transformer(d, heads, 1, 1, 8, device="meta").parameters())
+
+
+def test_more_params_match_torch():
+    from helpers import make_call
+    cases = [("Embedding", (10, 4), {}), ("EmbeddingBag", (10, 4), {}), ("PReLU", (3,), {}),
+             ("LSTMCell", (4, 6), {"bias": False}), ("GRU", (3, 5), {"num_layers": 3}),
+             ("MultiheadAttention", (8, 2), {"kdim": 3, "vdim": 5, "add_bias_kv": True}),
+             ("MultiheadAttention", (8, 2), {"bias": False})]
+    for kind, args, kw in cases:
+        spec = build(kind, args, kw)
+        module = getattr(nn, kind)(*args, **kw)
+        assert LAYERS[kind].params(spec) == sum(p.numel() for p in module.parameters()), kind
+    enc = build("TransformerEncoderLayer", (8, 2), {"dim_feedforward": 16})
+    norm = build("LayerNorm", (8,))
+    stack = LAYERS["TransformerEncoder"].build("TransformerEncoder", make_call(
+        "x", (Layer("TransformerEncoderLayer", enc), 3), {"norm": Layer("LayerNorm", norm)}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        module = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 3, nn.LayerNorm(8))
+    assert LAYERS["TransformerEncoder"].params(stack) == sum(p.numel()
+                                                             for p in module.parameters())
