@@ -387,6 +387,21 @@ async function main() {
     });
     await shot('probe-hover');
 
+    await step('the "▶ probe" code lens probes the class', async () => {
+        await page.keyboard.press('Escape');
+        // clear the earlier toasts so the new one is the only match
+        await runCommand('Notifications: Clear All Notifications');
+        const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'probe' }).first();
+        await lens.waitFor({ state: 'visible', timeout: 15_000 });
+        await lens.click();
+        const { item, text } = await toast('ShapeLens probe', 150_000);
+        check(await item.locator('.codicon-info, .codicon-notifications-info').count() > 0, `the probe did not succeed: ${text}`);
+        const log = fs.readdirSync(userDir, { recursive: true }).find((f) => String(f).endsWith('ShapeLens.log'));
+        const logged = log ? fs.readFileSync(path.join(userDir, String(log)), 'utf8') : '';
+        check(/Probe Net in model\.py/.test(logged), 'the client log does not show a probe of class Net (the lens passes [uri, className])');
+        return text;
+    });
+
     await step('a missing Python interpreter gives a clear error', async () => {
         await page.keyboard.press('Escape');
         // Set shapelens.python in the Settings editor, as a person would; the change restarts the

@@ -125,3 +125,7 @@ def test_restricted_mode_keeps_static_features_and_disables_probe(e2e):
     assert "squiggle shown" in _step(e2e, "Restricted Mode: static analysis works")
     assert "disabled in Restricted Mode" in _step(
         e2e, "Restricted Mode: the probe is disabled with an explanation")
+
+
+def test_code_lens_probes_the_class(e2e):
+    assert "probed" in _step(e2e, 'the "▶ probe" code lens probes the class')
