@@ -34,7 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
             pending = false;
             traceInfo(`Starting the server (${reason})`);
             probe.cancel();
-            lsClient = await restartServer(context, outputChannel, status, lsClient);
+            await restartServer(context, outputChannel, status);
         });
         return queue;
     };
@@ -72,12 +72,15 @@ export async function deactivate(): Promise<void> {
     }
 }
 
+/** Stops the current server (if any) and starts a new one; `lsClient` is the new one, or undefined
+ * when no usable Python was found. */
 async function restartServer(
     context: vscode.ExtensionContext,
     outputChannel: vscode.LogOutputChannel,
     status: StatusBar,
-    previous: LanguageClient | undefined,
-): Promise<LanguageClient | undefined> {
+): Promise<void> {
+    const previous = lsClient;
+    lsClient = undefined; // from here on, the old client's state changes are not shown
     if (previous) {
         try {
             await previous.dispose();
@@ -113,17 +116,21 @@ async function restartServer(
                 outputChannel.show(true);
             }
         });
-        return undefined;
+        return;
     }
     status.setInterpreter(`${interpreter.path} (Python ${check.version.join('.')})`);
 
     const client = createServer(context, interpreter.path, outputChannel);
+    lsClient = client;
     client.onDidChangeState((e) => {
+        if (client !== lsClient) {
+            return;
+        }
         if (e.newState === State.Running) {
             status.setState('running');
         } else if (e.newState === State.Starting) {
             status.setState('starting');
-        } else if (client === lsClient || lsClient === undefined) {
+        } else {
             status.setState('stopped', 'The server stopped. Run "ShapeLens: Restart Server" to start it again.');
         }
     });
@@ -140,5 +147,4 @@ async function restartServer(
             }
         });
     }
-    return client;
 }
