@@ -225,6 +225,9 @@ async def test_untrusted_workspace_refuses_the_probe(raw_client):
     assert result["status"] == "refused"
     assert "trust" in result["message"]
     assert not raw_client.progress_reports
+    lenses = await raw_client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert not lenses   # no "▶ probe" lens for a probe that would be refused
 
 
 async def test_probe_code_lens_on_modules_with_a_sample_input(client, tmp_path):

@@ -285,3 +285,18 @@ def test_runner_import_is_cheap_and_does_not_import_torch():
                          timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_probe_does_not_inherit_the_servers_bundled_library_path(monkeypatch):
+    """The extension runs the server with its bundled libs first on PYTHONPATH; the probed
+    program must see the user's environment instead."""
+    import os
+    from pathlib import Path
+
+    from shapelens.probe import runner
+    bundle = str(Path(runner.__file__).resolve().parent.parent.parent)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([bundle, "/elsewhere"]))
+    env = runner._child_env()
+    assert env["PYTHONPATH"] == "/elsewhere"
+    monkeypatch.setenv("PYTHONPATH", bundle)
+    assert "PYTHONPATH" not in runner._child_env()

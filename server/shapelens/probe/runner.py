@@ -133,7 +133,7 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
     try:
         process = subprocess.Popen(
             [python, AGENT_PATH], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=cwd, **_new_process_group())
+            stderr=subprocess.PIPE, cwd=cwd, env=_child_env(), **_new_process_group())
     except (OSError, ValueError) as exc:
         return ProbeResult("refused", "cannot start the Python interpreter %r: %s"
                            % (python, exc))
@@ -245,6 +245,22 @@ def _facts(agent: dict) -> tuple[ProbeFact, ...]:
         ProbeFact(int(f["line"]), str(f["name"]),
                   tuple(tuple(int(d) for d in s) for s in f["shapes"]))
         for f in agent.get("facts") or ())
+
+
+def _child_env() -> dict:
+    """The environment of the probed program: the server's, without the folder the server's
+    own bundled libraries were put on PYTHONPATH from (the VS Code extension's bundled/libs),
+    so the user's packages are the ones torch and their code import."""
+    env = dict(os.environ)
+    bundle = str(Path(__file__).resolve().parent.parent.parent)
+    parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    kept = [p for p in parts if os.path.realpath(p) != os.path.realpath(bundle)]
+    if len(kept) != len(parts):
+        if kept:
+            env["PYTHONPATH"] = os.pathsep.join(kept)
+        else:
+            env.pop("PYTHONPATH", None)
+    return env
 
 
 def _new_process_group() -> dict:

@@ -25,6 +25,8 @@ class CodeLens(LanguageFeature):
                     types.CodeLensOptions(resolve_provider=False))
 
     async def code_lens(self, params: types.CodeLensParams) -> Optional[List[types.CodeLens]]:
+        if not self.server.trusted:
+            return []   # the probe is refused in an untrusted workspace: offer no lens for it
         documents = self.server.documents
         uri = params.text_document.uri
         target = documents.target_for(uri)
