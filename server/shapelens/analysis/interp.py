@@ -777,6 +777,9 @@ class Interpreter:
             return Builtin("str.format")
         if kind is TupleVal and obj.size and attr == "numel":
             return BoundMethod(obj, attr)
+        if kind is TupleVal and len(obj.items) == 2 and attr in ("values", "indices"):
+            # torch's (values, indices) named tuples: x.max(dim=1), sort, topk, kthvalue...
+            return obj.items[0 if attr == "values" else 1]
         return Unknown("attribute %s of a value the analysis cannot see" % attr)
 
     def expr_Subscript(self, node, frame):
