@@ -145,3 +145,16 @@ def test_form_feed_and_unicode_line_separators_keep_columns():
     report = analyze(text, "f.py")
     z = [f for f in report.shapes if f.name == "z"][0]
     assert (z.range.start_line, z.range.start_col) == (4, 9)
+
+
+def test_analysis_restores_the_garbage_collector_state():
+    import gc
+    assert gc.isenabled()
+    analyze("import torch\nx = torch.randn(2, 3)\n")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        analyze("import torch\nx = torch.randn(2, 3)\n")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
