@@ -2,7 +2,6 @@
 tokens cut, random text, huge dims, deep nesting, syntax errors) always give a report."""
 from __future__ import annotations
 
-import pathlib
 
 from hypothesis import given, settings, strategies as st
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from . import dims as D
-from .interp import ClassRef, Interpreter, ModuleEnv, forward_comment
+from .interp import Interpreter, ModuleEnv, forward_comment
 from .report import SampleInput
 from .source import annotation_shape
 from .values import Layer, Tensor, Unknown, format_shape, module_path, set_training

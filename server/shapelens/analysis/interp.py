@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import operator
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional
 
 from . import dims as D
 from .errors import ShapeError

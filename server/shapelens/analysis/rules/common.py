@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..dims import format_dim, is_int
-from ..errors import error
+from ..errors import ShapeError, error
 from ..values import Const, ListVal, Tensor, TupleVal, Unknown
 from .call import MISSING, UNKNOWN, as_int
 
@@ -26,8 +26,25 @@ def wrap_dim(dim, rank: int):
     return dim + r if dim < 0 else dim
 
 
+def wrap_dims(dims, rank: int):
+    """Each dim of ``dims`` through :func:`wrap_dim`: a list (None for unknown dims), or the
+    ShapeError of the first out-of-range one."""
+    out = []
+    for d in dims:
+        w = wrap_dim(d, rank)
+        if is_error(w):
+            return w
+        out.append(w)
+    return out
+
+
 def is_error(v) -> bool:
-    return type(v).__name__ == "ShapeError"
+    return isinstance(v, ShapeError)
+
+
+def input_tensor(call):
+    """The tensor a function or method is called on (``input``, or ``self`` for methods)."""
+    return call.tensor(0, "input")
 
 
 def fmt_list(dims) -> str:

@@ -7,7 +7,7 @@ Output size per spatial dim (torch.nn docs):
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Optional, Tuple
+from typing import Optional
 
 from ..dims import definitely_ne, format_dim, floordiv, is_int, prod, sym
 from ..errors import FixHint, error

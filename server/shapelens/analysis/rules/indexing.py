@@ -5,7 +5,7 @@ Python slice lengths on symbolic sizes are exact only in the forms that do not n
 """
 from __future__ import annotations
 
-from ..dims import ceildiv, format_dim, is_int
+from ..dims import ceildiv, is_int
 from ..errors import error
 from ..values import Const, ListVal, SliceVal, Tensor, TupleVal, format_shape
 from .call import as_int

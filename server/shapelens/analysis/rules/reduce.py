@@ -13,7 +13,7 @@ from ..errors import error
 from ..values import Const, Tensor, TupleVal
 from . import function
 from .call import MISSING, Call, as_int
-from .common import dims_arg, is_error, wrap_dim
+from .common import (dims_arg, input_tensor, is_error, wrap_dim, wrap_dims)
 
 
 UNREADABLE = "unreadable"   # a dim argument the analysis cannot read
@@ -40,12 +40,9 @@ def reduce_shape(x: Tensor, dims, keepdim, dtype=None, op: str = "sum", nonempty
         if keepdim is False:
             return x.with_shape((), dtype)
         return Tensor(None, dtype or x.dtype)
-    wrapped = []
-    for d in dims:
-        w = wrap_dim(d, rank)
-        if is_error(w):
-            return w
-        wrapped.append(w)
+    wrapped = wrap_dims(dims, rank)
+    if is_error(wrapped):
+        return wrapped
     if None in wrapped:
         if keepdim is True:
             return Tensor((None,) * rank, dtype or x.dtype)
@@ -84,10 +81,6 @@ def _dims(call: Call, index):
     return v if type(v) is tuple else UNREADABLE
 
 
-def _x(call: Call):
-    return call.tensor(0, "input")
-
-
 def _pair(t: Tensor, second_dtype="long"):
     if is_error(t):
         return t
@@ -102,7 +95,7 @@ _DTYPE = {"all": "bool", "any": "bool", "count_nonzero": "long", "argmax": "long
             for n in ("sum", "mean", "nansum", "nanmean", "amax", "amin", "logsumexp", "all",
                       "any")])
 def reduce_list(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     op = call.name.rsplit(".", 1)[1]
@@ -118,7 +111,7 @@ def reduce_list(call: Call):
 
 @function("torch.count_nonzero", "Tensor.count_nonzero")
 def count_nonzero(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     dims = _dims(call, 1)
@@ -128,7 +121,7 @@ def count_nonzero(call: Call):
 @function("torch.prod", "Tensor.prod", "torch.argmax", "Tensor.argmax", "torch.argmin",
           "Tensor.argmin")
 def reduce_one(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     op = call.name.rsplit(".", 1)[1]
@@ -148,7 +141,7 @@ def reduce_one(call: Call):
 
 @function("torch.max", "Tensor.max", "torch.min", "Tensor.min")
 def max_min(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     other = call.get(1, "other")
@@ -168,7 +161,7 @@ def max_min(call: Call):
 
 @function("torch.median", "Tensor.median", "torch.nanmedian", "Tensor.nanmedian")
 def median(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     dim = call.get(1, "dim")
@@ -181,7 +174,7 @@ def median(call: Call):
 
 @function("torch.mode", "Tensor.mode")
 def mode(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     d = call.int(1, "dim", -1)
@@ -191,7 +184,7 @@ def mode(call: Call):
 
 @function("torch.kthvalue", "Tensor.kthvalue")
 def kthvalue(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     k = call.int(1, "k")
@@ -212,7 +205,7 @@ def kthvalue(call: Call):
 @function("torch.std", "Tensor.std", "torch.var", "Tensor.var", "torch.std_mean",
           "torch.var_mean")
 def std_var(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     dim = call.get(1, "dim")
@@ -237,7 +230,7 @@ def std_var(call: Call):
 
 @function("torch.norm", "Tensor.norm", "torch.linalg.norm", "torch.linalg.vector_norm")
 def norm(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     dims = dims_arg(call, 2, "dim", None)
@@ -252,7 +245,7 @@ def norm(call: Call):
 
 @function("torch.aminmax", "Tensor.aminmax")
 def aminmax(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     dim = call.get(None, "dim")
@@ -276,7 +269,7 @@ def along_dim(x: Tensor, dim):
 @function("torch.cumsum", "Tensor.cumsum", "torch.cumprod", "Tensor.cumprod",
           "torch.logcumsumexp", "Tensor.logcumsumexp", "Tensor.cumsum_", "Tensor.cumprod_")
 def cumulative(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     return along_dim(x, call.int(1, "dim"))
@@ -284,7 +277,7 @@ def cumulative(call: Call):
 
 @function("torch.cummax", "Tensor.cummax", "torch.cummin", "Tensor.cummin")
 def cummax(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     if x.shape is not None and any(is_int(d) and d == 0 for d in x.shape):
@@ -294,7 +287,7 @@ def cummax(call: Call):
 
 @function("torch.sort", "Tensor.sort")
 def sort(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     d = call.get(1, "dim")
@@ -306,7 +299,7 @@ def sort(call: Call):
 
 @function("torch.argsort", "Tensor.argsort")
 def argsort(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     out = along_dim(x, call.int(1, "dim", -1))
@@ -315,7 +308,7 @@ def argsort(call: Call):
 
 @function("torch.msort", "Tensor.msort")
 def msort(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     if x.shape is not None and not x.shape:
@@ -325,7 +318,7 @@ def msort(call: Call):
 
 @function("torch.topk", "Tensor.topk")
 def topk(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     k = call.int(1, "k")

@@ -15,11 +15,8 @@ from ..errors import error
 from ..values import Const, ListVal, Tensor, TupleVal, Unknown, format_shape
 from . import function
 from .call import MISSING, Call, as_int
-from .common import differ_for_positive_sizes, dims_arg, fmt_list, is_error, tensors_in, wrap_dim
-
-
-def _x(call: Call):
-    return call.tensor(0, "input")
+from .common import (differ_for_positive_sizes, dims_arg, fmt_list, input_tensor, is_error,
+                     tensors_in, wrap_dim, wrap_dims)
 
 
 def _unknown_like(x: Tensor):
@@ -86,7 +83,7 @@ def _numel_error(x: Tensor, sizes, numel):
 
 @function("Tensor.view", "Tensor.reshape")
 def view(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     name = "size" if call.name == "Tensor.view" else "shape"
@@ -101,7 +98,7 @@ def view(call: Call):
 
 @function("torch.reshape")
 def torch_reshape(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     return reshape_to(x, call.dim_list(1, "shape"), "reshape")
@@ -109,7 +106,7 @@ def torch_reshape(call: Call):
 
 @function("Tensor.view_as", "Tensor.reshape_as")
 def view_as(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     other = call.tensor(1, "other")
     if x is None or other is None:
         return None
@@ -130,12 +127,9 @@ def permute_dims(x: Tensor, dims):
                      "input does not match the length of the desired ordering of dimensions i.e. "
                      "input.dim() = %d is not equal to len(dims) = %d. Give one index per dim of "
                      "%s." % (rank, len(dims), format_shape(shape)))
-    wrapped = []
-    for d in dims:
-        w = wrap_dim(d, rank)
-        if is_error(w):
-            return w
-        wrapped.append(w)
+    wrapped = wrap_dims(dims, rank)
+    if is_error(wrapped):
+        return wrapped
     if None in wrapped:
         return Tensor((None,) * rank, x.dtype)
     if len(set(wrapped)) != len(wrapped):
@@ -146,7 +140,7 @@ def permute_dims(x: Tensor, dims):
 
 @function("Tensor.permute", "torch.permute")
 def permute(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     return permute_dims(x, call.dim_list(1, "dims"))
@@ -175,7 +169,7 @@ def transpose_dims(x: Tensor, d0, d1):
           "torch.swapdims", "Tensor.swapaxes", "torch.swapaxes", "Tensor.swapdims_",
           "Tensor.swapaxes_")
 def transpose(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     if "swapaxes" in call.name:
@@ -187,7 +181,7 @@ def transpose(call: Call):
 
 @function("Tensor.t", "torch.t", "Tensor.t_")
 def t(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     if x.shape is None:
@@ -208,17 +202,10 @@ def movedim(x: Tensor, src, dst):
         return error("rank-mismatch", "movedim: Invalid source or destination dims: source (%s "
                      "dims) should contain the same number of dims as destination (%s dims)"
                      % (fmt_list(src), fmt_list(dst)))
-    ws, wd = [], []
-    for d in src:
-        w = wrap_dim(d, rank)
+    ws, wd = wrap_dims(src, rank), wrap_dims(dst, rank)
+    for w in (ws, wd):
         if is_error(w):
             return w
-        ws.append(w)
-    for d in dst:
-        w = wrap_dim(d, rank)
-        if is_error(w):
-            return w
-        wd.append(w)
     if None in ws or None in wd:
         return Tensor((None,) * rank, x.dtype)
     if len(set(ws)) != len(ws):
@@ -240,7 +227,7 @@ def movedim(x: Tensor, src, dst):
 
 @function("Tensor.movedim", "torch.movedim", "Tensor.moveaxis", "torch.moveaxis")
 def f_movedim(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     src = dims_arg(call, 1, "source")
@@ -263,12 +250,9 @@ def squeeze(x: Tensor, dims):
                for d in shape):
             return _unknown_like(x)
         return x.with_shape(tuple(d for d in shape if not (is_int(d) and d == 1)))
-    wrapped = []
-    for d in dims:
-        w = wrap_dim(d, rank)
-        if is_error(w):
-            return w
-        wrapped.append(w)
+    wrapped = wrap_dims(dims, rank)
+    if is_error(wrapped):
+        return wrapped
     if None in wrapped:
         return _unknown_like(x)
     if len(set(wrapped)) != len(wrapped):
@@ -289,7 +273,7 @@ def squeeze(x: Tensor, dims):
 
 @function("Tensor.squeeze", "torch.squeeze", "Tensor.squeeze_")
 def f_squeeze(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     dims = dims_arg(call, 1, "dim", None)
@@ -313,7 +297,7 @@ def unsqueeze(x: Tensor, dim):
 
 @function("Tensor.unsqueeze", "torch.unsqueeze", "Tensor.unsqueeze_")
 def f_unsqueeze(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     return unsqueeze(x, call.int(1, "dim"))
@@ -366,7 +350,7 @@ def expand(x: Tensor, sizes):
 
 @function("Tensor.expand")
 def f_expand(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     return expand(x, call.dim_list(1, "size"))
@@ -374,7 +358,7 @@ def f_expand(call: Call):
 
 @function("torch.broadcast_to", "Tensor.broadcast_to")
 def f_broadcast_to(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     return expand(x, call.dim_list(1, "size"))
@@ -382,7 +366,7 @@ def f_broadcast_to(call: Call):
 
 @function("Tensor.expand_as")
 def f_expand_as(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     other = call.tensor(1, "other")
     if x is None or other is None:
         return None
@@ -414,7 +398,7 @@ def repeat(x: Tensor, reps, tile: bool = False):
 
 @function("Tensor.repeat")
 def f_repeat(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     return repeat(x, call.dim_list(1, "repeats"))
@@ -422,7 +406,7 @@ def f_repeat(call: Call):
 
 @function("Tensor.tile", "torch.tile")
 def f_tile(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     return repeat(x, call.dim_list(1, "dims"), tile=True)
@@ -430,7 +414,7 @@ def f_tile(call: Call):
 
 @function("Tensor.repeat_interleave", "torch.repeat_interleave")
 def f_repeat_interleave(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     r = call.get(1, "repeats")
@@ -455,7 +439,7 @@ def f_repeat_interleave(call: Call):
 
 @function("Tensor.narrow", "torch.narrow")
 def narrow(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     dim, start, length = call.int(1, "dim"), call.int(2, "start"), call.int(3, "length")
@@ -519,7 +503,7 @@ def split_sizes_of(size, split):
 
 @function("Tensor.split", "torch.split")
 def split(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     arg = call.get(1, "split_size_or_sections")
@@ -573,7 +557,7 @@ def _sum(ds):
 
 @function("Tensor.split_with_sizes", "torch.split_with_sizes")
 def split_with_sizes(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     sizes = call.dim_list(1, "split_sizes")
@@ -587,7 +571,7 @@ def split_with_sizes(call: Call):
 
 @function("Tensor.chunk", "torch.chunk")
 def chunk(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     chunks = call.int(1, "chunks")
@@ -614,7 +598,7 @@ def chunk(call: Call):
 
 @function("Tensor.tensor_split", "torch.tensor_split")
 def tensor_split(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     arg = call.get(1, "indices_or_sections")
@@ -643,7 +627,7 @@ def tensor_split(call: Call):
 
 @function("Tensor.unbind", "torch.unbind")
 def unbind(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     if x.shape is None:
@@ -840,7 +824,7 @@ def f_hvstack(call: Call):
 @function("Tensor.flip", "torch.flip", "Tensor.roll", "torch.roll", "Tensor.fliplr",
           "torch.fliplr", "Tensor.flipud", "torch.flipud")
 def keep_shape(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     name = call.name.rsplit(".", 1)[1]
@@ -862,7 +846,7 @@ def keep_shape(call: Call):
 @function("Tensor.tril", "torch.tril", "Tensor.triu", "torch.triu", "Tensor.tril_",
           "Tensor.triu_")
 def tril(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     if x.shape is not None and len(x.shape) < 2:
@@ -873,7 +857,7 @@ def tril(call: Call):
 
 @function("Tensor.masked_fill", "torch.masked_fill", "Tensor.masked_fill_")
 def masked_fill(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     return x.with_shape(x.shape)
@@ -881,7 +865,7 @@ def masked_fill(call: Call):
 
 @function("Tensor.index_select", "torch.index_select")
 def index_select(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     idx = call.tensor(2, "index")
     if x is None or idx is None:
         return None
@@ -904,7 +888,7 @@ def index_select(call: Call):
 
 @function("Tensor.gather", "torch.gather", "Tensor.take_along_dim", "torch.take_along_dim")
 def gather(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     idx = call.tensor(1 if "take_along" in call.name else 2, "indices" if "take_along"
@@ -922,7 +906,7 @@ def gather(call: Call):
 
 @function("Tensor.unfold")
 def unfold(call: Call):
-    x = _x(call)
+    x = input_tensor(call)
     if x is None:
         return None
     dim, size, step = call.int(1, "dimension"), call.int(2, "size"), call.int(3, "step")
