@@ -94,6 +94,12 @@ class ClassInfo:
         self.attrs: Dict[str, Value] = {}
         self.forward_called = False
         self.signature = None                 # first (inputs, outputs, source)
+        self.fields: list = []                # annotated class attributes, in order
+        names = {(ast.unparse(d.func) if isinstance(d, ast.Call) else ast.unparse(d))
+                 .rsplit(".", 1)[-1] for d in node.decorator_list}
+        self.record_like = bool(names & RECORD_DECORATORS) or any(
+            isinstance(b, TorchRef) and b.qualname.rsplit(".", 1)[-1] in RECORD_BASES
+            for b in bases)
 
     def mro(self):
         out = [self]
@@ -435,6 +441,9 @@ class Interpreter:
                 for t in targets:
                     if isinstance(t, ast.Name) and value is not None:
                         info.attrs[t.id] = value
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and \
+                        "ClassVar" not in ast.unparse(stmt.annotation):
+                    info.fields.append((stmt.target.id, value))
         info.method_values = {}
         for name, fnode in info.methods.items():
             info.method_values[name] = self.make_function(fnode, frame, owner=info)
@@ -726,7 +735,7 @@ class Interpreter:
                            for d in fn.node.decorator_list):
                         return fn
                     return BoundFunction(obj, fn, c)
-                if attr in c.attrs:
+                if attr in c.attrs and not obj.opaque:
                     return c.attrs[attr]
             base = obj.attrs.get(SELF_KEY)
             if base is not None:
@@ -1468,7 +1477,31 @@ class Interpreter:
             self.call_function(fn, (inst,) + args, kwargs, node, frame, cls=cls)
         elif info.torch_base is not None:
             self.torch_init(inst, args, kwargs, node, frame)
+        elif any(c.record_like for c in info.mro()):
+            self.record_init(inst, args, kwargs)
+        elif args or kwargs:
+            # Arguments go to an __init__ the analysis cannot see (a decorator or a base class
+            # outside the workspace writes it): class-level values may not hold.
+            inst.opaque = True
         return inst
+
+    def record_init(self, inst, args, kwargs):
+        """The __init__ that @dataclass / attrs / NamedTuple / pydantic generate: fields in
+        class order (bases first), positional then keyword, defaults from the class body."""
+        fields = []
+        for c in reversed(inst.cls.mro()):
+            for name, default in c.fields:
+                fields = [f for f in fields if f[0] != name] + [(name, default)]
+        for i, (name, default) in enumerate(fields):
+            if i < len(args):
+                value = args[i]
+            elif name in kwargs:
+                value = kwargs[name]
+            elif default is not None:
+                value = default
+            else:
+                value = Unknown("field %s not given" % name)
+            inst.attrs[name] = value
 
     def torch_init(self, inst, args, kwargs, node, frame):
         """``super().__init__(...)`` of a class extending a torch layer or container: build
@@ -1814,6 +1847,9 @@ class Interpreter:
 # --------------------------------------------------------------------------- small helpers
 
 NO_CHANGE = object()
+# Classes whose __init__ is generated from their annotated fields.
+RECORD_DECORATORS = {"dataclass", "define", "frozen", "mutable", "s", "attrs", "dataclasses"}
+RECORD_BASES = {"NamedTuple", "BaseModel", "BaseSettings", "TypedDict"}
 
 
 def with_strides(t: Tensor, strides) -> Tensor:

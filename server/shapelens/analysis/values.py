@@ -170,6 +170,7 @@ class Instance(Value):
     name: Optional[str] = None     # key under its parent module when it is a sub-module
     parent: Any = None
     training: Optional[bool] = True
+    opaque: bool = False           # built by an __init__ the analysis cannot see
 
 
 def set_training(module, mode: Optional[bool], _depth: int = 0) -> None:
