@@ -111,12 +111,16 @@ def conv_forward(spec: ConvSpec, x: Tensor, op: str):
         weight = _weight_shape(spec)
         what = "transposed=1" if spec.transposed else "groups=%s" % format_dim(g)
         fix = FixHint("in_channels", c, 0)
+        hint = ""
+        if batched and n == 2 and shape[-1] == expected and not definitely_ne(shape[-1], expected):
+            hint = (" The last dim is %s: the input looks channels-last (NHWC); convolutions "
+                    "take NCHW, e.g. x.permute(0, 3, 1, 2)." % format_dim(expected))
         return error("conv-in-channels",
                      "Given %s, weight of size %s, expected input%s to have %s channels, but got "
                      "%s channels instead. The layer is built for in_channels=%s but the input "
-                     "has %s channels: set in_channels to %s, or fix the input."
+                     "has %s channels: set in_channels to %s, or fix the input.%s"
                      % (what, format_shape(weight), format_shape(full), format_dim(expected),
-                        format_dim(c), format_dim(expected), format_dim(c), format_dim(c)),
+                        format_dim(c), format_dim(expected), format_dim(c), format_dim(c), hint),
                      fix=fix)
     if spec.padding not in ("same", "valid") and isinstance(spec.padding, tuple):
         if any(is_int(p) and p < 0 for p in spec.padding):

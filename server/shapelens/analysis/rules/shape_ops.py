@@ -23,6 +23,19 @@ def _unknown_like(x: Tensor):
     return Tensor(None, x.dtype)
 
 
+def odd_size_hint(a, b) -> str:
+    """The U-Net classic: an odd size halved (pooling or stride 2, which floor) and doubled
+    back (ConvTranspose stride 2, Upsample) comes back one short."""
+    if not (is_int(a) and is_int(b)):
+        return ""
+    small, big = min(a, b), max(a, b)
+    if big % 2 == 1 and small == big - 1:
+        return (" %d is odd: halving it (pooling, stride 2) floors to %d and doubling gives %d. "
+                "Use input sizes divisible by 2 at each level, or resize/pad the upsampled "
+                "tensor to the skip's size before concatenating." % (big, big // 2, small))
+    return ""
+
+
 # --------------------------------------------------------------------------- view / reshape
 
 def reshape_to(x: Tensor, sizes, op: str = "view"):
@@ -698,9 +711,10 @@ def cat(tensors, dim, op: str = "cat"):
                              "Sizes of tensors must match except in dimension %d. Expected size %s "
                              "but got size %s for tensor number %d in the list. torch.%s joins "
                              "along dim %d, so every other dim must be equal: tensor %d is %s and "
-                             "tensor %d is %s." % (d, format_dim(a), format_dim(b), i, op, d, i0,
-                                                   format_shape(first.shape), i,
-                                                   format_shape(t.shape)), detail="dim:%d" % k)
+                             "tensor %d is %s.%s" % (d, format_dim(a), format_dim(b), i, op, d, i0,
+                                                     format_shape(first.shape), i,
+                                                     format_shape(t.shape), odd_size_hint(a, b)),
+                             detail="dim:%d" % k)
     out = []
     for k in range(rank):
         if k == d:
