@@ -19,7 +19,7 @@ from ..errors import FixHint, error
 from ..values import Const, ListVal, Tensor, TupleVal, Unknown, format_shape
 from . import LayerRule, layer
 from .call import MISSING, UNKNOWN, Call
-from .common import bool_arg, differ_for_positive_sizes, fmt_list
+from .common import bool_arg, differ_for_positive_sizes, fmt_list, tensors_in
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
@@ -263,15 +263,7 @@ def _hx_tensors(mode, hx):
         return None
     if mode == "LSTM":
         if type(hx) in (TupleVal, ListVal) and len(hx.items) == 2:
-            out = []
-            for item in hx.items:
-                if type(item) is Tensor:
-                    out.append(item)
-                elif type(item) is Unknown:
-                    out.append(Tensor(None))
-                else:
-                    return None
-            return out
+            return tensors_in(hx)
         return None
     if type(hx) is Tensor:
         return [hx]
