@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..dims import format_dim, is_int, mul, sym
 from ..errors import FixHint, error
-from ..values import Const, ListVal, Tensor, TupleVal, Unknown, format_shape
+from ..values import Const, ListVal, Tensor, TupleVal, format_shape
 from . import LayerRule, layer
 from .call import MISSING, UNKNOWN, Call
 from .common import bool_arg, differ_for_positive_sizes, fmt_list, tensors_in
