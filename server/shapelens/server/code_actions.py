@@ -32,12 +32,8 @@ class CodeActions(LanguageFeature):
         if only and not any(types.CodeActionKind.QuickFix.value.startswith(str(kind))
                             for kind in only):
             return []
-        documents = self.server.documents
         uri = params.text_document.uri
-        target = documents.target_for(uri)
-        if target is None:
-            return []
-        result = await documents.settled(target)
+        result = await self.settled_result(uri)
         if result is None:
             return []
         diagnostics = self.server.feature_of("Diagnostics")

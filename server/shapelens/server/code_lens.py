@@ -27,12 +27,8 @@ class CodeLens(LanguageFeature):
     async def code_lens(self, params: types.CodeLensParams) -> Optional[List[types.CodeLens]]:
         if not self.server.trusted:
             return []   # the probe is refused in an untrusted workspace: offer no lens for it
-        documents = self.server.documents
         uri = params.text_document.uri
-        target = documents.target_for(uri)
-        if target is None:
-            return []
-        result = await documents.settled(target)
+        result = await self.settled_result(uri)
         if result is None:
             return []
         lenses = []

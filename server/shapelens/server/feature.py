@@ -39,6 +39,15 @@ class LanguageFeature:
         the method is wrapped in a plain function (async stays async)."""
         self.server.feature(method, options)(plain_function(handler))
 
+    async def settled_result(self, uri: str):
+        """The analysis result of the open document (or notebook cell) ``uri`` once pending
+        edits are analysed; None when it is not open or has no result."""
+        documents = self.server.documents
+        target = documents.target_for(uri)
+        if target is None:
+            return None
+        return await documents.settled(target)
+
     def command(self, name: str, handler) -> None:
         """Register a bound method (taking ``*args``) as a ``workspace/executeCommand``
         command."""
