@@ -423,10 +423,7 @@ class Interpreter:
         bases = [self.eval(b, frame) for b in node.bases]
         info = ClassInfo(node, frame.env, bases)
         frame.vars[node.name] = ClassRef(info)
-        if frame.env.is_main or True:
-            frame.env.classes.append(info)
-        body = Frame(frame.env, frame if frame.func is not None else None)
-        body.vars = dict()
+        frame.env.classes.append(info)
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 info.methods[stmt.name] = stmt
@@ -702,7 +699,7 @@ class Interpreter:
     def expr_Attribute(self, node, frame):
         obj = self.eval(node.value, frame)
         value = self.get_attribute(obj, node.attr, node, frame)
-        if type(value) in (Layer, Container) and frame.env.is_main and type(value) is Layer:
+        if type(value) is Layer:
             self.rec.layer_ref(node, value, frame.env)
         return value
 
@@ -1074,7 +1071,7 @@ class Interpreter:
             if isinstance(a, ast.Starred):
                 items = self.iterate(self.eval(a.value, frame))
                 if items is None:
-                    return self.unknown_call(func, "arguments unpacked from an unknown value")
+                    return Unknown("arguments unpacked from an unknown value")
                 args.extend(items)
             else:
                 args.append(self.eval(a, frame))
@@ -1085,13 +1082,10 @@ class Interpreter:
                 if type(value) is DictVal:
                     kwargs.update({k: v for k, v in value.items.items() if isinstance(k, str)})
                 else:
-                    return self.unknown_call(func, "keyword arguments from an unknown value")
+                    return Unknown("keyword arguments from an unknown value")
             else:
                 kwargs[kw.arg] = value
         return self.call(func, tuple(args), kwargs, node, frame)
-
-    def unknown_call(self, func, reason):
-        return Unknown(reason)
 
     def call(self, func, args, kwargs, node, frame) -> Value:
         self.call_env = frame.env
@@ -1528,13 +1522,13 @@ class Interpreter:
             if mode is not NO_CHANGE:
                 self.grad_enabled = mode
         try:
-            flow = self.exec_block(fn.node.body, callee)
+            self.exec_block(fn.node.body, callee)
         finally:
             self.depth -= 1
             self.active.discard(id(fn.node))
             self.grad_enabled = saved_grad
         if not callee.returns:
-            return Const(None) if flow is None or flow == RETURN else Const(None)
+            return Const(None)
         result = callee.returns[0]
         for r in callee.returns[1:]:
             result = join(result, r)
@@ -2037,7 +2031,7 @@ def compare(op, left, right) -> Optional[bool]:
         if ln is None or rn is None:
             return None
         if not (ln or rn):
-            return None if type(left) is not type(right) else None
+            return None          # two objects: identity is not something the analysis tracks
         same = ln == rn
         return same if isinstance(op, ast.Is) else not same
     if isinstance(op, (ast.In, ast.NotIn)):

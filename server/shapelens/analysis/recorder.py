@@ -98,9 +98,6 @@ class Recorder:
             return
         self.layers[id(layer)] = _LayerInfo(layer, node, owner, len(self.layers))
 
-    def layer_named(self, layer):
-        pass  # names are read from the layer when the report is built
-
     def layer_ref(self, node, layer, env):
         if self.muted or not env.is_main:
             return

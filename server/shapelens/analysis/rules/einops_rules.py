@@ -258,38 +258,23 @@ def _input(call: Call):
     return None
 
 
-@function("einops.rearrange")
-def f_rearrange(call: Call):
-    x = _input(call)
-    pattern = call.value(1, "pattern")
-    if x is None:
-        return None
-    if not isinstance(pattern, str):
-        return Tensor(None, x.dtype)
-    return einops_shape("rearrange", x, pattern, _lengths(call))
+def _einops_function(op: str):
+    """``einops.<op>(tensor, pattern, [reduction,] **axis_lengths)``."""
+    def rule(call: Call):
+        x = _input(call)
+        if x is None:
+            return None
+        pattern = call.value(1, "pattern")
+        if not isinstance(pattern, str):
+            return Tensor(None, x.dtype)
+        if op == "reduce":
+            return einops_shape(op, x, pattern, _lengths(call), call.value(2, "reduction"))
+        return einops_shape(op, x, pattern, _lengths(call))
+    return function("einops." + op)(rule)
 
 
-@function("einops.reduce")
-def f_reduce(call: Call):
-    x = _input(call)
-    pattern = call.value(1, "pattern")
-    reduction = call.value(2, "reduction")
-    if x is None:
-        return None
-    if not isinstance(pattern, str):
-        return Tensor(None, x.dtype)
-    return einops_shape("reduce", x, pattern, _lengths(call), reduction)
-
-
-@function("einops.repeat")
-def f_repeat(call: Call):
-    x = _input(call)
-    pattern = call.value(1, "pattern")
-    if x is None:
-        return None
-    if not isinstance(pattern, str):
-        return Tensor(None, x.dtype)
-    return einops_shape("repeat", x, pattern, _lengths(call))
+for _op in ("rearrange", "reduce", "repeat"):
+    _einops_function(_op)
 
 
 @dataclass(frozen=True)
