@@ -22,7 +22,7 @@ from typing import Iterable, Mapping, Optional, Union
 __all__ = [
     "Dim", "Sym", "FloorDiv", "sym", "add", "sub", "mul", "floordiv", "neg", "prod",
     "is_int", "definitely_ne", "maybe_eq", "evaluate", "format_dim", "names_in", "divide_exact",
-    "ceildiv", "mod",
+    "ceildiv", "mod", "int_text", "decimal_fits",
 ]
 
 # A monomial is a sorted tuple of atoms; an atom is a name (str) or a FloorDiv.
@@ -56,7 +56,7 @@ class FloorDiv:
         return self._hash
 
     def __repr__(self):
-        return "FloorDiv(%s, %d)" % (self.num, self.den)
+        return "FloorDiv(%s, %s)" % (self.num, int_text(self.den))
 
 
 class Sym:
@@ -173,7 +173,7 @@ def sub(a, b):
 def _factor(d) -> str:
     """A dim as a factor of a printed product."""
     if type(d) is int:
-        return str(d) if d >= 0 else "(%d)" % d
+        return int_text(d) if d >= 0 else "(%s)" % int_text(d)
     if d.display is not None:
         return d.display
     if not d.const and len(d.terms) == 1:
@@ -373,7 +373,7 @@ def _format_atom(atom, alone: bool) -> str:
     num = atom.num
     simple = type(num) is Sym and not num.const and len(num.terms) == 1 \
         and num.terms[0][1] == 1 and len(num.terms[0][0]) == 1 and type(num.terms[0][0][0]) is str
-    inner = ("%s//%d" if simple else "(%s)//%d") % (format_dim(num), atom.den)
+    inner = ("%s//%s" if simple else "(%s)//%s") % (format_dim(num), int_text(atom.den))
     return inner if alone else "(%s)" % inner
 
 
@@ -383,8 +383,28 @@ def _format_term(mono, coef, leading_minus=False) -> str:
     alone = coef == 1 and len(mono) == 1 and not leading_minus
     parts = [_format_atom(a, alone) for a in mono]
     if coef != 1:
-        parts.insert(0, str(coef))
+        parts.insert(0, int_text(coef))
     return "*".join(parts)
+
+
+def int_text(n: int, grouped: bool = False) -> str:
+    """``n`` in decimal, the way a person writes it (``grouped``: ``1,234,567``); past
+    Python's limit on int-to-str conversion (4300 digits, ``sys.set_int_max_str_digits``) in
+    hexadecimal, which has no limit and is still an exact Python integer literal.  Every
+    integer the reports print goes through here."""
+    try:
+        return "{:,}".format(n) if grouped else str(n)
+    except ValueError:
+        return hex(n)
+
+
+def decimal_fits(n: int) -> bool:
+    """Whether ``n`` prints in decimal (see :func:`int_text`)."""
+    try:
+        str(n)
+    except ValueError:
+        return False
+    return True
 
 
 def format_dim(d) -> str:
@@ -392,7 +412,7 @@ def format_dim(d) -> str:
     if d is None:
         return "?"
     if type(d) is int:
-        return str(d)
+        return int_text(d)
     if d.display is not None:
         return d.display
     out = []
@@ -403,5 +423,5 @@ def format_dim(d) -> str:
         else:
             out.append((" + " if c > 0 else " - ") + text)
     if d.const:
-        out.append((" + %d" if d.const > 0 else " - %d") % abs(d.const))
+        out.append((" + " if d.const > 0 else " - ") + int_text(abs(d.const)))
     return "".join(out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
-from .dims import format_dim
+from .dims import decimal_fits, format_dim
 from .values import Shape, format_shape, shape_known
 
 SEVERITIES = ("error", "warning", "information", "hint")
@@ -218,9 +218,12 @@ class Report:
 
 
 def shape_json(shape: Shape):
+    """Dims as JSON: an int, or the printed expression (a symbolic dim, or an int too long
+    for a JSON reader to parse: Python's ``json`` refuses over 4300 digits), or null."""
     if shape is None:
         return None
-    return [d if d is None or type(d) is int else format_dim(d) for d in shape]
+    return [d if d is None or (type(d) is int and decimal_fits(d)) else format_dim(d)
+            for d in shape]
 
 
 def loc_json(loc: Loc, path: str) -> dict:

@@ -16,6 +16,7 @@ from typing import List, Optional, Sequence
 
 from lsprotocol import types
 
+from shapelens.analysis.dims import int_text
 from shapelens.analysis.report import LayerFact, ModuleSignature
 from shapelens.analysis.values import format_shape
 
@@ -79,7 +80,7 @@ def layer_markdown(layer: LayerFact, diagnostics=()) -> str:
     else:
         sections.append("not called with a known input")
     if layer.params is not None:
-        sections.append("parameters: {:,}".format(layer.params))
+        sections.append("parameters: " + int_text(layer.params, grouped=True))
     if arithmetic:
         sections.append("\n".join("- " + step for step in arithmetic))
     if layer.owner:
