@@ -173,6 +173,13 @@ class Instance(Value):
     opaque: bool = False           # built by an __init__ the analysis cannot see
 
 
+def with_strides(t: Tensor, strides) -> Tensor:
+    """``t`` with another memory layout (the same object when it does not change)."""
+    if strides == t.strides:
+        return t
+    return Tensor(t.shape, t.dtype, t.origin, t.cause, t.param, strides)
+
+
 def set_training(module, mode: Optional[bool], _depth: int = 0) -> None:
     """``module.train(mode)`` / ``module.eval()``: the mode of a module and all it contains."""
     if _depth > 64:

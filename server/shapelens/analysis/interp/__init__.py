@@ -1,0 +1,75 @@
+"""The abstract interpreter: walks a file's syntax tree once, evaluating every expression to an
+abstract value (``values.py``), and records what it learns in a :class:`~..recorder.Recorder`.
+
+One dispatcher (node class -> handler, as pyflakes does), one scope chain per call.  Module-level
+code runs in order (``if __name__ == "__main__":`` included, since the file is the program);
+calls into user functions, classes and ``nn.Module`` instances are followed with the caller's
+values; torch calls go to the op rules (``rules/``).  Nothing is executed.
+
+What the analysis cannot decide it does not guess: an ``if`` on an unknown condition runs both
+branches and joins what they bind, a loop over an unknown iterable runs its body once with
+unknown targets, and errors found on such paths are reported as warnings.
+
+One interpreter, several rooms (as mypy splits its checker), each a mixin of :class:`Interpreter`
+around the shared state set up in ``__init__``:
+
+  program.py       files, user classes, functions, scopes; where torch names live
+  statements.py    assignment and binding, control flow, definitions
+  imports.py       ``import`` statements and workspace modules
+  expressions.py   names, literals, operators, comparisons, comprehensions, truth
+  members.py       attributes and subscripts
+  calls.py         calls: torch rules, layers, user functions, classes and modules
+  methods.py       methods of tensors, lists, dicts, containers, layers, instances; iteration
+  builtins.py      Python's builtins
+  declared.py      shapes declared by comments and annotations
+"""
+from __future__ import annotations
+
+from typing import Dict, List
+
+from ..recorder import Recorder
+from ..values import Value
+from .builtins import Builtins
+from .calls import Calls
+from .declared import Declared, forward_comment
+from .expressions import Expressions
+from .imports import Imports
+from .members import Members
+from .methods import Methods
+from .program import BUILTINS, Frame, ModuleEnv, TooMuchWork
+from .statements import Statements
+
+
+class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Builtins, Declared):
+    """Evaluates files.  ``resolver(module, from_path, level)`` returns (path, text) of a
+    workspace module or None; files it reads are listed in ``self.dependencies``."""
+
+    def __init__(self, recorder: Recorder, resolver=None):
+        self.rec = recorder
+        self.resolver = resolver
+        self.depth = 0
+        self.uncertain = 0              # > 0 inside branches the analysis cannot decide
+        self.work = 0
+        self.call_sites: List[tuple] = []   # (node, env) of user calls in progress
+        self.memo: Dict[tuple, Value] = {}
+        self.active: set = set()        # functions on the call stack (recursion guard)
+        self.modules: Dict[str, ModuleEnv] = {}
+        self.dependencies: List[str] = []
+        self.inferring = None           # InputInference while a module's input is inferred
+        self.call_env = None            # env of the call expression being evaluated
+        self.grad_enabled = True        # torch.is_grad_enabled(); None when not known
+        self.builtins = BUILTINS
+        self._stmt = {}
+        self._expr = {}
+
+    def run_module(self, env: ModuleEnv):
+        frame = Frame(env)
+        frame.vars = env.globals
+        try:
+            self.exec_block(env.tree.body, frame)
+        except TooMuchWork:
+            self.rec.note("analysis stopped: file too large to analyse in full")
+        return frame
+
+
+__all__ = ["Interpreter", "ModuleEnv", "Frame", "forward_comment"]

@@ -1,0 +1,162 @@
+"""Python's builtins (``range``, ``len``, ``zip``, ``isinstance``, ``getattr``...)."""
+from __future__ import annotations
+
+from .. import dims as D
+from ..rules.call import as_int
+from ..values import (
+    Const,
+    Container,
+    DictVal,
+    Instance,
+    Layer,
+    ListVal,
+    Tensor,
+    TorchRef,
+    TupleVal,
+    Unknown,
+)
+from .program import SELF_KEY, Builtin, ClassRef, SuperRef
+
+
+class Builtins:
+    """Python's builtins."""
+
+    def call_builtin(self, name, args, kwargs, node, frame):
+        if name == "range":
+            ints = [as_int(a) for a in args]
+            if all(type(i) is int for i in ints) and 1 <= len(ints) <= 3:
+                r = range(*ints)
+                if len(r) <= 100_000:
+                    return TupleVal(tuple(Const(i) for i in r))
+            return Unknown("range of unknown length")
+        if name == "len":
+            if args:
+                v = args[0]
+                if type(v) in (TupleVal, ListVal):
+                    return Const(len(v.items))
+                if type(v) is DictVal:
+                    return Const(len(v.items))
+                if type(v) is Instance and SELF_KEY in v.attrs:
+                    v = v.attrs[SELF_KEY]
+                if type(v) is Container:
+                    return Const(len(v.items))
+                if type(v) is Tensor and v.shape:
+                    return Const(v.shape[0]) if v.shape[0] is not None else Unknown("len")
+                if type(v) is Const and isinstance(v.value, str):
+                    return Const(len(v.value))
+            return Unknown("len")
+        if name in ("int", "float", "bool", "str", "round", "abs"):
+            if args and type(args[0]) is Const:
+                x = args[0].value
+                if type(x) is D.Sym:
+                    return args[0] if name in ("int", "abs", "round") else Unknown(name)
+                try:
+                    return Const({"int": int, "float": float, "bool": bool, "str": str,
+                                  "round": round, "abs": abs}[name](*[a.value for a in args
+                                                                       if type(a) is Const]))
+                except Exception:
+                    return Unknown(name)
+            if not args and name in ("int", "float", "bool", "str"):
+                return Const({"int": 0, "float": 0.0, "bool": False, "str": ""}[name])
+            return Unknown(name)
+        if name in ("list", "tuple"):
+            if not args:
+                return ListVal([]) if name == "list" else TupleVal(())
+            items = self.iterate(args[0])
+            if items is None:
+                return Unknown(name)
+            return ListVal(list(items)) if name == "list" else TupleVal(tuple(items))
+        if name == "dict":
+            d = DictVal({})
+            if args and type(args[0]) is DictVal:
+                d.items.update(args[0].items)
+            d.items.update(kwargs)
+            return d
+        if name == "zip":
+            seqs = [self.iterate(a) for a in args]
+            if any(s is None for s in seqs):
+                return Unknown("zip")
+            return ListVal([TupleVal(t) for t in zip(*seqs)])
+        if name == "enumerate":
+            items = self.iterate(args[0]) if args else None
+            start = as_int(args[1]) if len(args) > 1 else as_int(kwargs.get("start", Const(0)))
+            if items is None or type(start) is not int:
+                return Unknown("enumerate")
+            return ListVal([TupleVal((Const(i + start), v)) for i, v in enumerate(items)])
+        if name == "reversed":
+            items = self.iterate(args[0]) if args else None
+            return ListVal(list(reversed(items))) if items is not None else Unknown("reversed")
+        if name in ("min", "max", "sum"):
+            items = list(args)
+            if len(args) == 1:
+                items = self.iterate(args[0])
+            if items and all(type(i) is Const and type(i.value) in (int, float) for i in items):
+                vals = [i.value for i in items]
+                return Const({"min": min, "max": max, "sum": sum}[name](vals))
+            if name == "sum" and items is not None and all(type(i) is Const for i in items):
+                total = 0
+                for i in items:
+                    total = D.add(total, as_int(i))
+                return Const(total) if total is not None else Unknown("sum")
+            return Unknown(name)
+        if name == "isinstance":
+            return self.isinstance_check(args)
+        if name == "super":
+            f = frame
+            while f is not None and f.cls is None:
+                f = f.parent
+            if f is not None and f.self_obj is not None:
+                return SuperRef(f.self_obj, f.cls)
+            if len(args) == 2 and isinstance(args[0], ClassRef) and type(args[1]) is Instance:
+                return SuperRef(args[1], args[0].info)
+            return Builtin("noop")
+        if name == "noop":
+            return Const(None)
+        if name == "print":
+            return Const(None)
+        if name == "getattr":
+            if len(args) >= 2 and type(args[1]) is Const and isinstance(args[1].value, str):
+                v = self.get_attribute(args[0], args[1].value, node, frame)
+                if type(v) is Unknown and len(args) > 2:
+                    return args[2]
+                return v
+            return Unknown("getattr")
+        if name == "setattr":
+            if len(args) == 3 and type(args[1]) is Const and isinstance(args[1].value, str):
+                self.set_attribute(args[0], args[1].value, args[2], node, frame)
+            return Const(None)
+        if name == "hasattr":
+            if len(args) == 2 and type(args[0]) is Instance and type(args[1]) is Const:
+                return Const(args[1].value in args[0].attrs) if args[1].value in \
+                    args[0].attrs else Unknown("hasattr")
+            return Unknown("hasattr")
+        if name == "divmod" and len(args) == 2 and all(type(a) is Const for a in args):
+            try:
+                q, r = divmod(args[0].value, args[1].value)
+                return TupleVal((Const(q), Const(r)))
+            except Exception:
+                return Unknown("divmod")
+        if name == "str.format":
+            return Unknown("formatted string")
+        return Unknown("%s() is not modelled" % name)
+
+    def isinstance_check(self, args):
+        if len(args) != 2:
+            return Unknown("isinstance")
+        v, t = args
+        if type(t) is TorchRef and t.qualname in ("Tensor", "torch.Tensor"):
+            if type(v) is Tensor:
+                return Const(True)
+            if type(v) in (Const, TupleVal, ListVal, DictVal, Layer, Container, Instance):
+                return Const(False)
+        if type(t) is Builtin and type(v) is Const:
+            py = {"int": int, "float": float, "str": str, "bool": bool}.get(t.name)
+            if py is not None:
+                return Const(isinstance(v.value, py) or (py is int and type(v.value) is D.Sym))
+        if type(t) is Builtin and t.name in ("tuple", "list"):
+            if type(v) in (TupleVal, ListVal):
+                return Const((t.name == "tuple") == (type(v) is TupleVal))
+            if type(v) in (Const, Tensor):
+                return Const(False)
+        return Unknown("isinstance")
+

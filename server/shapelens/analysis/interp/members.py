@@ -1,0 +1,199 @@
+"""Attribute and subscript access (and attribute assignment) on every kind of value."""
+from __future__ import annotations
+
+import ast
+
+from ..errors import ShapeError
+from ..rules import LAYERS, layout, tensor_basics
+from ..rules.call import UNKNOWN, as_int, as_python
+from ..rules.indexing import getitem
+from ..values import (
+    BoundMethod,
+    Const,
+    Container,
+    DictVal,
+    Instance,
+    Layer,
+    ListVal,
+    SliceVal,
+    Tensor,
+    TorchRef,
+    TupleVal,
+    Unknown,
+    Value,
+    with_strides,
+)
+from .program import SELF_KEY, BoundFunction, Builtin, ClassRef, SuperRef, UserModuleRef, normalize
+
+
+class Members:
+    """Attributes and subscripts."""
+
+    def set_attribute(self, obj, attr, value, target, frame):
+        if type(obj) is Instance:
+            obj.attrs[attr] = value
+            if type(value) in (Layer, Container, Instance):
+                self.name_module(value, attr, obj)
+                if type(value) is Layer:
+                    self.rec.layer_ref(target, value, frame.env)
+        elif isinstance(obj, ClassRef):
+            obj.info.attrs[attr] = value
+
+    def name_module(self, value, name, parent=None):
+        """Record where a module is stored (its key and parent), the first time it is."""
+        if value.name is not None:
+            return
+        value.name = name
+        value.parent = parent
+        if type(value) is Container:
+            children = value.items.items() if isinstance(value.items, dict) else \
+                enumerate(value.items)
+            for key, child in children:
+                if type(child) in (Layer, Container, Instance):
+                    self.name_module(child, key, value)
+
+    def expr_Attribute(self, node, frame):
+        obj = self.eval(node.value, frame)
+        value = self.get_attribute(obj, node.attr, node, frame)
+        if type(value) is Layer:
+            self.rec.layer_ref(node, value, frame.env)
+        return value
+
+    def get_attribute(self, obj, attr, node=None, frame=None) -> Value:
+        kind = type(obj)
+        if kind is TorchRef:
+            return TorchRef(normalize(obj.qualname + "." + attr))
+        if kind is Tensor:
+            value = tensor_basics.attribute(obj, attr)
+            if value is None:
+                return BoundMethod(obj, attr)
+            if isinstance(value, ShapeError):
+                return self.report_error(value, node, frame, (obj,))
+            if attr in ("T", "mT") and type(value) is Tensor:
+                value = with_strides(value, layout.after(attr, obj, None, value))
+            return value
+        if kind is Instance:
+            if attr in obj.attrs:
+                return obj.attrs[attr]
+            if attr == "training":
+                return Const(obj.training) if obj.training is not None else \
+                    Unknown("train/eval mode not known")
+            for c in obj.cls.mro():
+                if attr in c.method_values:
+                    fn = c.method_values[attr]
+                    if any(isinstance(d, ast.Name) and d.id in ("property", "cached_property")
+                           for d in fn.node.decorator_list):
+                        return self.call_function(fn, (obj,), {}, node, frame)
+                    if any(isinstance(d, ast.Name) and d.id == "staticmethod"
+                           for d in fn.node.decorator_list):
+                        return fn
+                    return BoundFunction(obj, fn, c)
+                if attr in c.attrs and not obj.opaque:
+                    return c.attrs[attr]
+            base = obj.attrs.get(SELF_KEY)
+            if base is not None:
+                return self.get_attribute(base, attr, node, frame)
+            if obj.cls.is_module and attr in ("parameters", "children", "modules", "eval",
+                                              "train", "to", "cuda", "cpu", "apply",
+                                              "named_parameters", "state_dict", "forward",
+                                              "register_buffer", "add_module", "zero_grad",
+                                              "requires_grad_", "half", "float", "double"):
+                return BoundMethod(obj, attr)
+            return Unknown("%s has no attribute %s the analysis can see" % (obj.cls.name, attr))
+        if kind is ClassRef:
+            for c in obj.info.mro():
+                if attr in c.attrs:
+                    return c.attrs[attr]
+                if attr in getattr(c, "method_values", {}):
+                    return c.method_values[attr]
+            return Unknown("class attribute %s" % attr)
+        if kind is Layer:
+            rule = LAYERS.get(obj.kind)
+            value = rule.attribute(obj.spec, attr) if rule is not None and obj.spec is not None \
+                else None
+            if value is not None:
+                return value
+            return BoundMethod(obj, attr)
+        if kind in (Container, ListVal, DictVal):
+            return BoundMethod(obj, attr)
+        if kind is UserModuleRef:
+            v = obj.env.globals.get(attr)
+            if v is not None:
+                return v
+            sub = self.load_user_module(obj.env.name + "." + attr, obj.env, 0)
+            return UserModuleRef(sub) if sub is not None else Unknown("%s not found" % attr)
+        if kind is SuperRef:
+            mro = obj.obj.cls.mro() if type(obj.obj) is Instance else []
+            if obj.after in mro:
+                for c in mro[mro.index(obj.after) + 1:]:
+                    if attr in c.method_values:
+                        return BoundFunction(obj.obj, c.method_values[attr], c)
+            if type(obj.obj) is Instance and obj.obj.cls.torch_base is not None:
+                if attr == "__init__":
+                    return BoundMethod(obj.obj, "__torch_init__")
+                base = obj.obj.attrs.get(SELF_KEY)
+                if base is not None:
+                    return self.get_attribute(base, attr, node, frame)
+            return Builtin("noop")
+        if kind is Const and isinstance(obj.value, str) and attr == "format":
+            return Builtin("str.format")
+        if kind is TupleVal and obj.size and attr == "numel":
+            return BoundMethod(obj, attr)
+        if kind is TupleVal and len(obj.items) == 2 and attr in ("values", "indices"):
+            # torch's (values, indices) named tuples: x.max(dim=1), sort, topk, kthvalue...
+            return obj.items[0 if attr == "values" else 1]
+        return Unknown("attribute %s of a value the analysis cannot see" % attr)
+
+    def expr_Subscript(self, node, frame):
+        obj = self.eval(node.value, frame)
+        key = self.eval(node.slice, frame)
+        return self.subscript(obj, key, node, frame)
+
+    def subscript(self, obj, key, node, frame):
+        if type(obj) is Instance and SELF_KEY in obj.attrs:
+            obj = obj.attrs[SELF_KEY]
+        kind = type(obj)
+        if kind is Tensor:
+            result = getitem(obj, key)
+            if result is None:
+                return Tensor(None, obj.dtype)
+            result = self.rule_result(result, node, frame, "Tensor.__getitem__", (obj,))
+            if type(result) is Tensor:
+                result = with_strides(result, layout.index_strides(obj, key,
+                                                                                  result))
+            return result
+        if kind in (TupleVal, ListVal):
+            if type(key) is SliceVal:
+                lo, hi, st = (as_python(key.start), as_python(key.stop), as_python(key.step))
+                if UNKNOWN in (lo, hi, st) or not all(v is None or type(v) is int
+                                                      for v in (lo, hi, st)):
+                    return Unknown("slice with unknown bounds")
+                items = obj.items[slice(lo, hi, st)]
+                return TupleVal(tuple(items), obj.size) if kind is TupleVal else ListVal(list(items))
+            i = as_int(key)
+            if type(i) is int and -len(obj.items) <= i < len(obj.items):
+                return obj.items[i]
+            return Unknown("index not known")
+        if kind is Container:
+            if isinstance(obj.items, dict):
+                k = as_python(key)
+                return obj.items.get(k, Unknown("no module %r" % (k,))) if k is not UNKNOWN \
+                    else Unknown("key not known")
+            if type(key) is SliceVal:
+                lo, hi, st = (as_python(key.start), as_python(key.stop), as_python(key.step))
+                if UNKNOWN in (lo, hi, st):
+                    return Unknown("slice with unknown bounds")
+                return Container(obj.kind, list(obj.items[slice(lo, hi, st)]), obj.loc)
+            i = as_int(key)
+            if type(i) is int and -len(obj.items) <= i < len(obj.items):
+                return obj.items[i]
+            return Unknown("index not known")
+        if kind is DictVal:
+            k = as_python(key)
+            if k is not UNKNOWN and k in obj.items:
+                return obj.items[k]
+            return Unknown("dict entry not known")
+        if kind is Const and isinstance(obj.value, (str, bytes)):
+            return Unknown("string indexing")
+        return Unknown("subscript of a value the analysis cannot see")
+

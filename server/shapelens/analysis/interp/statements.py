@@ -1,0 +1,357 @@
+"""Statements: assignment and binding, control flow (if/for/while/with/try), definitions."""
+from __future__ import annotations
+
+import ast
+
+from ..rules.broadcast import inplace_result
+from ..rules.call import UNKNOWN, as_int, as_python
+from ..values import Const, DictVal, Layer, ListVal, Tensor, Unknown, join
+from .expressions import BINOPS
+from .program import (
+    BREAK,
+    CONTINUE,
+    MAX_UNROLL,
+    MAX_WORK,
+    RETURN,
+    ClassInfo,
+    ClassRef,
+    Function,
+    TooMuchWork,
+)
+
+
+class Statements:
+    """Statements: binding, control flow, definitions."""
+
+    def exec_block(self, stmts, frame):
+        for stmt in stmts:
+            flow = self.exec_stmt(stmt, frame)
+            if flow is not None:
+                return flow
+        return None
+
+    def exec_stmt(self, node, frame):
+        self.work += 1
+        if self.work > MAX_WORK:
+            raise TooMuchWork()
+        handler = self._stmt.get(node.__class__)
+        if handler is None:
+            handler = getattr(self, "stmt_" + node.__class__.__name__, self.stmt_other)
+            self._stmt[node.__class__] = handler
+        try:
+            return handler(node, frame)
+        except (TooMuchWork, RecursionError):
+            raise
+        except Exception as exc:  # an analysis bug must never take the report down
+            self.rec.internal_error(node, frame.env, exc)
+            return None
+
+    def stmt_other(self, node, frame):
+        return None
+
+    def stmt_Expr(self, node, frame):
+        self.eval(node.value, frame)
+
+    def stmt_Pass(self, node, frame):
+        return None
+
+    def stmt_Assign(self, node, frame):
+        value = self.eval(node.value, frame)
+        value = self.apply_assignment_comment(node, value, frame)
+        for target in node.targets:
+            self.bind(target, value, frame)
+
+    def stmt_AnnAssign(self, node, frame):
+        declared = self.annotation_tensor(node.annotation, frame.env)
+        if node.value is None:
+            if declared is not None and isinstance(node.target, ast.Name):
+                self.bind(node.target, declared, frame)
+            return
+        value = self.eval(node.value, frame)
+        if declared is not None:
+            value = self.check_declared(value, declared, node.annotation, frame, "annotation")
+        value = self.apply_assignment_comment(node, value, frame)
+        self.bind(node.target, value, frame)
+
+    def stmt_AugAssign(self, node, frame):
+        current = self.eval(node.target, frame) if not isinstance(node.target, ast.Name) else \
+            self.lookup(node.target.id, frame)
+        other = self.eval(node.value, frame)
+        if type(current) is Tensor:
+            result = inplace_result(current, other)
+            result = self.rule_result(result, node, frame, "operator.i" + BINOPS.get(
+                type(node.op), "op"), (current, other), rerun=lambda a: inplace_result(*a))
+        else:
+            result = self.binop(node.op, current, other, node, frame)
+        self.bind(node.target, result, frame)
+
+    def stmt_Return(self, node, frame):
+        value = self.eval(node.value, frame) if node.value is not None else Const(None)
+        frame.returns.append(value)
+        return RETURN
+
+    def stmt_Break(self, node, frame):
+        return BREAK
+
+    def stmt_Continue(self, node, frame):
+        return CONTINUE
+
+    def stmt_Delete(self, node, frame):
+        for t in node.targets:
+            if isinstance(t, ast.Name):
+                frame.vars.pop(t.id, None)
+
+    def stmt_Global(self, node, frame):
+        return None
+
+    def stmt_FunctionDef(self, node, frame):
+        frame.vars[node.name] = self.make_function(node, frame)
+
+    stmt_AsyncFunctionDef = stmt_FunctionDef
+
+    def make_function(self, node, frame, owner=None):
+        args = node.args
+        defaults = [self.eval(d, frame) for d in args.defaults]
+        kw_defaults = [self.eval(d, frame) if d is not None else None for d in args.kw_defaults]
+        closure = frame if frame.func is not None else None
+        return Function(node, frame.env, closure, defaults, kw_defaults, owner)
+
+    def stmt_ClassDef(self, node, frame):
+        bases = [self.eval(b, frame) for b in node.bases]
+        info = ClassInfo(node, frame.env, bases)
+        frame.vars[node.name] = ClassRef(info)
+        frame.env.classes.append(info)
+        for stmt in node.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                info.methods[stmt.name] = stmt
+                # defaults of methods evaluated in the enclosing scope
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                saved = frame.vars
+                try:
+                    value = self.eval(stmt.value, frame) if stmt.value is not None else None
+                finally:
+                    frame.vars = saved
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                for t in targets:
+                    if isinstance(t, ast.Name) and value is not None:
+                        info.attrs[t.id] = value
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and \
+                        "ClassVar" not in ast.unparse(stmt.annotation):
+                    info.fields.append((stmt.target.id, value))
+        info.method_values = {}
+        for name, fnode in info.methods.items():
+            info.method_values[name] = self.make_function(fnode, frame, owner=info)
+
+    def stmt_If(self, node, frame):
+        cond = self.truth(self.eval(node.test, frame))
+        if cond is True:
+            return self.exec_block(node.body, frame)
+        if cond is False:
+            return self.exec_block(node.orelse, frame)
+        return self.fork(frame, node.body, node.orelse)
+
+    def fork(self, frame, body, orelse):
+        """Run two branches the analysis cannot choose between, then join their bindings."""
+        before = dict(frame.vars)
+        self.uncertain += 1
+        try:
+            flow_a = self.exec_block(body, frame)
+            vars_a = frame.vars
+            frame.vars = dict(before)
+            flow_b = self.exec_block(orelse, frame) if orelse else None
+            vars_b = frame.vars
+        finally:
+            self.uncertain -= 1
+        if flow_a is not None and flow_b is not None:
+            frame.vars = vars_a
+            return flow_a if flow_a == flow_b else None
+        if flow_a is not None:
+            frame.vars = vars_b
+            return None
+        if flow_b is not None:
+            frame.vars = vars_a
+            return None
+        merged = {}
+        for name in vars_a.keys() | vars_b.keys():
+            a, b = vars_a.get(name), vars_b.get(name)
+            if a is None or b is None:
+                merged[name] = a if b is None else b
+            else:
+                merged[name] = join(a, b)
+        frame.vars = merged
+        return None
+
+    def stmt_For(self, node, frame):
+        items = self.iterate(self.eval(node.iter, frame))
+        if items is None or len(items) > MAX_UNROLL:
+            self.uncertain += 1
+            try:
+                self.bind(node.target, Unknown("loop variable"), frame)
+                self.fork(frame, node.body, [])
+            finally:
+                self.uncertain -= 1
+            return None
+        previous = None
+        for i, item in enumerate(items):
+            self.bind(node.target, item, frame)
+            flow = self.exec_block(node.body, frame)
+            if flow == RETURN:
+                return flow
+            if flow == BREAK:
+                return None
+            # A loop that reaches a fixed point (same shapes bound as last time) is done.
+            state = self.loop_state(frame, item)
+            if i >= 2 and state == previous:
+                break
+            previous = state
+        return self.exec_block(node.orelse, frame)
+
+    stmt_AsyncFor = stmt_For
+
+    def loop_state(self, frame, item):
+        out = []
+        for k, v in frame.vars.items():
+            if type(v) is Tensor:
+                out.append((k, v.shape))
+            elif type(v) is Const:
+                out.append((k, v.value))
+            else:
+                out.append((k, id(v)))
+        return (type(item).__name__, tuple(out))
+
+    def stmt_While(self, node, frame):
+        cond = self.truth(self.eval(node.test, frame))
+        if cond is False:
+            return self.exec_block(node.orelse, frame)
+        self.uncertain += 1
+        try:
+            self.fork(frame, node.body, [])
+        finally:
+            self.uncertain -= 1
+        return None
+
+    def stmt_With(self, node, frame):
+        grad = self.grad_enabled
+        for item in node.items:
+            value = self.eval(item.context_expr, frame)
+            if item.optional_vars is not None:
+                self.bind(item.optional_vars, Unknown("context manager value")
+                          if not isinstance(value, Tensor) else value, frame)
+            mode = grad_mode_of(item.context_expr, value)
+            if mode is not NO_CHANGE:
+                grad = mode
+        saved = self.grad_enabled
+        self.grad_enabled = grad
+        try:
+            return self.exec_block(node.body, frame)
+        finally:
+            self.grad_enabled = saved
+
+    stmt_AsyncWith = stmt_With
+
+    def stmt_Try(self, node, frame):
+        flow = self.exec_block(node.body, frame)
+        if node.handlers:
+            self.uncertain += 1
+            try:
+                for h in node.handlers:
+                    if h.name:
+                        frame.vars[h.name] = Unknown("exception")
+                    self.fork(frame, h.body, [])
+            finally:
+                self.uncertain -= 1
+        if flow is None and node.orelse:
+            flow = self.exec_block(node.orelse, frame)
+        if node.finalbody:
+            self.exec_block(node.finalbody, frame)
+        return flow
+
+    stmt_TryStar = stmt_Try
+
+    def stmt_Assert(self, node, frame):
+        self.eval(node.test, frame)
+
+    def stmt_Raise(self, node, frame):
+        return RETURN if self.uncertain == 0 and frame.func is not None else None
+
+    def bind(self, target, value, frame):
+        kind = target.__class__
+        if kind is ast.Name:
+            frame.vars[target.id] = value
+            if type(value) is Tensor:
+                self.rec.name_bound(target.id, target, value, frame.env, self.uncertain)
+            elif type(value) is Layer and frame.func is None and value.name is None:
+                value.name = target.id      # a layer held by a module-level variable
+                self.rec.layer_ref(target, value, frame.env)
+            return
+        if kind is ast.Attribute:
+            obj = self.eval(target.value, frame)
+            self.set_attribute(obj, target.attr, value, target, frame)
+            return
+        if kind in (ast.Tuple, ast.List):
+            self.unpack(target.elts, value, frame)
+            return
+        if kind is ast.Subscript:
+            obj = self.eval(target.value, frame)
+            key = self.eval(target.slice, frame)
+            if type(obj) is DictVal:
+                k = as_python(key)
+                if k is not UNKNOWN:
+                    obj.items[k] = value
+            elif type(obj) is ListVal:
+                i = as_int(key)
+                if type(i) is int and -len(obj.items) <= i < len(obj.items):
+                    obj.items[i] = value
+            return
+        if kind is ast.Starred:
+            self.bind(target.value, value, frame)
+
+    def unpack(self, targets, value, frame):
+        items = self.iterate(value)
+        star = [i for i, t in enumerate(targets) if isinstance(t, ast.Starred)]
+        if items is not None and not star and len(items) != len(targets):
+            items = None
+        if items is None:
+            for t in targets:
+                self.bind(t, Unknown("unpacked from a value the analysis cannot see"), frame)
+            return
+        if star:
+            s = star[0]
+            after = len(targets) - s - 1
+            if len(items) < len(targets) - 1:
+                for t in targets:
+                    self.bind(t, Unknown("unpacking"), frame)
+                return
+            head, mid, tail = items[:s], items[s:len(items) - after], items[len(items) - after:]
+            for t, v in zip(targets[:s], head):
+                self.bind(t, v, frame)
+            self.bind(targets[s].value, ListVal(list(mid)), frame)
+            for t, v in zip(targets[s + 1:], tail):
+                self.bind(t, v, frame)
+            return
+        for t, v in zip(targets, items):
+            self.bind(t, v, frame)
+
+
+NO_CHANGE = object()
+
+
+def grad_mode_of(expr, value):
+    """``torch.no_grad()`` / ``torch.inference_mode()`` -> False, ``torch.enable_grad()`` ->
+    True, ``torch.set_grad_enabled(flag)`` -> flag; NO_CHANGE for other context managers."""
+    call = expr if isinstance(expr, ast.Call) else None
+    func = call.func if call is not None else expr
+    name = ast.unparse(func) if isinstance(func, (ast.Attribute, ast.Name)) else ""
+    last = name.rsplit(".", 1)[-1]
+    if last in ("no_grad", "inference_mode"):
+        if last == "inference_mode" and call is not None and call.args and \
+                isinstance(call.args[0], ast.Constant) and call.args[0].value is False:
+            return NO_CHANGE
+        return False
+    if last == "enable_grad":
+        return True
+    if last == "set_grad_enabled":
+        if call is not None and call.args and isinstance(call.args[0], ast.Constant):
+            return bool(call.args[0].value)
+        return None
+    return NO_CHANGE
