@@ -3,8 +3,17 @@ invalid params are answered with a JSON-RPC error, notifications leave nothing b
 protocol's bookkeeping, and hovers and inlay hints never wait for a running analysis."""
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import gc
+import itertools
+import json
+import pathlib
 import random
 import sys
+import threading
+
+from pygls.io_ import run_async
 
 from shapelens.analysis.report import Range, Report, ShapeFact
 from shapelens.server.results import carry_over, line_map
@@ -81,3 +90,112 @@ def test_line_map_is_an_order_preserving_matching():
         assert all(a[1] < b[1] for a, b in zip(pairs, pairs[1:]))
         if old == new:
             assert len(pairs) == len(old)
+
+
+# ----------------------------------------------------------------------------- in-process
+
+class Session:
+    """A server in this process, fed through pygls's own read loop (``run_async``) and
+    writing its messages here."""
+
+    def __init__(self):
+        from shapelens.server.server import create_server
+        self.server = create_server()
+        self.sent = []
+        self.ids = itertools.count(1)
+        self.server.protocol.set_writer(self, include_headers=False)
+
+    def write(self, data: bytes) -> None:
+        self.sent.append(json.loads(data))
+
+    async def feed(self, *messages) -> None:
+        reader = asyncio.StreamReader()
+        for message in messages:
+            body = json.dumps(message).encode("utf-8")
+            reader.feed_data(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        reader.feed_eof()
+        await run_async(threading.Event(), reader, self.server.protocol)
+
+    def request(self, method: str, params) -> dict:
+        return {"jsonrpc": "2.0", "id": next(self.ids), "method": method, "params": params}
+
+    @staticmethod
+    def notification(method: str, params) -> dict:
+        return {"jsonrpc": "2.0", "method": method, "params": params}
+
+    async def response(self, msg_id, timeout: float = 30.0) -> dict:
+        for _ in range(int(timeout / 0.01)):
+            for message in self.sent:
+                if message.get("id") == msg_id and "method" not in message:
+                    return message
+            await asyncio.sleep(0.01)
+        raise AssertionError("no response to request %r" % msg_id)
+
+    async def call(self, method: str, params) -> dict:
+        message = self.request(method, params)
+        await self.feed(message)
+        return await self.response(message["id"])
+
+    async def start(self, root: pathlib.Path) -> None:
+        await self.call("initialize", {"processId": None, "rootUri": root.as_uri(),
+                                       "capabilities": {}})
+        await self.feed(self.notification("initialized", {}))
+
+
+def live_futures() -> int:
+    """Futures of any kind alive in this process (what a leak per message would leave)."""
+    gc.collect()
+    kinds = (concurrent.futures.Future, asyncio.Future)
+    return sum(1 for o in gc.get_objects() if issubclass(type(o), kinds))
+
+
+SMALL = "import torch\nx = torch.zeros(1, 3)\ny = x + 1\n"
+
+
+async def test_requests_with_invalid_params_get_an_error_response(tmp_path):
+    session = Session()
+    await session.start(tmp_path)
+    uri = (tmp_path / "m.py").as_uri()
+    await session.feed(session.notification("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": SMALL}}))
+    bad = [session.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                  "position": {"line": -1, "character": 0}}),
+           session.request("textDocument/hover", {"position": {"line": 0, "character": 0}}),
+           session.request("textDocument/hover", 5),
+           session.request("textDocument/inlayHint", {"textDocument": {"uri": uri}}),
+           session.request("textDocument/codeAction", [1, 2])]
+    # a notification with bad params is dropped (nobody waits for it); the stream goes on
+    await session.feed(*bad, session.notification("textDocument/didChange", 5))
+    for message in bad:
+        response = await session.response(message["id"])
+        assert response["error"]["code"] == -32602, response
+    good = await session.call("textDocument/hover", {"textDocument": {"uri": uri},
+                                                     "position": {"line": 1, "character": 0}})
+    assert "error" not in good
+    await session.call("shutdown", None)
+    late = await session.call("textDocument/hover", {"textDocument": {"uri": uri},
+                                                     "position": {"line": 1, "character": 0}})
+    assert late["error"]["code"] == -32600
+
+
+async def test_notifications_leave_no_futures_behind(tmp_path):
+    session = Session()
+    await session.start(tmp_path)
+    uri = (tmp_path / "m.py").as_uri()
+    opened = session.notification("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": SMALL}})
+    closed = session.notification("textDocument/didClose", {"textDocument": {"uri": uri}})
+    await session.feed(opened, closed)
+    await session.call("textDocument/hover", {"textDocument": {"uri": uri},
+                                              "position": {"line": 0, "character": 0}})
+    before = live_futures()
+    for round_ in range(20):
+        changes = [session.notification("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"text": SMALL + "z = %d\n" % version}]})
+            for version in range(2, 52)]
+        await session.feed(opened, *changes, closed)
+    await session.call("textDocument/hover", {"textDocument": {"uri": uri},
+                                              "position": {"line": 0, "character": 0}})
+    # 1,040 notifications; a future kept per notification would be 1,040 more
+    assert live_futures() - before < 20

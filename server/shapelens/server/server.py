@@ -18,13 +18,13 @@ from typing import Callable, Dict, List, Optional
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 
 from shapelens import __version__
 
 from .feature import LanguageFeature, plain_function
 from .log import set_level, setup_logging
 from .positions import Codec
+from .protocol import ShapeLensProtocol
 from .settings import Settings
 
 logger = logging.getLogger("shapelens")
@@ -33,18 +33,6 @@ NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
     notebook_selector=[types.NotebookDocumentFilterWithCells(
         notebook="*", cells=[types.NotebookCellLanguage(language="python")])],
     save=False)
-
-
-class ShapeLensProtocol(LanguageServerProtocol):
-    """pygls's protocol, telling the server about ``$/cancelRequest`` before pygls handles
-    it (pygls can cancel a request only before it starts; a running probe is stopped by the
-    server through its cancel event)."""
-
-    def _handle_cancel_notification(self, msg_id):
-        try:
-            self._server.request_cancelled(msg_id)
-        finally:
-            super()._handle_cancel_notification(msg_id)
 
 
 class ShapeLensServer(LanguageServer):
