@@ -38,7 +38,7 @@ def python_files(paths: Iterable[str]) -> List[str]:
 
 
 def check_files(files: List[str]):
-    from .analysis import analyze
+    from .analysis import Report, analyze
     from .analysis.resolver import WorkspaceResolver
     resolver = WorkspaceResolver([os.getcwd()])
     reports = []
@@ -48,7 +48,13 @@ def check_files(files: List[str]):
                 text = fh.read()
         except OSError as exc:
             raise UsageError("cannot read %s: %s" % (path, exc))
-        reports.append(analyze(text, path, resolver))
+        try:
+            reports.append(analyze(text, path, resolver))
+        except Exception as exc:  # an analysis bug: say which file, check the others
+            print("shapelens: internal error while checking %s: %s: %s" % (
+                path, type(exc).__name__, str(exc)[:200]), file=sys.stderr)
+            reports.append(Report(path, extra={"internal_errors": (
+                "%s: %s" % (type(exc).__name__, exc),)}))
     return reports
 
 
