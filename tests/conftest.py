@@ -17,4 +17,7 @@ settings.register_profile("explore", max_examples=2000, deadline=None,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+# The corpus cases the tests use (copied from ../shared/corpus with their .gt.json ground truth)
+# and the evaluation tools they run: the suite needs nothing outside the repository.
+CORPUS = REPO / "tests" / "data" / "corpus"
+TOOLS = REPO / "tests" / "data" / "tools"

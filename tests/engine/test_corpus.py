@@ -1,4 +1,4 @@
-"""The example corpus (../shared/corpus) against its torch ground truth.
+"""The example corpus (tests/data/corpus) against its torch ground truth.
 
 Through the command line, as users and the scoring tool run it: every inferred shape equals the
 shape seen at run time, every raising case gets an error on a line of its traceback, clean cases
@@ -13,9 +13,9 @@ import sys
 import pytest
 
 from shapelens.analysis import analyze
-from tests.conftest import CORPUS, REPO
+from tests.conftest import CORPUS, TOOLS
 
-SCORE = REPO.parent / "shared" / "tools" / "score.py"
+SCORE = TOOLS / "score.py"
 
 
 def cases():
@@ -53,7 +53,7 @@ def test_case_matches_ground_truth(case):
 
 
 def test_score_bars_through_the_cli():
-    """The issue's bars, measured by the shared scoring tool over `python -m shapelens check`."""
+    """The issue's bars, measured by the scoring tool (tests/data/tools/score.py) over `python -m shapelens check`."""
     assert SCORE.is_file(), "scoring tool missing: %s" % SCORE
     proc = subprocess.run(
         [sys.executable, str(SCORE), str(CORPUS), "--check-cmd",

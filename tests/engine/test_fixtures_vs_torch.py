@@ -1,5 +1,5 @@
 """The fixtures' expectations are themselves checked against torch: each fixture runs under
-the corpus ground-truth tracer (../shared/tools/groundtruth.py, which executes the file with
+the corpus ground-truth tracer (tests/data/tools/groundtruth.py, which executes the file with
 torch on CPU), and every ``# expect-shape`` on a line that ran must be a shape seen there, with
 symbolic dims evaluated by the file's ``# groundtruth:`` bindings.  A fixture that declares no
 errors must run clean.
@@ -16,9 +16,9 @@ from shapelens.analysis.source import parse_dims
 from shapelens.analysis import dims as D
 
 from tests.engine.test_fixtures import CASES, expectations
-from tests.conftest import REPO
+from tests.conftest import TOOLS
 
-GROUNDTRUTH = REPO.parent / "shared" / "tools" / "groundtruth.py"
+GROUNDTRUTH = TOOLS / "groundtruth.py"
 
 
 def bindings_of(text):

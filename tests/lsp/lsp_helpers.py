@@ -19,7 +19,7 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 from pygls.protocol import default_converter
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = REPO / "tests" / "data" / "corpus"
 SERVER_COMMAND = [sys.executable, "-m", "shapelens.server"]
 TIMEOUT_S = 20.0
 
@@ -28,8 +28,8 @@ def corpus_file(name: str) -> pathlib.Path:
     """A corpus case; fails (never skips) when the corpus is not where it should be."""
     path = CORPUS / name
     if not path.is_file():
-        pytest.fail("the ShapeLens corpus is missing: expected %s (../shared/corpus from the "
-                    "repository root)" % path, pytrace=False)
+        pytest.fail("the ShapeLens corpus is missing: expected %s (tests/data/corpus in the "
+                    "repository)" % path, pytrace=False)
     return path
 
 

@@ -9,8 +9,8 @@ import pytest
 from shapelens.probe.runner import ProbeResult, run_probe
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "corpus"
-GROUNDTRUTH_TOOL = REPO.parent / "shared" / "tools" / "groundtruth.py"
+CORPUS = REPO / "tests" / "data" / "corpus"
+GROUNDTRUTH_TOOL = REPO / "tests" / "data" / "tools" / "groundtruth.py"
 
 
 def corpus_cases() -> list[pathlib.Path]:
@@ -18,7 +18,7 @@ def corpus_cases() -> list[pathlib.Path]:
     cases = sorted(CORPUS.glob("*.py"))
     if not cases:
         pytest.fail("the ShapeLens corpus is missing: expected case files in %s "
-                    "(../shared/corpus from the repository root)" % CORPUS, pytrace=False)
+                    "(tests/data/corpus in the repository)" % CORPUS, pytrace=False)
     return cases
 
 
