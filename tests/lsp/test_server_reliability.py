@@ -138,8 +138,32 @@ class Session:
 
     async def start(self, root: pathlib.Path) -> None:
         await self.call("initialize", {"processId": None, "rootUri": root.as_uri(),
-                                       "capabilities": {}})
+                                       "capabilities": CAPABILITIES})
         await self.feed(self.notification("initialized", {}))
+
+    async def message(self, method: str, where=lambda params: True, timeout: float = 30.0):
+        """The first message the server sent with ``method`` whose params satisfy ``where``."""
+        for _ in range(int(timeout / 0.01)):
+            for message in self.sent:
+                if message.get("method") == method and where(message.get("params")):
+                    return message
+            await asyncio.sleep(0.01)
+        raise AssertionError("the server sent no %s" % method)
+
+    async def published(self, uri: str, version: int, timeout: float = 30.0) -> list:
+        message = await self.message(
+            "textDocument/publishDiagnostics",
+            lambda p: p["uri"] == uri and p.get("version") == version, timeout)
+        return message["params"]["diagnostics"]
+
+    async def open(self, uri: str, text: str) -> None:
+        await self.feed(self.notification("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": text}}))
+
+
+CAPABILITIES = {"workspace": {"inlayHint": {"refreshSupport": True}},
+                "textDocument": {"hover": {"contentFormat": ["markdown"]},
+                                 "publishDiagnostics": {"versionSupport": True}}}
 
 
 def live_futures() -> int:
@@ -199,3 +223,93 @@ async def test_notifications_leave_no_futures_behind(tmp_path):
                                               "position": {"line": 0, "character": 0}})
     # 1,040 notifications; a future kept per notification would be 1,040 more
     assert live_futures() - before < 20
+
+
+def hold_analyses(monkeypatch, marker: str):
+    """Analyses of texts holding ``marker`` wait until the returned event is set (the test
+    sets it at the end); ``started`` is set when one is waiting."""
+    import shapelens.server.documents as documents
+    real = documents.analyse
+    started, release = threading.Event(), threading.Event()
+
+    def held(snapshot, resolver, good):
+        if marker in snapshot.text:
+            started.set()
+            release.wait(60)
+        return real(snapshot, resolver, good)
+
+    monkeypatch.setattr(documents, "analyse", held)
+    return started, release
+
+
+def at_once(coroutine):
+    """The value of a coroutine that must finish without ever suspending (waiting)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    raise AssertionError("it waited")
+
+
+MODEL = ("import torch\nimport torch.nn as nn\n\nconv = nn.Conv2d(3, 8, 3)\n"
+         "x = torch.zeros(1, 3, 10, 10)\ny = conv(x)\n")
+
+
+async def test_hovers_and_inlay_hints_answer_from_the_last_result_while_an_analysis_runs(
+        tmp_path, monkeypatch):
+    from lsprotocol import types
+    started, release = hold_analyses(monkeypatch, "# typing")
+    session = Session()
+    try:
+        await session.start(tmp_path)
+        uri = (tmp_path / "m.py").as_uri()
+        await session.open(uri, MODEL)
+        await session.published(uri, 1)
+        # a line typed above everything: its analysis is held
+        await session.feed(session.notification("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": 2},
+            "contentChanges": [{"range": {"start": {"line": 0, "character": 0},
+                                          "end": {"line": 0, "character": 0}},
+                                "text": "# typing\n"}]}))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 30)
+        hover = session.server.feature_of("Hover")
+        inlay = session.server.feature_of("InlayHints")
+        document = types.TextDocumentIdentifier(uri=uri)
+        # `y` is on line 6 now (0-based), line 5 in the analysed text
+        answer = at_once(hover.hover(types.HoverParams(
+            text_document=document, position=types.Position(line=6, character=0))))
+        assert "y: Tensor[1, 8, 8, 8]" in answer.contents.value
+        assert answer.range.start.line == 6
+        assert at_once(hover.hover(types.HoverParams(
+            text_document=document, position=types.Position(line=0, character=2)))) is None
+        hints = at_once(inlay.inlay_hints(types.InlayHintParams(
+            text_document=document, range=types.Range(start=types.Position(line=0, character=0),
+                                                      end=types.Position(line=9, character=0)))))
+        assert [(h.position.line, h.label) for h in hints] == [
+            (5, ": [1, 3, 10, 10]"), (6, ": [1, 8, 8, 8]")]
+        assert not any(m.get("method") == "workspace/inlayHint/refresh" for m in session.sent)
+        release.set()
+        await session.published(uri, 2)
+        # the hints it gave were for the older text: the editor is asked for them again
+        await session.message("workspace/inlayHint/refresh")
+    finally:
+        release.set()
+
+
+async def test_a_long_analysis_never_delays_another_document(tmp_path, monkeypatch):
+    started, release = hold_analyses(monkeypatch, "# long")
+    session = Session()
+    try:
+        await session.start(tmp_path)
+        for k in range(3):  # more long analyses than the old pool had threads
+            await session.open((tmp_path / ("long%d.py" % k)).as_uri(), MODEL + "# long\n")
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 30)
+        uri = (tmp_path / "short.py").as_uri()
+        await session.open(uri, MODEL.replace("Conv2d(3", "Conv2d(4"))
+        diagnostics = await session.published(uri, 1)   # while the three are held
+        assert [d["code"] for d in diagnostics] == ["conv-in-channels"]
+        assert all(m["params"]["uri"] == uri for m in session.sent
+                   if m.get("method") == "textDocument/publishDiagnostics")
+    finally:
+        release.set()

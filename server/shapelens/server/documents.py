@@ -3,14 +3,17 @@
 Every open Python document, and every open notebook (its code cells as one program), is a
 :class:`Target`.  Each change bumps the target's ``seq`` and does two things:
 
-* it makes sure an analysis of the *current* text is running in a worker thread (at most one
-  per target; when it finishes and the text has moved on meanwhile, the next one starts at
-  once on the newest text, so the worker keeps up with typing without piling up work);
+* it makes sure an analysis of the *current* text is running in the target's own worker
+  thread (at most one per target; when it finishes and the text has moved on meanwhile, the
+  next one starts at once on the newest text, so the worker keeps up with typing without
+  piling up work).  Targets never share a worker, so a document whose analysis runs long
+  (up to the engine's budget) never delays another's;
 * it (re)starts the target's debounce timer (``analysis.debounceMs``, 150 ms by default;
   opening a document publishes at once).
 
 When the timer fires, the analysis of the current text is awaited (it is usually finished by
-then: analysis runs *during* the debounce, not after it) and published.  A result is accepted
+then: analysis runs *during* the debounce, not after it) and published.  Hovers and inlay
+hints never wait for it: they are answered from the last result (:class:`~.results.View`).  A result is accepted
 only if it was started for the current ``seq`` *and* the document version is still the one
 analysed, so a result for old text is never published, and nothing is published while edits
 keep coming.
@@ -25,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from typing import Dict, Iterable, List, Optional
 from urllib.parse import unquote
 
@@ -37,7 +40,7 @@ from shapelens.analysis.resolver import WorkspaceResolver, read_file
 
 from .feature import LanguageFeature
 from .positions import Codec, lines_with_breaks
-from .results import AnalysisResult, analyse, warm_engine
+from .results import AnalysisResult, View, analyse, warm_engine
 from .snapshot import Snapshot, document_snapshot, notebook_snapshot
 
 logger = logging.getLogger("shapelens")
@@ -110,6 +113,8 @@ class Target:
         self.probing = None                 # the running probe, if any
         self.published: set = set()         # URIs we published diagnostics for
         self.views_stale = False            # re-analysed for a reason the editor cannot see
+        self.hints_stale = False            # inlay hints were answered from an older text
+        self.view: Optional[View] = None    # the last result seen from the current text
         self.settled = asyncio.Event()
 
     @property
@@ -129,8 +134,6 @@ class Documents(LanguageFeature):
     def __init__(self, server):
         super().__init__(server)
         self.targets: Dict[str, Target] = {}
-        self.executor = ThreadPoolExecutor(max_workers=2,
-                                           thread_name_prefix="shapelens-analysis")
 
     def register(self) -> None:
         self.handle(types.TEXT_DOCUMENT_DID_OPEN, self.did_open)
@@ -145,13 +148,13 @@ class Documents(LanguageFeature):
 
     def initialize(self, params) -> None:
         install_documents(self.server.workspace)
-        self.executor.submit(warm_engine)  # overlaps the rest of the handshake
+        # overlaps the rest of the handshake
+        threading.Thread(target=warm_engine, name="shapelens-warm", daemon=True).start()
 
     def shutdown(self) -> None:
         for target in self.targets.values():
             if target.timer is not None:
                 target.timer.cancel()
-        self.executor.shutdown(wait=False, cancel_futures=True)
 
     @property
     def debounce_s(self) -> float:
@@ -231,6 +234,23 @@ class Documents(LanguageFeature):
         if notebook is not None:
             return self.targets.get(uri_key(notebook.uri))
         return None
+
+    async def view(self, target: Target) -> Optional[View]:
+        """The last result seen from the current text, at once (hovers, inlay hints).  Only
+        a target never analysed yet waits (bounded) for its first result."""
+        if target.result is None:
+            await self.settled(target)
+        result = target.result
+        if result is None:
+            return None
+        version = self.version_of(target)
+        view = target.view
+        if view is None or view.result is not result or view.current.version != version:
+            current = result.snapshot
+            if version != current.version:
+                current = self.snapshot(target) or current
+            view = target.view = View.of(result, current)
+        return view
 
     async def settled(self, target: Target, timeout: float = 2.0) -> Optional[AnalysisResult]:
         """The result for the current text: waits (bounded) for a scheduled analysis; never
@@ -317,12 +337,16 @@ class Documents(LanguageFeature):
         snapshot = self.snapshot(target)
         if snapshot is None:
             return
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self.executor, analyse, snapshot, self.resolver(),
-                                      target.good)
+        future = self.analysis(snapshot, target)
         job = (target.seq, snapshot, future)
         target.job = job
         future.add_done_callback(lambda _: self._job_done(target, job))
+
+    def analysis(self, snapshot: Snapshot, target: Target) -> asyncio.Future:
+        """Analyse ``snapshot`` in a thread of its own (see the module docstring)."""
+        loop = asyncio.get_running_loop()
+        return in_thread(loop, "shapelens-analysis " + os.path.basename(target.path),
+                         analyse, snapshot, self.resolver(), target.good)
 
     def _job_done(self, target: Target, job: tuple) -> None:
         if target.job is job and job[0] != target.seq and \
@@ -409,3 +433,30 @@ class Documents(LanguageFeature):
         if target.timer is not None:
             target.timer.cancel()
         self.server.emit("target_closed", target)
+
+
+def in_thread(loop: asyncio.AbstractEventLoop, name: str, fn, *args) -> asyncio.Future:
+    """``fn(*args)`` run in a new daemon thread; its outcome as a future of ``loop``."""
+    future = loop.create_future()
+
+    def settle(value, error) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    def run() -> None:
+        value = error = None
+        try:
+            value = fn(*args)
+        except BaseException as exc:  # handed to whoever awaits the future
+            error = exc
+        try:
+            loop.call_soon_threadsafe(settle, value, error)
+        except RuntimeError:
+            pass  # the loop is closed: the server is gone
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future

@@ -1,4 +1,4 @@
-"""``textDocument/hover``: Markdown from the last analysis (never a new one).
+"""``textDocument/hover``: Markdown from the last analysis, at once (never waiting for one).
 
 * a tensor name or expression: its shape, ``x: Tensor[1, 64, 28, 28]``, plus the probe's
   shapes for that name and line, marked with the device (``probed on cpu: [...]``);
@@ -135,11 +135,12 @@ class Hover(LanguageFeature):
         target = documents.target_for(params.text_document.uri)
         if target is None:
             return None
-        result = await documents.settled(target)
-        if result is None:
+        view = await documents.view(target)
+        if view is None:
             return None
+        result = view.result
         snapshot = result.snapshot
-        line = snapshot.program_line(params.text_document.uri, params.position.line)
+        line = view.result_line(params.text_document.uri, params.position.line)
         if line is None:
             return None
         codec = self.server.codec
@@ -156,8 +157,9 @@ class Hover(LanguageFeature):
         if markdown is None:
             return None
         hover_range = None
-        if entry is not None:
-            uri, hover_range = snapshot_range(snapshot, codec, entry.range)
+        moved = view.current_range(entry.range) if entry is not None else None
+        if moved is not None:
+            uri, hover_range = snapshot_range(view.current, codec, moved)
             if uri != params.text_document.uri:
                 hover_range = None
         return types.Hover(contents=self.content(markdown), range=hover_range)

@@ -60,12 +60,17 @@ class InlayHints(LanguageFeature):
 
     def analysis_done(self, target) -> None:
         # An edit of the document makes the editor ask for hints again by itself; a change
-        # in a file it imports does not, so ask it to.
+        # in a file it imports does not, nor does the end of an analysis whose older result
+        # answered the editor meanwhile, so ask it to.
         if target.views_stale:
             target.views_stale = False
+            target.hints_stale = False
             self.refresh()
             if self.server.client_supports("workspace.code_lens.refresh_support"):
                 self.server.workspace_code_lens_refresh(None)
+        elif target.hints_stale:
+            target.hints_stale = False
+            self.refresh()
 
     def refresh(self) -> None:
         if self.server.client_supports("workspace.inlay_hint.refresh_support"):
@@ -79,22 +84,30 @@ class InlayHints(LanguageFeature):
         target = documents.target_for(uri)
         if target is None:
             return []
-        result = await documents.settled(target)
-        if result is None or not result.report.uses_torch:
+        if not self.server.client_supports("workspace.inlay_hint.refresh_support"):
+            # this editor cannot be told when newer hints are ready: wait for them (bounded)
+            await documents.settled(target)
+        view = await documents.view(target)
+        if view is None or not view.result.report.uses_torch:
             return []
-        snapshot = result.snapshot
+        if view.stale:
+            target.hints_stale = True  # refreshed when the analysis of this text lands
+        result, current = view.result, view.current
         codec = self.server.codec
         outcome = self.server.feature_of("Probe").current(target)
         first, last = params.range.start.line, params.range.end.line
         hints = []
         seen = set()
         for hint in result.index.hints:
-            hint_uri, line0 = snapshot.locate(hint.range.end_line)
+            end_line = view.current_line(hint.range.end_line)
+            if end_line is None:
+                continue
+            hint_uri, line0 = current.locate(end_line)
             if hint_uri != uri or not first <= line0 <= last:
                 continue
             probed = outcome.facts.get((hint.line, hint.name)) if outcome else None
             seen.add((hint.line, hint.name))
-            position = codec.position(snapshot.lines, hint.range.end_line, hint.col)
+            position = codec.position(current.lines, end_line, hint.col)
             hints.append(types.InlayHint(
                 position=types.Position(line=line0, character=position.character),
                 label=hint_label(hint.shapes, probed, outcome.device if outcome else None,
@@ -103,21 +116,25 @@ class InlayHints(LanguageFeature):
                 tooltip="shape of `%s` (ShapeLens%s)" % (
                     hint.name, ", with the probe's" if probed else "")))
         if outcome is not None:
-            hints.extend(self.probe_only_hints(outcome, snapshot, codec, uri, first, last, seen))
+            hints.extend(self.probe_only_hints(outcome, view, codec, uri, first, last, seen))
         return hints
 
-    def probe_only_hints(self, outcome, snapshot, codec, uri, first, last, seen):
+    def probe_only_hints(self, outcome, view, codec, uri, first, last, seen):
         """Hints for names the probe saw bound where static analysis has no shape."""
+        lines = view.result.snapshot.lines
         for (line, name), probed in sorted(outcome.facts.items()):
-            if (line, name) in seen or not 0 < line <= len(snapshot.lines):
+            if (line, name) in seen or not 0 < line <= len(lines):
                 continue
-            hint_uri, line0 = snapshot.locate(line)
+            now = view.current_line(line)
+            if now is None:
+                continue
+            hint_uri, line0 = view.current.locate(now)
             if hint_uri != uri or not first <= line0 <= last:
                 continue
-            match = re.search(r"\b%s\b" % re.escape(name), snapshot.lines[line - 1])
+            match = re.search(r"\b%s\b" % re.escape(name), lines[line - 1])
             if match is None:
                 continue
-            position = codec.position(snapshot.lines, line, match.end())
+            position = codec.position(view.current.lines, now, match.end())
             yield types.InlayHint(
                 position=types.Position(line=line0, character=position.character),
                 label=hint_label((), probed, outcome.device, False),

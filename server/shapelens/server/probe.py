@@ -31,7 +31,6 @@ from lsprotocol import types
 from shapelens.probe.runner import ProbeError, run_probe
 
 from .feature import LanguageFeature
-from .results import analyse
 
 logger = logging.getLogger("shapelens")
 
@@ -175,9 +174,7 @@ class Probe(LanguageFeature):
             return None
         if result is not None and result.snapshot.text == snapshot.text:
             return result
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(documents.executor, analyse, snapshot,
-                                          documents.resolver(), target.good)
+        return await documents.analysis(snapshot, target)
 
     def store(self, target, snapshot, outcome) -> None:
         if outcome.status in ("cancelled", "refused"):

@@ -196,6 +196,45 @@ class AnalysisResult:
         return not self.carried and self.failure is None
 
 
+@dataclass(frozen=True)
+class View:
+    """The last result, seen from the text as it is now (hovers and inlay hints are answered
+    from it at once, while the analysis of the newest text runs).  A position on a line left
+    unchanged since the analysed text maps to that line; other lines have no facts."""
+
+    result: AnalysisResult
+    current: Snapshot                           # the text now (may be result.snapshot)
+    to_result: Optional[Dict[int, int]] = None  # current line -> analysed line (None: same)
+    to_current: Optional[Dict[int, int]] = None
+
+    @classmethod
+    def of(cls, result: AnalysisResult, current: Snapshot) -> "View":
+        if current.version == result.snapshot.version or current.lines == result.snapshot.lines:
+            return cls(result, current)
+        to_current = line_map(result.snapshot.lines, current.lines)
+        return cls(result, current, {new: old for old, new in to_current.items()}, to_current)
+
+    @property
+    def stale(self) -> bool:
+        """The result is for an older text."""
+        return self.to_current is not None
+
+    def result_line(self, uri: str, line0: int) -> Optional[int]:
+        """(URI, 0-based line now) -> the analysed program line (1-based), or None."""
+        line = self.current.program_line(uri, line0)
+        if line is None or self.to_result is None:
+            return line
+        return self.to_result.get(line)
+
+    def current_line(self, line: int) -> Optional[int]:
+        """An analysed program line -> where that line is now, or None."""
+        return line if self.to_current is None else self.to_current.get(line)
+
+    def current_range(self, r: Range) -> Optional[Range]:
+        """An analysed range -> the same text now, or None when its lines changed."""
+        return r if self.to_current is None else move_range(self.to_current, r)
+
+
 def analyse(snapshot: Snapshot, resolver, good: Optional[AnalysisResult]) -> AnalysisResult:
     """Run the engine on ``snapshot`` (called in a worker thread)."""
     warm_engine()
@@ -309,16 +348,21 @@ def _unique_anchors(old, new, old_lo, old_hi, new_lo, new_hi) -> List[Tuple[int,
     return run
 
 
+def move_range(mapping: Dict[int, int], r: Range) -> Optional[Range]:
+    """A range moved with a :func:`line_map`, or None when its lines did not all survive."""
+    start, end = mapping.get(r.start_line), mapping.get(r.end_line)
+    if start is None or end is None or end - start != r.end_line - r.start_line:
+        return None
+    return Range(start, r.start_col, end, r.end_col)
+
+
 def carry_over(report: Report, old_lines: Sequence[str], new_lines: Sequence[str]) -> Report:
     """``report`` restricted to the lines unchanged between ``old_lines`` and ``new_lines``,
     moved to where those lines are now."""
     mapping = line_map(old_lines, new_lines)
 
     def move(r: Range) -> Optional[Range]:
-        start, end = mapping.get(r.start_line), mapping.get(r.end_line)
-        if start is None or end is None or end - start != r.end_line - r.start_line:
-            return None
-        return Range(start, r.start_col, end, r.end_col)
+        return move_range(mapping, r)
 
     def move_loc(loc: Loc) -> Optional[Loc]:
         if loc.path is not None:
@@ -357,5 +401,5 @@ def carry_over(report: Report, old_lines: Sequence[str], new_lines: Sequence[str
                                modules=modules, samples=samples, skipped_lines=())
 
 
-__all__ = ["AnalysisResult", "FactIndex", "Entry", "Hint", "analyse", "carry_over",
+__all__ = ["AnalysisResult", "FactIndex", "Entry", "Hint", "View", "analyse", "carry_over",
            "line_map", "warm_engine"]
