@@ -42,11 +42,16 @@ def _analyze(text: str, path: str, resolver) -> Report:
     from .infer import analyze_unreached
     from .interp import Interpreter, ModuleEnv
     from .recorder import Recorder
-    from .source import Source, find_shape_comments, parse
+    from .source import MAX_SOURCE_CHARS, Source, find_shape_comments, parse, within_size
 
+    full_text = text
+    text, left_out = within_size(text)
     src = Source(text, path)
     tree, skipped = parse(text, path)
     rec = Recorder(src)
+    if left_out is not None:
+        rec.note("analysis budget reached at line %d: the file is longer than %s characters, "
+                 "the rest is unknown" % (left_out, "{:,}".format(MAX_SOURCE_CHARS)))
     if tree is None:
         return rec.build(path, (), skipped)
     comments = find_shape_comments(src)
@@ -62,7 +67,7 @@ def _analyze(text: str, path: str, resolver) -> Report:
         rec.note("analysis stopped: nesting too deep")
     except Exception as exc:  # never lose the report to an analysis bug
         rec.internal_error(tree, env, exc)
-    rec.uses_torch = rec.uses_torch or "torch" in text
+    rec.uses_torch = rec.uses_torch or "torch" in full_text
     return rec.build(path, interp.dependencies, skipped)
 
 

@@ -65,6 +65,28 @@ class Source:
         return self.lines[r.start_line - 1][r.start_col:r.end_col]
 
 
+# Python's syntax tree takes about 160 bytes of memory per character of source while it is
+# built: a 5 MB file peaks near 1 GB.  Past this size only the head of a file is analysed.
+MAX_SOURCE_CHARS = 1_000_000
+_TOP_LEVEL = re.compile(r"^(?:@|class\b|def\b|async\s+def\b|if\s+__name__\b)", re.MULTILINE)
+
+
+def within_size(text: str, limit: Optional[int] = None) -> Tuple[str, Optional[int]]:
+    """``text``, or for a text longer than ``limit`` its head: up to the last top-level
+    ``class``, ``def``, decorator or ``if __name__`` that starts within the limit (where a
+    statement surely begins), else up to the last line break.  Returns the text to analyse
+    and the first line left out (None when nothing is)."""
+    limit = MAX_SOURCE_CHARS if limit is None else limit
+    if len(text) <= limit:
+        return text, None
+    cut = None
+    for match in _TOP_LEVEL.finditer(text, 0, limit):
+        cut = match.start()
+    if not cut:
+        cut = text.rfind("\n", 0, limit) + 1
+    return text[:cut], text.count("\n", 0, cut) + 1
+
+
 def parse(text: str, path: str) -> Tuple[Optional[ast.Module], Tuple[int, ...]]:
     """Parse, blanking lines that hold syntax errors (up to MAX_RECOVERY of them).
 

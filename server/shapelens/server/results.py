@@ -262,8 +262,10 @@ def _is_empty(report: Report) -> bool:
 
 
 def _parses(text: str) -> bool:
+    """Whether the part of ``text`` the engine analyses parses."""
+    from shapelens.analysis.source import within_size
     try:
-        ast.parse(text)
+        ast.parse(within_size(text)[0])
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
