@@ -1,0 +1,154 @@
+"""Sweep of the differential soundness test over many seeds (soundgen.py), by hand:
+
+    .venv/bin/python -m tests.engine.soundsweep --count 5000 [--start 0] [--jobs 2]
+        [--reduce 300] [--report FILE.md] [--xfail-list]
+
+Prints how many programs were run (and paths), how many of torch's facts the analysis gave
+exactly, how many raising programs it caught, and the disagreements by kind.  ``--reduce N``
+shrinks the first N disagreeing programs to the few items that still disagree and groups them by
+what is left (the minimal program of each group goes into ``--report``).  ``--xfail-list`` prints
+the disagreeing seeds of the range as the KNOWN_FAILING set of test_soundness_differential.py.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import multiprocessing
+import sys
+import time
+
+from tests.engine import soundgen
+
+KIND_ORDER = ["crash", "false-error", "undecided-error", "wrong-shape", "mixed-shapes"]
+
+
+def one(seed):
+    program, truth, dis, counts = soundgen.check(seed)
+    if truth is None:
+        return seed, None, [], {}
+    return seed, len(truth.runs), [(d.kind, d.line, d.name, d.detail) for d in dis], counts
+
+
+OPAQUE_FORMS = {"exec", "invoke", "getattr_str", "methodcaller", "eval", "callback"}
+FOLLOWED_FORMS = {"direct", "post", "alias", "helper_method", "helper_func", "try", "dead"}
+
+
+def mechanism(tag):
+    """What an item of a shrunk program stands for, coarsely: the operation the analysis does
+    not model, the opaque call or the undecidable branch it does not account for."""
+    op, _, form = tag.partition("@")
+    target = op.split(".")[0]
+    if form in OPAQUE_FORMS:
+        return "%s handed to an opaque call (%s)" % (target, form)
+    if form in ("coin", "opaque_loop"):
+        return "%s changed in an undecidable %s" % (
+            target, "branch" if form == "coin" else "loop")
+    if form in FOLLOWED_FORMS:
+        return "%s.%s%s" % (op.split(".", 1)[0], op.split(".", 1)[1],
+                            "" if form in ("direct", "try") else " (%s)" % form)
+    return op
+
+
+def main_kind(kinds):
+    return min(kinds, key=KIND_ORDER.index)
+
+
+def shrink(seed, kind):
+    """(group key, minimal source, its disagreements) of a disagreeing seed."""
+    program = soundgen.generate(seed)
+
+    def still(source):
+        return kind in soundgen.failure_kinds(source)
+
+    keep = soundgen.reduce(program, still)
+    source = program.source(keep)
+    truth = soundgen.run_all_paths(source)
+    dis, _ = soundgen.compare(source, truth)
+    tags = [program.items[i].tag for i in keep if program.items[i].role != "def"]
+    if not tags:
+        tags = [program.items[i].tag for i in keep]
+    key = " + ".join(sorted({mechanism(t) for t in tags}))
+    return (kind, key), source, [str(d) for d in dis if d.kind == kind], sorted(tags)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--start", type=int, default=0)
+    ap.add_argument("--count", type=int, default=5000)
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--reduce", type=int, default=0,
+                    help="shrink the first N disagreeing programs and group them")
+    ap.add_argument("--report", help="write the groups and their minimal programs here")
+    ap.add_argument("--xfail-list", action="store_true")
+    args = ap.parse_args(argv)
+
+    t0 = time.time()
+    seeds = range(args.start, args.start + args.count)
+    if args.jobs > 1:
+        with multiprocessing.Pool(args.jobs) as pool:
+            results = pool.map(one, seeds, chunksize=20)
+    else:
+        results = [one(s) for s in seeds]
+    elapsed = time.time() - t0
+
+    totals = collections.Counter()
+    by_kind = collections.Counter()
+    failing = []
+    for seed, paths, dis, counts in results:
+        if paths is None:
+            totals["incomplete"] += 1
+            continue
+        totals["programs"] += 1
+        totals["paths"] += paths
+        totals.update(counts)
+        if dis:
+            kinds = {d[0] for d in dis}
+            failing.append((seed, main_kind(kinds)))
+            for k in kinds:
+                by_kind[k] += 1
+    print("seeds %d..%d: %d programs (%d runs of torch, %d with too many paths), %.0f s"
+          % (args.start, args.start + args.count - 1, totals["programs"], totals["paths"],
+             totals["incomplete"], elapsed))
+    print("facts %d, given exactly %d (%.1f%%); raising programs %d, error found %d"
+          % (totals["facts"], totals["exact"], 100.0 * totals["exact"] / max(1, totals["facts"]),
+             totals["raising"], totals["found"]))
+    print("disagreeing programs: %d of %d" % (len(failing), totals["programs"]))
+    for kind in KIND_ORDER:
+        if by_kind[kind]:
+            print("  %-16s %d programs" % (kind, by_kind[kind]))
+
+    groups = collections.defaultdict(list)
+    if args.reduce:
+        t1 = time.time()
+        for seed, kind in failing[:args.reduce]:
+            key, source, lines, tags = shrink(seed, kind)
+            groups[key].append((seed, source, lines, tags))
+        print("\nshrunk %d programs in %.0f s into %d groups:" % (
+            min(args.reduce, len(failing)), time.time() - t1, len(groups)))
+        ordered = sorted(groups.items(), key=lambda kv: (KIND_ORDER.index(kv[0][0]),
+                                                         -len(kv[1])))
+        for (kind, tags), members in ordered:
+            print("  %-16s %4d  %s" % (kind, len(members), tags))
+        if args.report:
+            with open(args.report, "w", encoding="utf-8") as fh:
+                fh.write("# soundsweep: seeds %d..%d, first %d disagreeing programs shrunk\n\n"
+                         % (args.start, args.start + args.count - 1, args.reduce))
+                for (kind, tags), members in ordered:
+                    members.sort(key=lambda m: len(m[1]))
+                    seed, source, lines, tags = members[0]
+                    fh.write("## %s: %s (%d programs; seeds %s)\n\n" % (
+                        kind, tags, len(members),
+                        ", ".join(str(m[0]) for m in sorted(members)[:12])))
+                    fh.write("items: %s\n\n```python\n%s```\n\n" % (" + ".join(tags), source))
+                    fh.write("".join("- %s\n" % ln for ln in lines[:4]) + "\n")
+    if args.xfail_list:
+        print("\nKNOWN_FAILING = frozenset({")
+        seeds_failing = sorted(s for s, _ in failing)
+        for i in range(0, len(seeds_failing), 14):
+            print("    " + ", ".join(map(str, seeds_failing[i:i + 14])) + ",")
+        print("})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
