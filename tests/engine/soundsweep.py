@@ -135,11 +135,11 @@ def main(argv=None):
                          % (args.start, args.start + args.count - 1, args.reduce))
                 for (kind, tags), members in ordered:
                     members.sort(key=lambda m: len(m[1]))
-                    seed, source, lines, tags = members[0]
+                    seed, source, lines, items = members[0]
                     fh.write("## %s: %s (%d programs; seeds %s)\n\n" % (
                         kind, tags, len(members),
                         ", ".join(str(m[0]) for m in sorted(members)[:12])))
-                    fh.write("items: %s\n\n```python\n%s```\n\n" % (" + ".join(tags), source))
+                    fh.write("items: %s\n\n```python\n%s```\n\n" % (" + ".join(items), source))
                     fh.write("".join("- %s\n" % ln for ln in lines[:4]) + "\n")
     if args.xfail_list:
         print("\nKNOWN_FAILING = frozenset({")
