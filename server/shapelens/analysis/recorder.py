@@ -12,8 +12,22 @@ from typing import Dict, List, Optional
 
 from .dims import format_dim
 from .errors import CODES, FixHint, ShapeError
-from .report import (Diagnostic, ExprShape, Fix, LayerCall, LayerFact, LayerRef, Loc,
-                     ModuleSignature, Range, Related, Report, SampleInput, ShapeFact, TextEdit)
+from .report import (
+    Diagnostic,
+    ExprShape,
+    Fix,
+    LayerCall,
+    LayerFact,
+    LayerRef,
+    Loc,
+    ModuleSignature,
+    Range,
+    Related,
+    Report,
+    SampleInput,
+    ShapeFact,
+    TextEdit,
+)
 from .values import Tensor, format_shape, module_path
 
 

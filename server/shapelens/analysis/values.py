@@ -10,6 +10,7 @@ unknown dim), or ``None`` when even the rank is unknown.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
@@ -37,9 +38,12 @@ class Value:
 
 @dataclass(frozen=True, slots=True)
 class Unknown(Value):
-    """A value the analysis cannot see; ``reason`` says why, for hovers."""
+    """A value the analysis cannot see; ``reason`` says why, for hovers.  ``receiver`` is the
+    tracked object it was read from (``self.helper`` that no code the analysis sees defines):
+    calling it may change that object."""
 
     reason: str = "not modelled"
+    receiver: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,18 +110,28 @@ class SliceVal(Value):
     step: Value
 
 
+# Mutable values (lists, dicts, modules) are numbered as they are made, so that a record of
+# changes opened at some point knows which objects existed before it (interp/soundness.py).
+next_serial = itertools.count().__next__
+
+
 @dataclass(eq=False, slots=True)
 class ListVal(Value):
-    """A list, mutable like the list it stands for."""
+    """A list, mutable like the list it stands for.  ``lost`` says why its items are no longer
+    known (an operation the analysis cannot follow changed it); ``items`` is then empty."""
 
     items: list
+    lost: Optional[str] = None
+    serial: int = field(default_factory=next_serial)
 
 
 @dataclass(eq=False, slots=True)
 class DictVal(Value):
-    """A dict with constant keys (``OrderedDict`` too); mutable."""
+    """A dict with constant keys (``OrderedDict`` too); mutable; ``lost`` as for lists."""
 
     items: dict
+    lost: Optional[str] = None
+    serial: int = field(default_factory=next_serial)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,18 +161,22 @@ class Layer(Value):
     name: Optional[str] = None       # key under its parent module (see module_path)
     parent: Any = None
     training: Optional[bool] = True  # nn.Module mode; None when the analysis cannot tell
+    serial: int = field(default_factory=next_serial)
 
 
 @dataclass(eq=False, slots=True)
 class Container(Value):
     """``nn.Sequential`` / ``nn.ModuleList`` / ``nn.ModuleDict``: ``items`` is a list (a dict for
-    ModuleDict) of module values."""
+    ModuleDict, and a Sequential built from an OrderedDict or given named children) of module
+    values; ``lost`` as for lists."""
 
     kind: str
     items: Any
     loc: Any = None
     name: Optional[str] = None
     parent: Any = None
+    lost: Optional[str] = None
+    serial: int = field(default_factory=next_serial)
 
 
 @dataclass(eq=False, slots=True)
@@ -171,6 +189,16 @@ class Instance(Value):
     parent: Any = None
     training: Optional[bool] = True
     opaque: bool = False           # built by an __init__ the analysis cannot see
+    lost: Optional[str] = None     # why attributes not in ``attrs`` may exist (unseen changes)
+    serial: int = field(default_factory=next_serial)
+
+
+def visible(value: Value) -> Value:
+    """What code that reads ``value`` sees: a list, dict or container whose contents were lost
+    is as unknown as any value the analysis cannot see."""
+    if getattr(value, "lost", None):
+        return Unknown(value.lost)
+    return value
 
 
 def with_strides(t: Tensor, strides) -> Tensor:

@@ -22,6 +22,9 @@ around the shared state set up in ``__init__``:
   methods.py       methods of tensors, lists, dicts, containers, layers, instances; iteration
   builtins.py      Python's builtins
   declared.py      shapes declared by comments and annotations
+  containers.py    torch containers: children by position, key and name; their changes
+  soundness.py     paths the analysis cannot choose between, joins, and what unmodelled
+                   operations may change
 """
 from __future__ import annotations
 
@@ -31,16 +34,19 @@ from ..recorder import Recorder
 from ..values import Value
 from .builtins import Builtins
 from .calls import Calls
+from .containers import Containers
 from .declared import Declared, forward_comment
 from .expressions import Expressions
 from .imports import Imports
 from .members import Members
 from .methods import Methods
 from .program import BUILTINS, Frame, ModuleEnv, TooMuchWork
+from .soundness import Soundness
 from .statements import Statements
 
 
-class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Builtins, Declared):
+class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Builtins, Declared,
+                  Containers, Soundness):
     """Evaluates files.  ``resolver(module, from_path, level)`` returns (path, text) of a
     workspace module or None; files it reads are listed in ``self.dependencies``."""
 
@@ -59,6 +65,7 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.call_env = None            # env of the call expression being evaluated
         self.grad_enabled = True        # torch.is_grad_enabled(); None when not known
         self.builtins = BUILTINS
+        self.logs: list = []            # open change logs (soundness.py)
         self._stmt = {}
         self._expr = {}
 

@@ -1,8 +1,11 @@
 """Python's builtins (``range``, ``len``, ``zip``, ``isinstance``, ``getattr``...)."""
 from __future__ import annotations
 
+from typing import Optional
+
 from .. import dims as D
-from ..rules.call import as_int
+from ..rules.call import UNKNOWN, as_int, as_python
+from ..rules.modules import LAYER_FAMILIES
 from ..values import (
     Const,
     Container,
@@ -14,6 +17,7 @@ from ..values import (
     TorchRef,
     TupleVal,
     Unknown,
+    visible,
 )
 from .program import SELF_KEY, Builtin, ClassRef, SuperRef
 
@@ -31,13 +35,13 @@ class Builtins:
             return Unknown("range of unknown length")
         if name == "len":
             if args:
-                v = args[0]
+                v = visible(args[0])
+                if type(v) is Instance and SELF_KEY in v.attrs:
+                    v = visible(v.attrs[SELF_KEY])
                 if type(v) in (TupleVal, ListVal):
                     return Const(len(v.items))
                 if type(v) is DictVal:
                     return Const(len(v.items))
-                if type(v) is Instance and SELF_KEY in v.attrs:
-                    v = v.attrs[SELF_KEY]
                 if type(v) is Container:
                     return Const(len(v.items))
                 if type(v) is Tensor and v.shape:
@@ -67,11 +71,16 @@ class Builtins:
                 return Unknown(name)
             return ListVal(list(items)) if name == "list" else TupleVal(tuple(items))
         if name == "dict":
-            d = DictVal({})
-            if args and type(args[0]) is DictVal:
-                d.items.update(args[0].items)
-            d.items.update(kwargs)
-            return d
+            if not args:
+                return DictVal(dict(kwargs))
+            source = visible(args[0])
+            if type(source) is DictVal:
+                return DictVal({**source.items, **kwargs})
+            pairs = [self.iterate(p) for p in self.iterate(source) or [None]]
+            if any(p is None or len(p) != 2 for p in pairs) or \
+                    any(as_python(k) is UNKNOWN for k, _ in pairs):
+                return Unknown("dict of entries the analysis cannot see")
+            return DictVal({**{as_python(k): v for k, v in pairs}, **kwargs})
         if name == "zip":
             seqs = [self.iterate(a) for a in args]
             if any(s is None for s in seqs):
@@ -144,19 +153,73 @@ class Builtins:
         if len(args) != 2:
             return Unknown("isinstance")
         v, t = args
-        if type(t) is TorchRef and t.qualname in ("Tensor", "torch.Tensor"):
-            if type(v) is Tensor:
+        if type(t) is TupleVal:
+            answers = [self.isinstance_check((v, c)) for c in t.items]
+            if any(type(a) is Const and a.value is True for a in answers):
                 return Const(True)
-            if type(v) in (Const, TupleVal, ListVal, DictVal, Layer, Container, Instance):
+            if all(type(a) is Const and a.value is False for a in answers):
                 return Const(False)
-        if type(t) is Builtin and type(v) is Const:
-            py = {"int": int, "float": float, "str": str, "bool": bool}.get(t.name)
-            if py is not None:
-                return Const(isinstance(v.value, py) or (py is int and type(v.value) is D.Sym))
-        if type(t) is Builtin and t.name in ("tuple", "list"):
-            if type(v) in (TupleVal, ListVal):
-                return Const((t.name == "tuple") == (type(v) is TupleVal))
-            if type(v) in (Const, Tensor):
-                return Const(False)
-        return Unknown("isinstance")
+            return Unknown("isinstance")
+        answer = instance_of(v, t)
+        return Const(answer) if answer is not None else Unknown("isinstance")
 
+
+PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+MODULE_VALUES = (Layer, Container, Instance)
+
+
+def instance_of(v, t) -> Optional[bool]:
+    """``isinstance(v, t)`` for one class ``t``; None when the analysis cannot tell."""
+    if type(t) is TorchRef:
+        q = t.qualname
+        if q in ("Tensor", "torch.Tensor", "torch.nn.Parameter"):
+            if type(v) is Tensor:
+                return True if q != "torch.nn.Parameter" else None
+            return False if type(v) in (Const, TupleVal, ListVal, DictVal) + MODULE_VALUES \
+                else None
+        if q.startswith("torch.nn.") and q.count(".") == 2:
+            name = q[9:]
+            if type(v) in (Const, TupleVal, ListVal, DictVal, Tensor):
+                return False
+            if type(v) is Layer:
+                if name == "Module":
+                    return True
+                family = LAYER_FAMILIES.get(name)
+                return v.kind in family if family else v.kind == name
+            if type(v) is Container:
+                return name in ("Module", v.kind)
+            if type(v) is Instance:
+                if name == "Module":
+                    return v.cls.is_module
+                base = v.cls.torch_base
+                if base is not None and base.rsplit(".", 1)[-1] == name:
+                    return True
+                return False if v.cls.is_module and all(
+                    isinstance(b, (TorchRef, ClassRef)) for c in v.cls.mro() for b in c.bases) \
+                    else None
+        return None
+    if type(t) is ClassRef:
+        if type(v) is Instance:
+            return t.info in v.cls.mro() if all(
+                isinstance(b, (TorchRef, ClassRef)) for c in v.cls.mro() for b in c.bases) or \
+                t.info in v.cls.mro() else None
+        if type(v) in (Const, TupleVal, ListVal, DictVal, Tensor, Layer, Container):
+            return False
+        return None
+    if type(t) is Builtin:
+        py = PY_TYPES.get(t.name)
+        if py is not None and type(v) is Const:
+            return isinstance(v.value, py) or (py is int and type(v.value) is D.Sym)
+        if t.name in ("tuple", "list"):
+            if type(v) in (TupleVal, ListVal):
+                return (t.name == "tuple") == (type(v) is TupleVal)
+            if type(v) in (Const, Tensor) + MODULE_VALUES:
+                return False
+        if t.name == "dict":
+            if type(v) is DictVal:
+                return True
+            if type(v) in (Const, Tensor, TupleVal, ListVal) + MODULE_VALUES:
+                return False
+        if py is not None and type(v) in (Tensor, TupleVal, ListVal, DictVal) + MODULE_VALUES:
+            return False
+    return None

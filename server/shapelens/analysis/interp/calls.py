@@ -10,6 +10,7 @@ from ..errors import ShapeError
 from ..report import Loc
 from ..rules import FUNCTIONS, LAYERS, layout
 from ..rules.call import Call
+from ..rules.modules import MODULE_WRAPPERS, READS_ARGUMENTS
 from ..values import (
     BoundMethod,
     Cause,
@@ -29,9 +30,11 @@ from ..values import (
     with_strides,
 )
 from .expressions import math_call
+from .library import LIBRARY
 from .program import (
     CONTAINERS,
     MAX_DEPTH,
+    RAISE,
     SELF_KEY,
     BoundFunction,
     Builtin,
@@ -39,6 +42,7 @@ from .program import (
     ClassRef,
     Frame,
     Function,
+    Partial,
     signature_of,
 )
 from .statements import NO_CHANGE, grad_mode_of
@@ -94,6 +98,13 @@ class Calls:
                                       cls=func.cls)
         if kind is Builtin:
             return self.call_builtin(func.name, args, kwargs, node, frame)
+        if kind is Partial:
+            return self.call(func.func, func.args + tuple(args), {**func.kwargs, **kwargs},
+                             node, frame)
+        if kind is Unknown:
+            self.unknown_receiver_call(func, args, kwargs)
+            return Unknown("result of %s" % func.reason)
+        self.escape(args, kwargs, "given to a call the analysis cannot see")
         return Unknown("call of a value the analysis cannot see")
 
     def call_torch(self, q, args, kwargs, node, frame):
@@ -118,9 +129,15 @@ class Calls:
                 return Layer(kind, None, Loc(frame.env.src.range(node), self.path_of(frame.env)))
         rule = FUNCTIONS.get(q)
         if rule is None:
-            if q.startswith("Tensor."):
-                return self.call_method(args[0], q[7:], args[1:], kwargs, node, frame) \
-                    if args and type(args[0]) is Tensor else Unknown("%s is not modelled" % q)
+            if q.startswith("Tensor.") and args and type(args[0]) is Tensor:
+                return self.call_method(args[0], q[7:], args[1:], kwargs, node, frame)
+            library = LIBRARY.get(q)
+            if library is not None:
+                return library(self, args, kwargs, node, frame)
+            if q in MODULE_WRAPPERS and args:
+                return args[0]
+            if q not in READS_ARGUMENTS:
+                self.escape(args, kwargs, "given to %s, which the analysis does not follow" % q)
             return Unknown("%s is not modelled" % q)
         call = Call(q, args, kwargs)
         result = rule(call)
@@ -241,6 +258,8 @@ class Calls:
     def call_container(self, container, args, kwargs, node, frame):
         if container.kind != "Sequential":
             return Unknown("%s is not callable" % container.kind)
+        if container.lost:
+            return Unknown(container.lost)
         children = list(container.items.values()) if isinstance(container.items, dict) else \
             container.items
         value = args[0] if args else Unknown("no input")
@@ -323,10 +342,12 @@ class Calls:
 
     def call_function(self, fn: Function, args, kwargs, node, frame, cls=None):
         if self.depth >= MAX_DEPTH or id(fn.node) in self.active:
+            self.escape(args, kwargs, "given to a recursive call the analysis does not follow")
             return Unknown("recursion")
         callee = Frame(fn.env, fn.closure, fn, cls or fn.owner,
                        args[0] if args and type(args[0]) is Instance else None)
         if not self.bind_params(fn, callee, args, kwargs, node):
+            self.escape(args, kwargs, "given to a call the analysis cannot match")
             return Unknown("call does not match the signature of %s" % fn.node.name)
         self.depth += 1
         self.active.add(id(fn.node))
@@ -336,13 +357,14 @@ class Calls:
             if mode is not NO_CHANGE:
                 self.grad_enabled = mode
         try:
-            self.exec_block(fn.node.body, callee)
+            flow = self.exec_block(fn.node.body, callee)
+            self.land(callee, callee.exits, False)
         finally:
             self.depth -= 1
             self.active.discard(id(fn.node))
             self.grad_enabled = saved_grad
         if not callee.returns:
-            return Const(None)
+            return Unknown("the call raises") if flow == RAISE else Const(None)
         result = callee.returns[0]
         for r in callee.returns[1:]:
             result = join(result, r)

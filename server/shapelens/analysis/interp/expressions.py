@@ -23,6 +23,7 @@ from ..values import (
     Unknown,
     Value,
     join,
+    visible,
     with_strides,
 )
 from .program import MAX_UNROLL, BoundFunction, ClassRef, Frame, Function
@@ -95,9 +96,11 @@ class Expressions:
         items = {}
         for k, v in zip(node.keys, node.values):
             if k is None:
-                inner = self.eval(v, frame)
+                inner = visible(self.eval(v, frame))
                 if type(inner) is DictVal:
                     items.update(inner.items)
+                else:
+                    return DictVal({}, "built from entries the analysis cannot see")
                 continue
             key = as_python(self.eval(k, frame))
             val = self.eval(v, frame)
@@ -189,6 +192,7 @@ class Expressions:
 
     def binop(self, op, left, right, node, frame):
         name = BINOPS.get(type(op))
+        left, right = visible(left), visible(right)
         if type(left) is Tensor or type(right) is Tensor:
             rule = FUNCTIONS.get("operator." + name)
             if rule is None:
@@ -297,7 +301,7 @@ class Expressions:
             except Exception:
                 return None
         if kind in (TupleVal, ListVal, DictVal):
-            return bool(value.items)
+            return bool(value.items) if not getattr(value, "lost", None) else None
         if kind in (Layer, Instance, Function, ClassRef, TorchRef, BoundFunction):
             return True
         if kind is Container:
@@ -311,6 +315,8 @@ BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
           ast.MatMult: "matmul"}
 
 
+# ``operator.mul`` and friends: the AST operator to evaluate them as.
+BINOPS_BY_NAME = {name: op() for op, name in BINOPS.items()}
 CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 
 
@@ -362,6 +368,7 @@ def compare(op, left, right) -> Optional[bool]:
         same = ln == rn
         return same if isinstance(op, ast.Is) else not same
     if isinstance(op, (ast.In, ast.NotIn)):
+        right = visible(right)
         if type(right) in (TupleVal, ListVal) and type(left) is Const:
             vals = [i.value for i in right.items if type(i) is Const]
             if len(vals) != len(right.items):

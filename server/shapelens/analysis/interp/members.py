@@ -23,21 +23,142 @@ from ..values import (
     Value,
     with_strides,
 )
+from .containers import MODULE_KINDS, positional, slice_bounds
 from .program import SELF_KEY, BoundFunction, Builtin, ClassRef, SuperRef, UserModuleRef, normalize
+
+# Attributes of a torch layer that change nothing its rule reads.
+HARMLESS_LAYER_ATTRIBUTES = {"inplace", "_is_hf_initialized"}
 
 
 class Members:
     """Attributes and subscripts."""
 
     def set_attribute(self, obj, attr, value, target, frame):
-        if type(obj) is Instance:
+        kind = type(obj)
+        if kind is Instance:
+            base = obj.attrs.get(SELF_KEY)
+            if type(base) is Container and type(value) in MODULE_KINDS:
+                # A module assigned on a Sequential/ModuleList/ModuleDict subclass becomes one of
+                # its children (torch registers it in ``_modules``).
+                self.container_add(base, attr, value)
+                return
+            self.mutating(obj)
             obj.attrs[attr] = value
-            if type(value) in (Layer, Container, Instance):
+            if type(value) in MODULE_KINDS:
                 self.name_module(value, attr, obj)
                 if type(value) is Layer:
                     self.rec.layer_ref(target, value, frame.env)
-        elif isinstance(obj, ClassRef):
+        elif kind is Container:
+            if type(value) in MODULE_KINDS:
+                self.container_add(obj, attr, value)
+        elif kind is Layer:
+            if attr not in HARMLESS_LAYER_ATTRIBUTES:
+                self.mutating(obj)
+                obj.spec = None         # its configuration changed in a way rules do not follow
+        elif kind is ClassRef:
+            self.mutating(obj.info)
             obj.info.attrs[attr] = value
+        elif kind is Unknown and obj.receiver is not None:
+            self.havoc(obj.receiver, "changed through %s" % obj.reason)
+
+    def delete_attribute(self, obj, attr):
+        kind = type(obj)
+        if kind is Instance:
+            base = obj.attrs.get(SELF_KEY)
+            if type(base) is Container and attr not in obj.attrs:
+                self.container_delete(base, Const(attr)) if not positional(base) else \
+                    self.havoc(base, "a child deleted by name")
+                return
+            self.mutating(obj)
+            obj.attrs.pop(attr, None)
+        elif kind is Layer:
+            self.mutating(obj)
+            obj.spec = None
+        elif kind is Container:
+            self.havoc(obj, "a child deleted by name")
+        elif kind is Unknown and obj.receiver is not None:
+            self.havoc(obj.receiver, "changed through %s" % obj.reason)
+
+    def set_item(self, obj, key, value):
+        """``obj[key] = value``."""
+        if type(obj) is Instance and SELF_KEY in obj.attrs:
+            obj = obj.attrs[SELF_KEY]
+        kind = type(obj)
+        if kind is DictVal:
+            k = as_python(key)
+            self.mutating(obj)
+            if obj.lost:
+                return
+            try:
+                if k is UNKNOWN:
+                    raise TypeError
+                obj.items[k] = value
+            except TypeError:
+                self.havoc(obj, "an entry stored under a key the analysis cannot see")
+        elif kind is ListVal:
+            self.mutating(obj)
+            if obj.lost:
+                return
+            if type(key) is SliceVal:
+                s = slice_bounds(key)
+                new = self.iterate(value)
+                if s is None or new is None or (s.step not in (None, 1) and
+                                                len(obj.items[s]) != len(new)):
+                    self.havoc(obj, "a slice stored that the analysis cannot see")
+                else:
+                    obj.items[s] = new
+                return
+            i = as_int(key)
+            if type(i) is int and -len(obj.items) <= i < len(obj.items):
+                obj.items[i] = value
+            else:
+                self.havoc(obj, "an item stored at an index the analysis cannot see")
+        elif kind is Container:
+            self.container_set(obj, key, value)
+        elif kind is Instance:
+            cls, fnode = obj.cls.method("__setitem__")
+            if fnode is not None:
+                self.call_function(cls.method_values["__setitem__"], (obj, key, value), {},
+                                   None, None)
+            else:
+                self.havoc(obj, "__setitem__ the analysis cannot see")
+        elif kind is Unknown and obj.receiver is not None:
+            self.havoc(obj.receiver, "changed through %s" % obj.reason)
+
+    def delete_item(self, obj, key):
+        """``del obj[key]``."""
+        if type(obj) is Instance and SELF_KEY in obj.attrs:
+            obj = obj.attrs[SELF_KEY]
+        kind = type(obj)
+        if kind is Container:
+            self.container_delete(obj, key)
+        elif kind in (ListVal, DictVal):
+            self.mutating(obj)
+            if obj.lost:
+                return
+            try:
+                if kind is ListVal:
+                    if type(key) is SliceVal:
+                        s = slice_bounds(key)
+                        if s is None:
+                            raise TypeError
+                        del obj.items[s]
+                    else:
+                        i = as_int(key)
+                        if type(i) is not int:
+                            raise TypeError
+                        del obj.items[i]
+                else:
+                    k = as_python(key)
+                    if k is UNKNOWN:
+                        raise TypeError
+                    del obj.items[k]
+            except (TypeError, IndexError, KeyError):
+                self.havoc(obj, "an item deleted that the analysis cannot pin down")
+        elif kind is Instance:
+            self.havoc(obj, "__delitem__ the analysis cannot see")
+        elif kind is Unknown and obj.receiver is not None:
+            self.havoc(obj.receiver, "changed through %s" % obj.reason)
 
     def name_module(self, value, name, parent=None):
         """Record where a module is stored (its key and parent), the first time it is."""
@@ -88,7 +209,7 @@ class Members:
                            for d in fn.node.decorator_list):
                         return fn
                     return BoundFunction(obj, fn, c)
-                if attr in c.attrs and not obj.opaque:
+                if attr in c.attrs and not obj.opaque and not obj.lost:
                     return c.attrs[attr]
             base = obj.attrs.get(SELF_KEY)
             if base is not None:
@@ -99,7 +220,10 @@ class Members:
                                               "register_buffer", "add_module", "zero_grad",
                                               "requires_grad_", "half", "float", "double"):
                 return BoundMethod(obj, attr)
-            return Unknown("%s has no attribute %s the analysis can see" % (obj.cls.name, attr))
+            if obj.lost:
+                return Unknown(obj.lost, receiver=obj)
+            return Unknown("%s has no attribute %s the analysis can see" % (obj.cls.name, attr),
+                           receiver=obj)
         if kind is ClassRef:
             for c in obj.info.mro():
                 if attr in c.attrs:
@@ -114,8 +238,13 @@ class Members:
             if value is not None:
                 return value
             return BoundMethod(obj, attr)
-        if kind in (Container, ListVal, DictVal):
+        if kind is Container:
+            child = self.container_attribute(obj, attr)
+            return child if child is not None else BoundMethod(obj, attr)
+        if kind in (ListVal, DictVal):
             return BoundMethod(obj, attr)
+        if kind is Unknown and obj.receiver is not None:
+            return Unknown(obj.reason, receiver=obj.receiver)
         if kind is UserModuleRef:
             v = obj.env.globals.get(attr)
             if v is not None:
@@ -162,37 +291,30 @@ class Members:
                 result = with_strides(result, layout.index_strides(obj, key,
                                                                                   result))
             return result
+        if kind is ListVal and obj.lost:
+            return Unknown(obj.lost)
         if kind in (TupleVal, ListVal):
             if type(key) is SliceVal:
-                lo, hi, st = (as_python(key.start), as_python(key.stop), as_python(key.step))
-                if UNKNOWN in (lo, hi, st) or not all(v is None or type(v) is int
-                                                      for v in (lo, hi, st)):
+                s = slice_bounds(key)
+                if s is None:
                     return Unknown("slice with unknown bounds")
-                items = obj.items[slice(lo, hi, st)]
+                items = obj.items[s]
                 return TupleVal(tuple(items), obj.size) if kind is TupleVal else ListVal(list(items))
             i = as_int(key)
             if type(i) is int and -len(obj.items) <= i < len(obj.items):
                 return obj.items[i]
             return Unknown("index not known")
         if kind is Container:
-            if isinstance(obj.items, dict):
-                k = as_python(key)
-                return obj.items.get(k, Unknown("no module %r" % (k,))) if k is not UNKNOWN \
-                    else Unknown("key not known")
-            if type(key) is SliceVal:
-                lo, hi, st = (as_python(key.start), as_python(key.stop), as_python(key.step))
-                if UNKNOWN in (lo, hi, st):
-                    return Unknown("slice with unknown bounds")
-                return Container(obj.kind, list(obj.items[slice(lo, hi, st)]), obj.loc)
-            i = as_int(key)
-            if type(i) is int and -len(obj.items) <= i < len(obj.items):
-                return obj.items[i]
-            return Unknown("index not known")
+            return self.container_item(obj, key)
         if kind is DictVal:
+            if obj.lost:
+                return Unknown(obj.lost)
             k = as_python(key)
             if k is not UNKNOWN and k in obj.items:
                 return obj.items[k]
             return Unknown("dict entry not known")
+        if kind is Unknown and obj.receiver is not None:
+            return Unknown(obj.reason, receiver=obj.receiver)
         if kind is Const and isinstance(obj.value, (str, bytes)):
             return Unknown("string indexing")
         return Unknown("subscript of a value the analysis cannot see")

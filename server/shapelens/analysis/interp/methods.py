@@ -9,6 +9,7 @@ from .. import dims as D
 from ..report import Loc
 from ..rules import FUNCTIONS, layout
 from ..rules.call import UNKNOWN, Call, as_int, as_python
+from ..rules.modules import FORWARD_HOOKS, LAYERS_WITH_CHILDREN, READ_ONLY, RETURNS_SELF
 from ..values import (
     Const,
     Container,
@@ -20,9 +21,29 @@ from ..values import (
     TupleVal,
     Unknown,
     set_training,
+    visible,
     with_strides,
 )
-from .program import MAX_UNROLL, SELF_KEY
+from .containers import MODULE_KINDS, named, positional
+from .library import argparser_method
+from .program import MAX_UNROLL, SELF_KEY, ArgParser
+
+LIST_READERS = frozenset({"copy", "index", "count", "__len__", "__contains__", "__iter__"})
+LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "reverse",
+                           "sort", "__setitem__", "__delitem__", "__iadd__"})
+DICT_MUTATORS = frozenset({"update", "pop", "popitem", "setdefault", "clear", "__setitem__",
+                           "__delitem__"})
+
+
+def module_path_from(root, module) -> str:
+    """``named_modules()`` name of ``module`` under ``root`` ("" for the root itself)."""
+    parts = []
+    m = module
+    while m is not None and m is not root and m.name is not None and len(parts) < 64:
+        if m.name != SELF_KEY:
+            parts.append(str(m.name))
+        m = m.parent
+    return ".".join(reversed(parts))
 
 
 class Methods:
@@ -30,6 +51,7 @@ class Methods:
 
     def make_container(self, kind, args, kwargs, node, frame):
         loc = Loc(frame.env.src.range(node), self.path_of(frame.env))
+        args = tuple(visible(a) for a in args)
         if kind == "ModuleDict":
             src = args[0] if args else None
             items = {}
@@ -53,6 +75,7 @@ class Methods:
 
     def make_ordered_dict(self, args):
         items = {}
+        args = tuple(visible(a) for a in args)
         if args:
             if type(args[0]) is DictVal:
                 return DictVal(dict(args[0].items))
@@ -66,83 +89,190 @@ class Methods:
 
     def call_method(self, obj, name, args, kwargs, node, frame):
         kind = type(obj)
-        if name in ("eval", "train") and kind in (Layer, Instance, Container):
+        if kind is Tensor:
+            return self.tensor_method(obj, name, args, kwargs, node, frame)
+        if kind is ListVal:
+            return self.list_method(obj, name, args, kwargs)
+        if kind is DictVal:
+            return self.dict_method(obj, name, args, kwargs)
+        if kind in (Layer, Instance, Container):
+            return self.module_method(obj, name, args, kwargs, node, frame)
+        if kind is ArgParser:
+            return argparser_method(self, obj, name, args, kwargs)
+        if kind is TupleVal and obj.size and name == "numel":
+            return Const(D.prod(as_int(i) for i in obj.items) or Unknown("numel"))
+        return Unknown("method %s" % name)
+
+    def tensor_method(self, obj, name, args, kwargs, node, frame):
+        q = "Tensor." + name
+        rule = FUNCTIONS.get(q)
+        if rule is None:
+            return Unknown("tensor method %s is not modelled" % name)
+        call = Call(q, (obj,) + args, kwargs)
+        result = self.rule_result(rule(call), node, frame, q, (obj,) + args,
+                                  rerun=lambda a: rule(Call(q, a, kwargs)))
+        if name in layout.LAYOUT_METHODS and type(result) is Tensor:
+            result = self.with_layout(name, obj, call, result, node, frame)
+        elif q in layout.POINTWISE_FUNCTIONS and type(result) is Tensor:
+            result = with_strides(result, layout.pointwise(obj))
+        return result
+
+    def module_method(self, obj, name, args, kwargs, node, frame):
+        """A method of a module (torch layer, container or user module) that no user code
+        defines: ``rules/modules.py`` says what it does; anything else forgets the module."""
+        kind = type(obj)
+        base = obj.attrs.get(SELF_KEY) if kind is Instance else None
+        if name == "__torch_init__":
+            return self.torch_init(obj, args, kwargs, node, frame)
+        if name in ("eval", "train"):
             mode = False if name == "eval" else True
             if name == "train" and (args or "mode" in kwargs):
                 mode = self.truth(args[0] if args else kwargs["mode"])
             set_training(obj, None if self.uncertain else mode)
             return obj
-        if kind is Tensor:
-            q = "Tensor." + name
-            rule = FUNCTIONS.get(q)
-            if rule is None:
-                return Unknown("tensor method %s is not modelled" % name)
-            call = Call(q, (obj,) + args, kwargs)
-            result = self.rule_result(rule(call), node, frame, q, (obj,) + args,
-                                      rerun=lambda a: rule(Call(q, a, kwargs)))
-            if name in layout.LAYOUT_METHODS and type(result) is Tensor:
-                result = self.with_layout(name, obj, call, result, node, frame)
-            elif q in layout.POINTWISE_FUNCTIONS and type(result) is Tensor:
-                result = with_strides(result, layout.pointwise(obj))
-            return result
-        if kind is ListVal:
-            return self.list_method(obj, name, args)
-        if kind is DictVal:
-            return self.dict_method(obj, name, args)
+        if name in ("forward", "__call__"):
+            return self.call(obj, args, kwargs, node, frame)
+        if name in RETURNS_SELF:
+            return obj
+        if name in READ_ONLY:
+            return Unknown("%s() is not modelled" % name)
+        if name in FORWARD_HOOKS:
+            self.havoc(obj, "a forward hook may change what it returns", deep=False)
+            return Unknown("hook handle")
+        if name in ("add_module", "register_module", "register_buffer", "register_parameter"):
+            key = as_python(args[0] if args else kwargs.get("name", Const(None)))
+            value = args[1] if len(args) > 1 else kwargs.get(
+                "module", kwargs.get("tensor", kwargs.get("param", Const(None))))
+            if kind is Layer:
+                if name in ("add_module", "register_module"):
+                    self.havoc(obj, "a child added to a torch layer", deep=False)
+            elif kind is Container or type(base) is Container:
+                self.container_add(obj if kind is Container else base,
+                                   key if type(key) is str else None, value)
+            elif type(key) is str:
+                self.set_attribute(obj, key, value, node, frame)
+            else:
+                self.havoc(obj, "a child added under a name the analysis cannot see",
+                           deep=False)
+            return Const(None)
+        if name in ("children", "named_children", "modules", "named_modules"):
+            return self.module_listing(obj, name)
+        if name == "get_submodule":
+            return self.submodule(obj, as_python(args[0]) if args else UNKNOWN)
+        if name == "apply" and args:
+            self.apply_to_modules(obj, args[0], node, frame)
+            return obj
+        if kind is Container or type(base) is Container:
+            return self.container_method(obj if kind is Container else base, name, args,
+                                         kwargs, node, frame)
+        self.havoc(obj, "%s() is not modelled" % name)
+        return Unknown("%s() is not modelled" % name)
+
+    def container_method(self, c, name, args, kwargs, node, frame):
+        if name == "append" and args:
+            self.container_append(c, [args[0]])
+        elif name == "extend" and args:
+            self.container_append(c, self.iterate(args[0]))
+        elif name == "insert" and len(args) == 2:
+            self.container_insert(c, args[0], args[1])
+        elif name == "pop" and args:
+            return self.container_pop(c, args[0])
+        elif name == "update" and args and not positional(c):
+            pairs = self.iterate(self.call_method(args[0], "items", (), {}, node, frame)) \
+                if type(args[0]) in (DictVal, Container) else self.iterate(args[0])
+            kvs = [self.iterate(p) for p in pairs] if pairs is not None else None
+            if kvs is None or any(kv is None or len(kv) != 2 for kv in kvs):
+                self.havoc(c, "update with modules the analysis cannot see", deep=False)
+            else:
+                for k, v in kvs:
+                    self.container_set(c, k, v)
+        elif name in ("items", "keys", "values") and not positional(c):
+            if c.lost:
+                return Unknown(c.lost)
+            return self.dict_method(DictVal(named(c)), name, (), {})
+        elif name in ("__getitem__", "__len__", "__iter__", "__contains__", "index"):
+            return Unknown("%s() is not modelled" % name)
+        else:
+            self.havoc(c, "%s() is not modelled" % name)
+            return Unknown("%s() is not modelled" % name)
+        return Const(None)
+
+    def module_tree(self, obj) -> Optional[list]:
+        """``obj`` and every module under it, in ``named_modules()`` order; None when part of
+        the tree is not known."""
+        out, seen = [], set()
+
+        def walk(m):
+            if id(m) in seen:
+                return True
+            seen.add(id(m))
+            out.append(m)
+            kids = self.module_children(m)
+            if kids is None:
+                return False
+            return all(walk(k) for _, k in kids)
+        return out if walk(obj) else None
+
+    def module_children(self, obj) -> Optional[list]:
+        """(name, child) pairs of a module, as ``named_children()``; None when not known."""
+        kind = type(obj)
         if kind is Container:
-            if name in ("append", "add_module", "extend", "insert") and isinstance(obj.items,
-                                                                                    list):
-                before = len(obj.items)
-                if name == "append" and args:
-                    obj.items.append(args[0])
-                elif name == "extend" and args:
-                    obj.items.extend(self.iterate(args[0]) or [])
-                elif name == "insert" and len(args) == 2 and type(as_int(args[0])) is int:
-                    obj.items.insert(as_int(args[0]), args[1])
-                elif name == "add_module" and len(args) == 2:
-                    obj.items.append(args[1])
-                if obj.name is not None:     # children added after the container was stored
-                    for i, child in enumerate(obj.items[before:], start=before):
-                        if type(child) in (Layer, Container, Instance):
-                            self.name_module(child, i, obj)
-                return Const(None)
-            if isinstance(obj.items, dict):
-                if name in ("items", "keys", "values"):
-                    return self.dict_method(DictVal(obj.items), name, args)
-                if name == "__setitem__" and len(args) == 2:
-                    obj.items[as_python(args[0])] = args[1]
-            if name == "forward":
-                return self.call_container(obj, args, kwargs, node, frame)
-            return Unknown("container method %s" % name)
+            return None if obj.lost else list(named(obj).items())
         if kind is Layer:
-            if name == "forward":
-                return self.call_layer(obj, args, kwargs, node, frame)
-            if name in ("to", "cuda", "cpu", "float", "double", "half", "requires_grad_"):
-                return obj
-            return Unknown("layer method %s" % name)
+            return [] if obj.spec is not None and obj.kind not in LAYERS_WITH_CHILDREN else None
         if kind is Instance:
-            if name == "__torch_init__":
-                return self.torch_init(obj, args, kwargs, node, frame)
-            if SELF_KEY in obj.attrs and name in ("append", "extend", "insert", "add_module"):
-                return self.call_method(obj.attrs[SELF_KEY], name, args, kwargs, node, frame)
-            if name in ("to", "cuda", "cpu", "float", "double", "half", "requires_grad_", "apply",
-                        "zero_grad"):
-                return obj
-            if name in ("register_buffer", "register_parameter") and len(args) >= 2 and \
-                    type(args[0]) is Const:
-                obj.attrs[args[0].value] = args[1]
-                return Const(None)
-            if name == "add_module" and len(args) == 2 and type(args[0]) is Const:
-                obj.attrs[args[0].value] = args[1]
-                if type(args[1]) in (Layer, Container, Instance):
-                    self.name_module(args[1], args[0].value, obj)
-                return Const(None)
-            if name == "forward":
-                return self.call_instance(obj, args, kwargs, node, frame)
-            return Unknown("module method %s" % name)
-        if kind is TupleVal and obj.size and name == "numel":
-            return Const(D.prod(as_int(i) for i in obj.items) or Unknown("numel"))
-        return Unknown("method %s" % name)
+            if obj.lost or obj.opaque:
+                return None
+            out = []
+            for k, v in obj.attrs.items():
+                if k == SELF_KEY:
+                    inner = self.module_children(v)
+                    if inner is None:
+                        return None
+                    out.extend(inner)
+                elif type(v) in MODULE_KINDS:
+                    out.append((k, v))
+            return out
+        return None
+
+    def module_listing(self, obj, name):
+        if name in ("children", "named_children"):
+            kids = self.module_children(obj)
+            if kids is None:
+                return Unknown("%s() of a module the analysis does not know in full" % name,
+                               receiver=obj)
+            if name == "children":
+                return ListVal([m for _, m in kids])
+            return ListVal([TupleVal((Const(k), m)) for k, m in kids])
+        tree = self.module_tree(obj)
+        if tree is None:
+            return Unknown("%s() of a module the analysis does not know in full" % name,
+                           receiver=obj)
+        if name == "modules":
+            return ListVal(tree)
+        return ListVal([TupleVal((Const(module_path_from(obj, m)), m)) for m in tree])
+
+    def submodule(self, obj, path):
+        if type(path) is not str:
+            return Unknown("submodule not known", receiver=obj)
+        m = obj
+        for part in [p for p in path.split(".") if p]:
+            kids = dict(self.module_children(m) or ())
+            if part not in kids:
+                return Unknown("submodule %s not known" % path, receiver=obj)
+            m = kids[part]
+        return m
+
+    def apply_to_modules(self, obj, fn, node, frame):
+        """``module.apply(fn)``: ``fn`` on every module under it, children first, as torch."""
+        def visit(m):
+            for _, child in self.module_children(m) or ():
+                visit(child)
+            self.call(fn, (m,), {}, node, frame)
+        if self.module_tree(obj) is None:
+            self.escape((obj,), {}, "apply() over modules the analysis does not know in full")
+            return
+        visit(obj)
 
     def with_layout(self, name, x, call, out, node, frame):
         """Strides of a view-making op's result; a view that torch cannot make is an error."""
@@ -152,55 +282,106 @@ class Methods:
                 return self.report_error(err, node, frame, (x,), fixes=view_fix(node, frame))
         return with_strides(out, layout.after(name, x, call, out))
 
-    def list_method(self, obj, name, args):
+    def list_method(self, obj, name, args, kwargs):
+        if name in LIST_READERS:
+            if obj.lost:
+                return Unknown(obj.lost)
+            if name == "copy":
+                return ListVal(list(obj.items))
+            return Unknown("list.%s" % name)
+        if name not in LIST_MUTATORS:
+            return Unknown("list has no method %s" % name)
+        self.mutating(obj)
+        if obj.lost:
+            return Unknown(obj.lost) if name == "pop" else Const(None)
         items = obj.items
         if name == "append" and len(args) == 1:
             items.append(args[0])
-        elif name == "extend" and len(args) == 1:
-            more = self.iterate(args[0])
-            if more is None:
-                items.append(Unknown("extended with unknown items"))
-            else:
-                items.extend(more)
+        elif name == "extend" and len(args) == 1 and self.iterate(args[0]) is not None:
+            items.extend(self.iterate(args[0]))
         elif name == "insert" and len(args) == 2 and type(as_int(args[0])) is int:
             items.insert(as_int(args[0]), args[1])
-        elif name == "pop":
-            if items:
-                i = as_int(args[0]) if args else -1
-                if type(i) is int and -len(items) <= i < len(items):
-                    return items.pop(i)
+        elif name == "pop" and len(args) <= 1:
+            i = as_int(args[0]) if args else -1
+            if type(i) is int and -len(items) <= i < len(items):
+                return items.pop(i)
+            self.havoc(obj, "pop at an index the analysis cannot see", deep=False)
             return Unknown("pop")
-        elif name == "copy":
-            return ListVal(list(items))
-        elif name in ("reverse",):
+        elif name == "clear":
+            items.clear()
+        elif name == "reverse":
             items.reverse()
+        elif name == "sort" and not args and not kwargs and \
+                all(type(i) is Const and type(i.value) in (int, float, str) for i in items):
+            try:
+                items.sort(key=lambda c: c.value)
+            except TypeError:
+                self.havoc(obj, "sort", deep=False)
         else:
-            return Unknown("list method %s" % name)
+            self.havoc(obj, "list.%s the analysis cannot follow" % name, deep=False)
         return Const(None)
 
-    def dict_method(self, obj, name, args):
+    def dict_method(self, obj, name, args, kwargs=None):
+        kwargs = kwargs or {}
+        if obj.lost:
+            if name in DICT_MUTATORS:
+                self.mutating(obj)
+            return Unknown(obj.lost)
         if name == "items":
             return ListVal([TupleVal((Const(k), v)) for k, v in obj.items.items()])
         if name == "keys":
             return ListVal([Const(k) for k in obj.items])
         if name == "values":
             return ListVal(list(obj.items.values()))
+        if name == "copy":
+            return DictVal(dict(obj.items))
         if name == "get" and args:
             key = as_python(args[0])
-            if key is not UNKNOWN and key in obj.items:
+            if key is UNKNOWN:
+                return Unknown("dict entry not known")
+            if key in obj.items:
                 return obj.items[key]
             return args[1] if len(args) > 1 else Const(None)
-        if name in ("update",) and args and type(args[0]) is DictVal:
-            obj.items.update(args[0].items)
+        if name not in DICT_MUTATORS:
+            return Unknown("dict.%s" % name)
+        self.mutating(obj)
+        if name == "update":
+            source = args[0] if args else None
+            pairs = [] if source is None else (list(source.items.items())
+                                               if type(source) is DictVal and not source.lost
+                                               else None)
+            if pairs is None and source is not None:
+                kvs = [self.iterate(p) for p in self.iterate(source) or [None]]
+                if all(kv is not None and len(kv) == 2 for kv in kvs):
+                    pairs = [(as_python(k), v) for k, v in kvs]
+            if pairs is None or any(k is UNKNOWN for k, _ in pairs):
+                self.havoc(obj, "update with entries the analysis cannot see", deep=False)
+                return Const(None)
+            obj.items.update(pairs)
+            obj.items.update(kwargs)
             return Const(None)
-        return Unknown("dict method %s" % name)
+        key = as_python(args[0]) if args else UNKNOWN
+        if name in ("pop", "setdefault") and key is not UNKNOWN:
+            try:
+                if name == "pop":
+                    if key in obj.items:
+                        return obj.items.pop(key)
+                    return args[1] if len(args) > 1 else Unknown("KeyError")
+                return obj.items.setdefault(key, args[1] if len(args) > 1 else Const(None))
+            except TypeError:
+                pass
+        if name == "clear":
+            obj.items.clear()
+            return Const(None)
+        self.havoc(obj, "dict.%s the analysis cannot follow" % name, deep=False)
+        return Unknown("dict.%s" % name)
 
     def iterate(self, value) -> Optional[list]:
         """The items of an iterable value, when the analysis knows them."""
-        kind = type(value)
-        if kind is Instance and SELF_KEY in value.attrs:
+        if type(value) is Instance and SELF_KEY in value.attrs:
             value = value.attrs[SELF_KEY]
-            kind = type(value)
+        value = visible(value)
+        kind = type(value)
         if kind in (TupleVal, ListVal):
             return list(value.items)
         if kind is Container:

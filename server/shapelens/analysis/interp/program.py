@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 
 from ..rules import LAYERS
 from ..source import Source
-from ..values import Const, Tensor, TorchRef, TupleVal, Value
+from ..values import Const, Tensor, TorchRef, TupleVal, Value, next_serial
 
 MAX_DEPTH = 40          # nested user calls
 
@@ -20,7 +20,8 @@ MAX_WORK = 400_000      # evaluation steps per analysis (a guard against patholo
 
 # Where torch names live, for ``import torch.nn as nn`` and friends.
 KNOWN_ROOTS = {"torch", "einops", "jaxtyping", "torchtyping", "collections", "math", "typing",
-               "numpy", "functools", "itertools", "operator", "torchvision"}
+               "numpy", "functools", "itertools", "operator", "torchvision", "copy", "argparse",
+               "types"}
 
 
 ALIASES = {
@@ -42,7 +43,7 @@ MODULE_BASES = {"torch.nn.Module", "torch.nn.modules.module.Module", "pytorch_li
                 "lightning.LightningModule", "lightning.pytorch.LightningModule"}
 
 
-RETURN, BREAK, CONTINUE = "return", "break", "continue"
+RETURN, BREAK, CONTINUE, RAISE = "return", "break", "continue", "raise"   # ways out of a block
 
 
 class TooMuchWork(Exception):
@@ -71,6 +72,7 @@ class ClassInfo:
         self.name = node.name
         self.env = env
         self.bases = bases                    # Values: ClassRef of user classes, TorchRefs
+        self.serial = next_serial()           # its class attributes can change (soundness.py)
         self.methods: Dict[str, ast.FunctionDef] = {}
         self.attrs: Dict[str, Value] = {}
         self.forward_called = False
@@ -174,8 +176,35 @@ class UserModuleRef(Value):
         self.env = env
 
 
+class Partial(Value):
+    """``functools.partial(func, *args, **kwargs)``."""
+
+    __slots__ = ("func", "args", "kwargs")
+
+    def __init__(self, func, args, kwargs):
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
+
+
+class ArgParser(Value):
+    """An ``argparse.ArgumentParser``: the arguments added so far (``items``: dest -> default
+    value, or Unknown for one the command line must give), mutable like a dict."""
+
+    __slots__ = ("items", "lost", "serial")
+
+    def __init__(self):
+        self.items: dict = {}
+        self.lost = None
+        self.serial = next_serial()
+
+
 class Frame:
-    __slots__ = ("vars", "env", "parent", "returns", "func", "cls", "self_obj")
+    """One scope: its variables, and the paths that left it early (``exits``: returns waiting
+    for the function's end; ``loops``: breaks and continues waiting for their loop, see
+    soundness.py)."""
+
+    __slots__ = ("vars", "env", "parent", "returns", "func", "cls", "self_obj", "exits", "loops")
 
     def __init__(self, env: ModuleEnv, parent: Optional["Frame"] = None, func=None, cls=None,
                  self_obj=None):
@@ -186,6 +215,8 @@ class Frame:
         self.func = func
         self.cls = cls
         self.self_obj = self_obj
+        self.exits: list = []
+        self.loops: list = []
 
 
 BUILTIN_NAMES = ("range", "len", "int", "float", "bool", "str", "list", "tuple", "dict", "set",
@@ -242,3 +273,9 @@ def signature_of(value):
     if kind is TupleVal:
         return ("U", tuple(signature_of(i) for i in value.items))
     return ("O", id(value))
+
+
+# ``argparse.Namespace`` / ``types.SimpleNamespace``: instances of a class with no methods.
+NAMESPACE = ClassInfo(ast.ClassDef(name="Namespace", bases=[], keywords=[], body=[],
+                                   decorator_list=[], type_params=[]), None, [])
+NAMESPACE.method_values = {}

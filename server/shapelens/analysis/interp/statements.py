@@ -4,20 +4,21 @@ from __future__ import annotations
 import ast
 
 from ..rules.broadcast import inplace_result
-from ..rules.call import UNKNOWN, as_int, as_python
-from ..values import Const, DictVal, Layer, ListVal, Tensor, Unknown, join
+from ..values import Const, Layer, ListVal, Tensor, Unknown
 from .expressions import BINOPS
 from .program import (
     BREAK,
     CONTINUE,
     MAX_UNROLL,
     MAX_WORK,
+    RAISE,
     RETURN,
     ClassInfo,
     ClassRef,
     Function,
     TooMuchWork,
 )
+from .soundness import Loop
 
 
 class Statements:
@@ -100,6 +101,12 @@ class Statements:
         for t in node.targets:
             if isinstance(t, ast.Name):
                 frame.vars.pop(t.id, None)
+            elif isinstance(t, ast.Attribute):
+                self.delete_attribute(self.eval(t.value, frame), t.attr)
+            elif isinstance(t, ast.Subscript):
+                self.delete_item(self.eval(t.value, frame), self.eval(t.slice, frame))
+            elif isinstance(t, (ast.Tuple, ast.List)):
+                self.stmt_Delete(ast.Delete(targets=t.elts), frame)
 
     def stmt_Global(self, node, frame):
         return None
@@ -150,63 +157,54 @@ class Statements:
             return self.exec_block(node.orelse, frame)
         return self.fork(frame, node.body, node.orelse)
 
-    def fork(self, frame, body, orelse):
-        """Run two branches the analysis cannot choose between, then join their bindings."""
-        before = dict(frame.vars)
-        self.uncertain += 1
-        try:
-            flow_a = self.exec_block(body, frame)
-            vars_a = frame.vars
-            frame.vars = dict(before)
-            flow_b = self.exec_block(orelse, frame) if orelse else None
-            vars_b = frame.vars
-        finally:
-            self.uncertain -= 1
-        if flow_a is not None and flow_b is not None:
-            frame.vars = vars_a
-            return flow_a if flow_a == flow_b else None
-        if flow_a is not None:
-            frame.vars = vars_b
-            return None
-        if flow_b is not None:
-            frame.vars = vars_a
-            return None
-        merged = {}
-        for name in vars_a.keys() | vars_b.keys():
-            a, b = vars_a.get(name), vars_b.get(name)
-            if a is None or b is None:
-                merged[name] = a if b is None else b
-            else:
-                merged[name] = join(a, b)
-        frame.vars = merged
-        return None
-
     def stmt_For(self, node, frame):
         items = self.iterate(self.eval(node.iter, frame))
         if items is None or len(items) > MAX_UNROLL:
-            self.uncertain += 1
-            try:
-                self.bind(node.target, Unknown("loop variable"), frame)
-                self.fork(frame, node.body, [])
-            finally:
-                self.uncertain -= 1
-            return None
-        previous = None
-        for i, item in enumerate(items):
-            self.bind(node.target, item, frame)
-            flow = self.exec_block(node.body, frame)
-            if flow == RETURN:
-                return flow
-            if flow == BREAK:
-                return None
-            # A loop that reaches a fixed point (same shapes bound as last time) is done.
-            state = self.loop_state(frame, item)
-            if i >= 2 and state == previous:
-                break
-            previous = state
-        return self.exec_block(node.orelse, frame)
+            def run_body(f):
+                self.bind(node.target, Unknown("loop variable"), f)
+                return self.exec_block(node.body, f)
+            return self.loop_end(frame, self.loop_unknown(frame, run_body), node.orelse)
+        loop = Loop()
+        frame.loops.append(loop)
+        flow = None
+        try:
+            previous = None
+            for i, item in enumerate(items):
+                log = self.open_log()
+                try:
+                    self.bind(node.target, item, frame)
+                    flow = self.iteration(frame, loop, lambda f: self.exec_block(node.body, f))
+                finally:
+                    self.close_log(log)
+                if flow is not None:
+                    break
+                # A loop that reaches a fixed point (same values bound as last time, nothing
+                # else changed) is done: the remaining runs would do the same.
+                state = self.loop_state(frame, item)
+                if i >= 2 and state == previous and not log.before:
+                    break
+                previous = state
+        finally:
+            frame.loops.pop()
+        return self.loop_end(frame, flow, node.orelse, loop)
 
     stmt_AsyncFor = stmt_For
+
+    def loop_end(self, frame, flow, orelse, loop=None):
+        """After a loop: ``else`` runs when it was not left by ``break``; paths that may have
+        broken out join in after it."""
+        if flow is None and orelse:
+            flow = self.exec_block(orelse, frame)
+        if flow == BREAK:
+            flow = None
+        if loop is not None and loop.breaks:
+            if flow is not None:
+                # This path leaves (return); only the paths that broke out go on from here.
+                self.switch_to(frame, flow, loop.breaks)
+                flow = None
+            else:
+                self.land(frame, loop.breaks, True)
+        return flow
 
     def loop_state(self, frame, item):
         out = []
@@ -223,12 +221,13 @@ class Statements:
         cond = self.truth(self.eval(node.test, frame))
         if cond is False:
             return self.exec_block(node.orelse, frame)
-        self.uncertain += 1
-        try:
-            self.fork(frame, node.body, [])
-        finally:
-            self.uncertain -= 1
-        return None
+
+        def run_body(f):
+            flow = self.exec_block(node.body, f)
+            if flow is None:
+                self.eval(node.test, f)
+            return flow
+        return self.loop_end(frame, self.loop_unknown(frame, run_body), node.orelse)
 
     def stmt_With(self, node, frame):
         grad = self.grad_enabled
@@ -252,18 +251,26 @@ class Statements:
     def stmt_Try(self, node, frame):
         flow = self.exec_block(node.body, frame)
         if node.handlers:
-            self.uncertain += 1
-            try:
+            # Either the body ran through (then ``else``), or it raised somewhere and a handler
+            # ran; the body's state at its end stands in for the state where it raised.
+            body_flow = None if flow == RAISE else flow
+
+            def completed(f):
+                if body_flow is None and node.orelse:
+                    return self.exec_block(node.orelse, f)
+                return body_flow
+
+            def handled(f):
                 for h in node.handlers:
                     if h.name:
-                        frame.vars[h.name] = Unknown("exception")
-                    self.fork(frame, h.body, [])
-            finally:
-                self.uncertain -= 1
-        if flow is None and node.orelse:
+                        f.vars[h.name] = Unknown("exception")
+                    self.fork(f, h.body, [])
+                return None
+            flow = self.fork(frame, completed, handled)
+        elif flow is None and node.orelse:
             flow = self.exec_block(node.orelse, frame)
         if node.finalbody:
-            self.exec_block(node.finalbody, frame)
+            flow = self.exec_block(node.finalbody, frame) or flow
         return flow
 
     stmt_TryStar = stmt_Try
@@ -272,7 +279,9 @@ class Statements:
         self.eval(node.test, frame)
 
     def stmt_Raise(self, node, frame):
-        return RETURN if self.uncertain == 0 and frame.func is not None else None
+        if node.exc is not None:
+            self.eval(node.exc, frame)
+        return RAISE
 
     def bind(self, target, value, frame):
         kind = target.__class__
@@ -294,14 +303,7 @@ class Statements:
         if kind is ast.Subscript:
             obj = self.eval(target.value, frame)
             key = self.eval(target.slice, frame)
-            if type(obj) is DictVal:
-                k = as_python(key)
-                if k is not UNKNOWN:
-                    obj.items[k] = value
-            elif type(obj) is ListVal:
-                i = as_int(key)
-                if type(i) is int and -len(obj.items) <= i < len(obj.items):
-                    obj.items[i] = value
+            self.set_item(obj, key, value)
             return
         if kind is ast.Starred:
             self.bind(target.value, value, frame)

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Optional
 
-from .call import MISSING, Call, UNKNOWN
-from ..errors import ShapeError, FixHint, error
+from ..errors import FixHint, ShapeError, error
 from ..values import Shape, Tensor, Unknown, Value
+from .call import MISSING, UNKNOWN, Call
 
 FUNCTIONS: Dict[str, Callable[[Call], object]] = {}
 LAYERS: Dict[str, "LayerRule"] = {}
@@ -88,9 +88,10 @@ def layer(*kinds: str):
 
 def load_all() -> None:
     """Import every rule module so its registrations run."""
-    from . import conv  # noqa: F401
     import importlib
     import pkgutil
+
+    from . import conv  # noqa: F401
     for info in pkgutil.iter_modules(__path__):
         if info.name not in ("call",):
             importlib.import_module(__name__ + "." + info.name)

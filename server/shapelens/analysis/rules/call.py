@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..dims import Sym
-from ..values import Const, ListVal, SliceVal, Tensor, TupleVal, Unknown, Value
+from ..values import Const, ListVal, SliceVal, Tensor, TupleVal, Unknown, Value, visible
 
 
 class _Marker:
@@ -41,7 +41,7 @@ def as_python(value: Value):
     """The plain Python value of a constant, tuple or list of constants; UNKNOWN otherwise."""
     if type(value) is Const:
         return value.value
-    if type(value) is TupleVal or type(value) is ListVal:
+    if type(value) is TupleVal or type(value) is ListVal and not value.lost:
         out = []
         for item in value.items:
             v = as_python(item)
@@ -59,8 +59,9 @@ class Call:
 
     def __init__(self, name: str, args: tuple, kwargs: dict, training=None):
         self.name = name
-        self.args = args
-        self.kwargs = kwargs
+        # Rules never see the items of a list whose contents the analysis lost.
+        self.args = tuple(visible(a) for a in args)
+        self.kwargs = {k: visible(v) for k, v in kwargs.items()}
         # For layer calls: the layer's train/eval mode (True, False, or None: not known).
         self.training = training
 

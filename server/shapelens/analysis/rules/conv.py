@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from ..dims import definitely_ne, format_dim, floordiv, is_int, prod, sym
+from ..dims import definitely_ne, floordiv, format_dim, is_int, prod, sym
 from ..errors import FixHint, error
 from ..values import Tensor, format_shape
 from . import LayerRule, function, layer

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..dims import format_dim, is_int, mul, prod
 from ..errors import error
-from ..values import Tensor, TupleVal, ListVal, format_shape
+from ..values import ListVal, Tensor, TupleVal, format_shape
 from . import function
 from .call import MISSING, Call, as_int
 from .common import differ_for_positive_sizes, fmt_list, fmt_x, is_error, tensors_in

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from ..dims import definitely_ne, format_dim, floordiv, is_int, sym
+from ..dims import definitely_ne, floordiv, format_dim, is_int, sym
 from ..errors import error
 from ..values import Const, ListVal, Tensor, TupleVal, format_shape
 from . import LayerRule, function, layer

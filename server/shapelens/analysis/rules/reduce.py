@@ -13,8 +13,7 @@ from ..errors import error
 from ..values import Const, Tensor, TupleVal
 from . import function
 from .call import MISSING, Call, as_int
-from .common import (dims_arg, input_tensor, is_error, wrap_dim, wrap_dims)
-
+from .common import dims_arg, input_tensor, is_error, wrap_dim, wrap_dims
 
 UNREADABLE = "unreadable"   # a dim argument the analysis cannot read
 

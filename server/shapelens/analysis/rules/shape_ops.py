@@ -15,8 +15,16 @@ from ..errors import error
 from ..values import Const, ListVal, Tensor, TupleVal, Unknown, format_shape
 from . import function
 from .call import MISSING, Call, as_int
-from .common import (differ_for_positive_sizes, dims_arg, fmt_list, input_tensor, is_error,
-                     tensors_in, wrap_dim, wrap_dims)
+from .common import (
+    differ_for_positive_sizes,
+    dims_arg,
+    fmt_list,
+    input_tensor,
+    is_error,
+    tensors_in,
+    wrap_dim,
+    wrap_dims,
+)
 
 
 def _unknown_like(x: Tensor):
