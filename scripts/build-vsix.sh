@@ -74,7 +74,7 @@ rm -rf bundled/libs/bin bundled/libs/*.dist-info/direct_url.json
 find bundled/libs -name __pycache__ -type d -prune -exec rm -rf {} +
 if [ -e bundled/libs/torch ]; then log "torch ended up in bundled/libs"; exit 1; fi
 # The bundle must import on its own: no site-packages (-S), only bundled/libs.
-PYTHONPATH=bundled/libs "$PY" -S -c "import shapelens.server, pygls, lsprotocol" \
+PYTHONPATH=bundled/libs "$PY" -S -c "import shapelens.server, pygls, lsprotocol, jedi, parso" \
   || { log "bundled/libs does not import without site-packages"; exit 1; }
 
 # --- 2. the client -----------------------------------------------------------------------------
@@ -92,7 +92,8 @@ npx --no-install vsce package --no-dependencies --out "$vsix" >/dev/null
 listing=$(unzip -Z1 "$vsix")
 for required in extension/package.json extension/dist/extension.js extension/images/icon.png \
     extension/bundled/libs/shapelens/server/__main__.py extension/bundled/libs/pygls/__init__.py \
-    extension/bundled/libs/lsprotocol/types.py; do
+    extension/bundled/libs/lsprotocol/types.py extension/bundled/libs/jedi/__init__.py \
+    extension/bundled/libs/parso/__init__.py; do
   grep -qxF "$required" <<<"$listing" || { log "$vsix lacks $required"; exit 1; }
 done
 if grep -qE '^extension/(node_modules|client|server|tests|\.venv)/|/torch/' <<<"$listing"; then

@@ -66,16 +66,26 @@ class Checker:
     """Checks files one at a time: analysis, then the configuration's severities, the
     suppression comments and the unused-ignore warnings."""
 
-    def __init__(self, finder: ConfigFinder, warn_unused_ignores: bool = False):
+    def __init__(self, finder: ConfigFinder, warn_unused_ignores: bool = False,
+                 python: Optional[str] = None):
+        from .analysis.interp.modules import ModuleCache
+        from .analysis.resolver import FileCache
         self.finder = finder
         self.warn_unused_ignores = warn_unused_ignores
+        self.python = python        # --python: imports resolve into its environment
         self._resolvers: Dict[tuple, object] = {}
+        # one analysis per imported module for the whole run (per process with --jobs)
+        self.modules = ModuleCache()
+        self.files = FileCache()
 
     def resolver(self, config: Config):
-        from .analysis.resolver import WorkspaceResolver
+        # An interpreter named in a repository's configuration file is not started to
+        # resolve imports (that needs the user's own word: --python).
+        from .environment import workspace_resolver
         roots = (os.getcwd(),) + tuple(config.extra_paths)
         if roots not in self._resolvers:
-            self._resolvers[roots] = WorkspaceResolver(roots)
+            self._resolvers[roots] = workspace_resolver(roots, self.python, self.files,
+                                                        self.modules)
         return self._resolvers[roots]
 
     def check(self, path: str) -> Checked:
@@ -128,9 +138,9 @@ def shown_diagnostics(text: str, diagnostics, config: Config, warn_unused_ignore
 _worker: Optional[Checker] = None
 
 
-def _start_worker(explicit, isolated, warn_unused_ignores) -> None:
+def _start_worker(explicit, isolated, warn_unused_ignores, python=None) -> None:
     global _worker
-    _worker = Checker(ConfigFinder(explicit, isolated), warn_unused_ignores)
+    _worker = Checker(ConfigFinder(explicit, isolated), warn_unused_ignores, python)
 
 
 def _check_in_worker(path: str) -> Checked:
@@ -146,11 +156,12 @@ def default_jobs() -> int:
 
 
 def check_files(files: List[str], finder: ConfigFinder, jobs: int = 1,
-                warn_unused_ignores: bool = False) -> List[Checked]:
+                warn_unused_ignores: bool = False, python: Optional[str] = None
+                ) -> List[Checked]:
     """Each file checked, in the order given; with ``jobs`` > 1 in that many processes."""
     jobs = min(jobs, len(files))
     if jobs <= 1:
-        checker = Checker(finder, warn_unused_ignores)
+        checker = Checker(finder, warn_unused_ignores, python)
         return [checker.check(path) for path in files]
     import concurrent.futures
     import multiprocessing
@@ -159,7 +170,7 @@ def check_files(files: List[str], finder: ConfigFinder, jobs: int = 1,
                                           else None)
     with concurrent.futures.ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_start_worker,
-            initargs=(finder.explicit, finder.isolated, warn_unused_ignores)) as pool:
+            initargs=(finder.explicit, finder.isolated, warn_unused_ignores, python)) as pool:
         return list(pool.map(_check_in_worker, files, chunksize=1))
 
 
@@ -186,6 +197,9 @@ def parser() -> argparse.ArgumentParser:
                     help="report only findings that FILE (from --write-baseline) does not hold")
     ap.add_argument("--write-baseline", metavar="FILE",
                     help="record every finding in FILE and exit 0")
+    ap.add_argument("--python", metavar="INTERPRETER",
+                    help="resolve imports into this Python's environment (default: the one "
+                         "running shapelens)")
     ap.add_argument("--jobs", "-j", type=_positive_int, default=None, metavar="N",
                     help="check files in N processes (default: the number of CPU cores)")
     return ap
@@ -215,6 +229,8 @@ def main(argv) -> int:
         if args.config is not None:
             finder.load(os.path.abspath(args.config))
         recorded = read_baseline(args.baseline) if args.baseline else None
+        if args.python and not os.path.isfile(args.python):
+            raise UsageError("no such interpreter: %s" % args.python)
         files = python_files(args.paths, finder)
         # every configuration is read here, so a bad one is a usage error before any work
         for path in files:
@@ -222,7 +238,8 @@ def main(argv) -> int:
     except (UsageError, ConfigError, BaselineError) as exc:
         print("shapelens: %s" % exc, file=sys.stderr)
         return 2
-    checked = check_files(files, finder, args.jobs or default_jobs(), args.warn_unused_ignores)
+    checked = check_files(files, finder, args.jobs or default_jobs(), args.warn_unused_ignores,
+                          args.python)
     for item in checked:
         if item.problem:
             print("shapelens: %s" % item.problem, file=sys.stderr)

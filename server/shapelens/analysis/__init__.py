@@ -72,9 +72,11 @@ def _analyze(text: str, path: str, resolver) -> Report:
 
 
 def default_resolver(path: str) -> Optional[WorkspaceResolver]:
-    """Resolve imports against the file's folder when the file is on disk."""
+    """Resolve imports against the file's folder, the current folder and this interpreter's
+    environment (installed packages), when the file is on disk."""
     if path and not path.startswith("<") and os.path.isfile(path):
-        return WorkspaceResolver([os.getcwd()])
+        from ..environment import environment_for
+        return WorkspaceResolver([os.getcwd()], environment=environment_for())
     return None
 
 

@@ -59,6 +59,7 @@ class Recorder:
         self.samples: List[SampleInput] = []
         self.internal: List[str] = []
         self.notes: List[str] = []
+        self.other_files: Dict[str, str] = {}       # path of an imported file -> how it is shown
         self.uses_torch = False
 
     # ----------------------------------------------------------------- shapes
@@ -115,10 +116,20 @@ class Recorder:
     def layer_ref(self, node, layer, env):
         if self.muted or not env.is_main:
             return
-        info = self.layers.get(id(layer))
+        info = self.layers.get(id(layer)) or self.foreign_layer(layer)
         if info is not None:
             self.layer_refs[(node.lineno, node.col_offset, node.end_lineno,
                              node.end_col_offset)] = info.index
+
+    def foreign_layer(self, layer) -> Optional[_LayerInfo]:
+        """A layer built in an imported file (a library model's ``conv1``) that this file
+        names: recorded so a hover can show it and where it is defined.  Its constructor is in
+        the other file, so no quick fix edits it (``node`` None)."""
+        loc = layer.loc
+        if loc is None or loc.path is None or loc.path not in self.other_files:
+            return None
+        info = self.layers[id(layer)] = _LayerInfo(layer, None, None, len(self.layers))
+        return info
 
     def layer_called(self, layer, x: Tensor, out: Tensor, rule):
         if self.muted:
@@ -197,9 +208,7 @@ class Recorder:
             if site is None:
                 return
             r = self.src.range(site[0])
-            shown = env.src.path
-            if os.path.isabs(shown) and not self.src.path.startswith("<"):
-                shown = os.path.relpath(shown, os.path.dirname(os.path.abspath(self.src.path)))
+            shown = shown_path(env, self.src.path)
             message = "%s (raised in %s, %s:%d)" % (message.rstrip("."), site[2], shown,
                                                     node.lineno)
             related.append(Related(Loc(env.src.range(node), env.src.path), "fails here"))
@@ -302,9 +311,13 @@ class Recorder:
         from .rules import LAYERS
         for info in sorted(self.layers.values(), key=lambda i: i.index):
             layer = info.layer
+            defined_in = None
+            if layer.loc is not None and layer.loc.path is not None:
+                defined_in = "%s:%d" % (self.other_files.get(layer.loc.path, layer.loc.path),
+                                        layer.loc.range.start_line)
             layers.append(LayerFact(module_path(layer) or layer.kind, layer.kind, layer.loc,
                                     tuple(info.calls), info.owner, LAYERS.get(layer.kind),
-                                    layer.spec))
+                                    layer.spec, defined_in))
         modules = []
         for name, m in self.modules.items():
             cls = m["cls"]
@@ -331,6 +344,18 @@ class Recorder:
             uses_torch=self.uses_torch,
             extra={"internal_errors": tuple(self.internal), "notes": tuple(self.notes)},
         )
+
+
+def shown_path(env, analysed: str) -> str:
+    """How a message names another file: a library module by its place in its package
+    (``torchvision/models/resnet.py``), a workspace file relative to the analysed one."""
+    path = env.src.path
+    if getattr(env, "library", False) and env.name:
+        tail = "/__init__.py" if os.path.basename(path) == "__init__.py" else ".py"
+        return env.name.replace(".", "/") + tail
+    if os.path.isabs(path) and not analysed.startswith("<"):
+        return os.path.relpath(path, os.path.dirname(os.path.abspath(analysed)))
+    return path
 
 
 def _output_shapes(result):

@@ -123,6 +123,7 @@ class LayerFact:
     owner: Optional[str] = None     # class whose __init__ built it
     rule: Any = field(default=None, compare=False, repr=False)
     spec: Any = field(default=None, compare=False, repr=False)
+    defined_in: Optional[str] = None  # "torchvision/models/resnet.py:197": built in another file
 
     @property
     def config(self) -> Tuple[Tuple[str, str], ...]:

@@ -36,7 +36,9 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
-from shapelens.analysis.resolver import WorkspaceResolver, read_file
+from shapelens.analysis.interp.modules import ModuleCache
+from shapelens.analysis.resolver import FileCache, WorkspaceResolver
+from shapelens.environment import workspace_resolver
 
 from .feature import LanguageFeature
 from .positions import Codec, lines_with_breaks
@@ -134,6 +136,8 @@ class Documents(LanguageFeature):
     def __init__(self, server):
         super().__init__(server)
         self.targets: Dict[str, Target] = {}
+        self.files = FileCache()            # files on disk, read again when they change
+        self.module_caches: Dict[Optional[str], ModuleCache] = {}   # per interpreter
 
     def register(self) -> None:
         self.handle(types.TEXT_DOCUMENT_DID_OPEN, self.did_open)
@@ -398,13 +402,25 @@ class Documents(LanguageFeature):
             if key.startswith("file:"):
                 buffers[norm_path(uri_path(doc.uri))] = doc.source
 
+        files = self.files
+
         def read(path: str) -> Optional[str]:
             text = buffers.get(norm_path(path))
-            return text if text is not None else read_file(path)
+            return text if text is not None else files(path)
         return read
 
+    def python_for_imports(self) -> Optional[str]:
+        """The interpreter whose environment imports resolve into: ``shapelens.python`` in a
+        trusted workspace (starting an interpreter named in the workspace's own settings
+        needs trust), else the server's own."""
+        python = self.server.settings.python
+        if python and self.server.trusted:
+            return self.server.settings.probe_python
+        return None
+
     def resolver(self) -> WorkspaceResolver:
-        """Resolves imports against the workspace roots, reading open buffers first."""
+        """Resolves imports against the workspace roots (reading open buffers first) and the
+        selected environment; module results are shared across analyses (modules.py)."""
         workspace = self.server.workspace
         read = self.reader()
         roots: List[str] = []
@@ -414,7 +430,11 @@ class Documents(LanguageFeature):
                 roots.append(path)
         if workspace.root_path:
             roots.append(workspace.root_path)
-        return WorkspaceResolver(dict.fromkeys(roots), read=read)
+        python = self.python_for_imports()
+        cache = self.module_caches.get(python)
+        if cache is None:
+            cache = self.module_caches[python] = ModuleCache()
+        return workspace_resolver(dict.fromkeys(roots), python, read, cache)
 
     def replace(self, target: Target) -> None:
         """Track ``target``; a document opened again replaces its earlier target."""

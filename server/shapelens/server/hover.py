@@ -15,6 +15,7 @@ import re
 from typing import List, Optional, Sequence
 
 from lsprotocol import types
+from pygls.uris import from_fs_path
 
 from shapelens.analysis.dims import int_text
 from shapelens.analysis.report import LayerFact, ModuleSignature
@@ -85,6 +86,10 @@ def layer_markdown(layer: LayerFact, diagnostics=()) -> str:
         sections.append("\n".join("- " + step for step in arithmetic))
     if layer.owner:
         sections.append("built in `%s.__init__`" % layer.owner)
+    if layer.defined_in and layer.loc.path:
+        sections.append("defined in [%s](%s#L%d)" % (layer.defined_in,
+                                                    from_fs_path(layer.loc.path),
+                                                    layer.loc.range.start_line))
     return "\n\n".join(sections)
 
 

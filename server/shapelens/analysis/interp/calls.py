@@ -341,6 +341,8 @@ class Calls:
         return Const(None)
 
     def call_function(self, fn: Function, args, kwargs, node, frame, cls=None):
+        if fn.env.library and not frame.env.library:
+            return self.enter_library(fn, args, kwargs, node, frame, cls)
         if self.depth >= MAX_DEPTH or id(fn.node) in self.active:
             self.escape(args, kwargs, "given to a recursive call the analysis does not follow")
             return Unknown("recursion")

@@ -1,11 +1,39 @@
-"""``import`` statements: torch names by qualified name, workspace modules through the resolver."""
+"""``import`` statements: names the rule tables model (torch, einops, torchvision's transforms
+and datasets...) by qualified name; everything else through the resolver, from source: the
+workspace's modules and the selected environment's installed packages (library code, such as
+``torchvision.models``), analysed like the user's own.
+
+Each module's top level runs once per analysis, and, when the resolver carries a
+:class:`~.modules.ModuleCache`, once per run for every importer (see modules.py).  Library code
+has a budget of its own (``LIBRARY_WORK`` steps per analysis): past it, what it would have
+computed is unknown, never a hang.
+"""
 from __future__ import annotations
 
 from typing import Optional
 
+from .modules import LIBRARY_WORK, LibraryBudget, entry_for, store_entry
+from ..recorder import shown_path
+from ..resolver import Importer, relative_base
 from ..source import Source
-from ..values import TorchRef, Unknown
-from .program import ALIASES, KNOWN_ROOTS, ModuleEnv, UserModuleRef, normalize
+from ..values import ListVal, TorchRef, TupleVal, Unknown
+from .program import ALIASES, KNOWN_ROOTS, Frame, ModuleEnv, UserModuleRef, normalize
+
+# Packages whose names the rule tables model even where the rest of their library is read from
+# source (torchvision's transforms and datasets are tables in rules/, its models are code).
+RULE_PACKAGES = ("torchvision.transforms", "torchvision.datasets", "torchvision.io",
+                 "torchvision.extension", "torchvision._C")
+
+# Libraries read from source when the environment has them; without them, their names are
+# treated like the rule tables' (unknown unless a rule models them).
+SOURCE_FIRST = {"torchvision"}
+
+
+def by_rules(name: str) -> bool:
+    """``name`` (a dotted module or attribute name) is modelled by the rule tables."""
+    if name.split(".")[0] in KNOWN_ROOTS:
+        return True
+    return any(name == p or name.startswith(p + ".") for p in RULE_PACKAGES)
 
 
 class Imports:
@@ -22,62 +50,153 @@ class Imports:
 
     def stmt_ImportFrom(self, node, frame):
         module = node.module or ""
-        if node.level == 0 and module.split(".")[0] in KNOWN_ROOTS:
-            base = ALIASES.get(module, module)
-            for alias in node.names:
-                if alias.name == "*":
-                    continue
-                q = normalize(base + "." + alias.name)
-                frame.vars[alias.asname or alias.name] = TorchRef(q)
+        absolute = self.absolute_name(module, frame.env, node.level)
+        if absolute and by_rules(absolute):
+            self.import_rule_names(absolute, node.names, frame)
             return
         env = self.load_user_module(module, frame.env, node.level)
+        if env is None and node.level == 0 and module.split(".")[0] in SOURCE_FIRST:
+            self.import_rule_names(module, node.names, frame)
+            return
         for alias in node.names:
             if alias.name == "*":
                 if env is not None:
-                    for k, v in env.globals.items():
-                        if not k.startswith("_"):
-                            frame.vars[k] = v
+                    frame.vars.update(self.public_names(env))
                 continue
             if env is not None and alias.name in env.globals:
                 value = env.globals[alias.name]
             elif env is not None:
-                sub = self.load_user_module(module + "." + alias.name if module else alias.name,
-                                            frame.env, node.level)
-                value = UserModuleRef(sub) if sub is not None else \
-                    Unknown("%s is not defined in %s" % (alias.name, module))
+                value = self.submodule(env, alias.name)
             else:
                 value = Unknown("module %s could not be resolved" % ("." * node.level + module))
             frame.vars[alias.asname or alias.name] = value
 
+    def absolute_name(self, module, env, level) -> Optional[str]:
+        """The absolute name ``from <level dots><module> import`` names, when known."""
+        if level == 0:
+            return module
+        if self.resolver is None or not hasattr(self.resolver, "package_of"):
+            return None
+        package = self.resolver.package_of(self.importer(env))
+        base = relative_base(package, level) if package is not None else None
+        if base is None:
+            return None
+        return ".".join(base + ([module] if module else []))
+
+    @staticmethod
+    def importer(env) -> Importer:
+        return Importer(env.src.path, None if env.is_main else env.name)
+
+    def import_rule_names(self, module, names, frame):
+        base = ALIASES.get(module, module)
+        for alias in names:
+            if alias.name != "*":
+                frame.vars[alias.asname or alias.name] = TorchRef(normalize(base + "." +
+                                                                            alias.name))
+
+    @staticmethod
+    def public_names(env):
+        """What ``from module import *`` binds: ``__all__``, else the names without ``_``."""
+        listed = env.globals.get("__all__")
+        if type(listed) in (ListVal, TupleVal):
+            names = [getattr(i, "value", None) for i in listed.items]
+            if all(isinstance(n, str) for n in names):
+                return {n: env.globals[n] for n in names if n in env.globals}
+        return {k: v for k, v in env.globals.items() if not k.startswith("_")}
+
+    def submodule(self, env, attr):
+        """``package.attr`` where ``attr`` is not a name the package's code bound: the
+        submodule of that name (or what the rule tables model)."""
+        name = env.name + "." + attr
+        if by_rules(name):
+            return TorchRef(normalize(name))
+        sub = self.load_user_module(name, env, 0)
+        if sub is not None:
+            return UserModuleRef(sub)
+        return Unknown("%s is not defined in %s" % (attr, env.name))
+
     def import_value(self, name, env):
-        if name.split(".")[0] in KNOWN_ROOTS:
+        if by_rules(name):
             return TorchRef(normalize(name))
         loaded = self.load_user_module(name, env, 0)
         if loaded is not None:
             return UserModuleRef(loaded)
-        return Unknown("module %s is not in the workspace" % name)
+        if name.split(".")[0] in SOURCE_FIRST:
+            return TorchRef(normalize(name))
+        return Unknown("module %s could not be resolved" % name)
 
     def load_user_module(self, module, env, level) -> Optional[ModuleEnv]:
         if self.resolver is None:
             return None
-        found = self.resolver(module, env.src.path, level)
+        try:
+            found = self.resolver(module, self.importer(env), level)
+        except (OSError, ValueError):
+            return None
         if found is None:
             return None
-        path, text = found
-        if path in self.modules:
-            return self.modules[path]
+        loaded = self.modules.get(found.path)
+        if loaded is not None:
+            return loaded
+        cached = entry_for(self.resolver, found)
+        if cached is not None:
+            for path, sub in cached.envs.items():
+                self.modules.setdefault(path, sub)
+                self.note_file(sub)
+            self.dependencies.extend(p for p in cached.envs if p not in self.dependencies)
+            return self.modules[found.path]
+        return self.run_imported(found)
+
+    def note_file(self, env):
+        """Tell the recorder how messages and hovers name this imported file."""
+        self.rec.other_files[env.src.path] = shown_path(env, self.rec.src.path)
+
+    # ---------------------------------------------------------------- the library budget
+
+    def count_library_step(self):
+        self.library_work += 1
+        if self.library_work > LIBRARY_WORK:
+            raise LibraryBudget()
+
+    def enter_library(self, fn, args, kwargs, node, frame, cls):
+        """A call from the user's code into library code, within the library budget."""
+        if self.library_work > LIBRARY_WORK:
+            return Unknown("library code past the analysis budget")
+        try:
+            return self.call_function(fn, args, kwargs, node, Frame(fn.env), cls)
+        except LibraryBudget:
+            self.rec.note("library code past the analysis budget: its results are unknown")
+            return Unknown("library code past the analysis budget")
+
+    def run_imported(self, found) -> Optional[ModuleEnv]:
+        """Run a module's top level (once per analysis), then share it (modules.py)."""
         from ..source import find_shape_comments, parse
-        tree, _ = parse(text, path)
+        tree, _ = parse(found.text, found.path)
         if tree is None:
             return None
-        src = Source(text, path)
-        sub = ModuleEnv(src, tree, module or path, find_shape_comments(src), is_main=False)
-        self.modules[path] = sub
-        self.dependencies.append(path)
-        saved = self.uncertain
+        src = Source(found.text, found.path)
+        sub = ModuleEnv(src, tree, found.name, find_shape_comments(src), is_main=False)
+        sub.library = found.library
+        self.modules[found.path] = sub
+        self.note_file(sub)
+        self.dependencies.append(found.path)
+        before = set(self.modules)
+        saved = self.uncertain, self.call_sites, self.inferring
+        # A module's top level is the same whoever imports it: not under the importer's
+        # undecided branches, call stack or input inference.
+        self.uncertain, self.call_sites, self.inferring = 0, [], None
+        complete = True
+        frame = Frame(sub)
+        frame.vars = sub.globals
         try:
-            self.run_module(sub)
+            self.exec_block(sub.tree.body, frame)
+        except LibraryBudget:
+            self.rec.note("library code past the analysis budget: %s is partly known"
+                          % found.name)
+            complete = False
         finally:
-            self.uncertain = saved
+            self.uncertain, self.call_sites, self.inferring = saved
+        if complete:
+            loaded = {p: self.modules[p] for p in self.modules if p not in before}
+            loaded[found.path] = sub
+            store_entry(self.resolver, found, loaded)
         return sub
-

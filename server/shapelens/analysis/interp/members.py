@@ -249,8 +249,7 @@ class Members:
             v = obj.env.globals.get(attr)
             if v is not None:
                 return v
-            sub = self.load_user_module(obj.env.name + "." + attr, obj.env, 0)
-            return UserModuleRef(sub) if sub is not None else Unknown("%s not found" % attr)
+            return self.submodule(obj.env, attr)
         if kind is SuperRef:
             mro = obj.obj.cls.mro() if type(obj.obj) is Instance else []
             if obj.after in mro:

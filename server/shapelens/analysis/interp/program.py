@@ -20,8 +20,7 @@ MAX_WORK = 400_000      # evaluation steps per analysis (a guard against patholo
 
 # Where torch names live, for ``import torch.nn as nn`` and friends.
 KNOWN_ROOTS = {"torch", "einops", "jaxtyping", "torchtyping", "collections", "math", "typing",
-               "numpy", "functools", "itertools", "operator", "torchvision", "copy", "argparse",
-               "types"}
+               "numpy", "functools", "itertools", "operator", "copy", "argparse", "types"}
 
 
 ALIASES = {
@@ -51,7 +50,10 @@ class TooMuchWork(Exception):
 
 
 class ModuleEnv:
-    """A file being interpreted: its source, tree, globals and shape comments."""
+    """A file being interpreted: its source, tree, globals and shape comments.  ``library``:
+    installed code (its statements count against the library budget, imports.py)."""
+
+    library = False
 
     def __init__(self, src: Source, tree: ast.Module, name: str, comments: dict,
                  is_main: bool):

@@ -32,9 +32,12 @@ class Statements:
         return None
 
     def exec_stmt(self, node, frame):
-        self.work += 1
-        if self.work > MAX_WORK:
-            raise TooMuchWork()
+        if frame.env.library:
+            self.count_library_step()
+        else:
+            self.work += 1
+            if self.work > MAX_WORK:
+                raise TooMuchWork()
         handler = self._stmt.get(node.__class__)
         if handler is None:
             handler = getattr(self, "stmt_" + node.__class__.__name__, self.stmt_other)

@@ -1,0 +1,176 @@
+"""The resolver: library code analysed from source (from a dict, so the analysis stays pure),
+and where a resolver may read on disk (issue 12, item 9): inside the workspace roots and the
+environment's import paths; a relative import beyond the top-level package resolves to nothing,
+as in Python; a symbolic link leading outside those places is not followed."""
+from __future__ import annotations
+
+import os
+import textwrap
+
+import pytest
+
+from shapelens.analysis import analyze
+from shapelens.analysis.resolver import DictResolver, Importer, WorkspaceResolver
+
+LIBRARY = textwrap.dedent("""\
+    import torch.nn as nn
+
+
+    class Backbone(nn.Module):
+        def __init__(self, width=16):
+            super().__init__()
+            self.stem = nn.Conv2d(3, width, 3, padding=1)
+            self.pool = nn.AdaptiveAvgPool2d(1)
+
+        def forward(self, x):
+            return self.pool(self.stem(x)).flatten(1)
+
+
+    def backbone(**kwargs):
+        return Backbone(**kwargs)
+    """)
+
+
+def dedent(text):
+    return textwrap.dedent(text)
+
+
+def shapes_of(report):
+    return {f.name: f.shape for f in report.shapes}
+
+
+def test_library_code_is_analysed_from_source_through_a_dict_resolver():
+    resolver = DictResolver({"/site/visionlib/__init__.py": "",
+                             "/site/visionlib/nets.py": LIBRARY},
+                            roots=["/ws"], library_roots=["/site"])
+    main = dedent("""\
+        import torch
+        from visionlib.nets import backbone
+
+        model = backbone(width=32)
+        feats = model(torch.randn(2, 3, 64, 64))
+        bad = model(torch.randn(2, 1, 64, 64))
+        """)
+    report = analyze(main, "/ws/main.py", resolver)
+    assert shapes_of(report)["feats"] == (2, 32)
+    [error] = [d for d in report.diagnostics if d.severity == "error"]
+    assert error.code == "conv-in-channels" and error.range.start_line == 6
+    # the layer is named where it is defined, in the library's file
+    assert any(r.loc.path == "/site/visionlib/nets.py" and r.loc.range.start_line == 7
+               for r in error.related)
+    assert "visionlib/nets.py:11" in error.message
+    assert not error.fixes           # no quick fix edits a library file
+    assert report.dependencies == ("/site/visionlib/nets.py",)
+
+
+def test_relative_names_resolve_inside_the_package():
+    files = {"/ws/pkg/__init__.py": "", "/ws/pkg/a.py": "from .b import WIDTH\n",
+             "/ws/pkg/b.py": "WIDTH = 8\n", "/ws/pkg/sub/__init__.py": "",
+             "/ws/pkg/sub/c.py": "from ..b import WIDTH\n"}
+    resolver = DictResolver(files)
+    found = resolver("b", Importer("/ws/pkg/a.py", "pkg.a"), 1)
+    assert found.path == "/ws/pkg/b.py" and found.name == "pkg.b"
+    assert resolver("b", Importer("/ws/pkg/sub/c.py", "pkg.sub.c"), 2).path == "/ws/pkg/b.py"
+    # beyond the top-level package: nothing, as in Python
+    assert resolver("b", Importer("/ws/pkg/a.py", "pkg.a"), 2) is None
+    assert resolver("x", Importer("/ws/main.py", "main"), 1) is None
+
+
+# ----------------------------------------------------------------------------- on disk
+
+SECRET = "SECRET_SIZE = 7\n"
+
+USES_SECRET = """\
+import torch
+{import_line}
+
+a = torch.zeros(SECRET_SIZE, 3)
+b = a + torch.zeros(5, 3)
+"""
+
+
+@pytest.fixture
+def layout(tmp_path):
+    """tmp/ws is the workspace; tmp/outside holds a module it must never read."""
+    ws = tmp_path / "ws"
+    outside = tmp_path / "outside"
+    ws.mkdir()
+    outside.mkdir()
+    (outside / "__init__.py").write_text("")
+    (outside / "secret_mod.py").write_text(SECRET)
+    return ws, outside
+
+
+def check(ws, path, import_line):
+    text = USES_SECRET.format(import_line=import_line)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return analyze(text, str(path), WorkspaceResolver([str(ws)]))
+
+
+def read_nothing_outside(report, outside):
+    assert not any(str(outside) in p for p in report.dependencies), report.dependencies
+    for d in report.diagnostics:
+        assert "7" not in d.message
+        assert not any(r.loc.path and str(outside) in r.loc.path for r in d.related)
+    assert not report.diagnostics
+
+
+def test_relative_import_beyond_the_top_level_package_resolves_to_nothing(layout):
+    ws, outside = layout
+    report = check(ws, ws / "main.py", "from ..outside.secret_mod import SECRET_SIZE")
+    read_nothing_outside(report, outside)
+
+
+def test_relative_import_from_a_package_cannot_climb_out_of_it(layout):
+    ws, outside = layout
+    (ws / "pkg").mkdir()
+    (ws / "pkg" / "__init__.py").write_text("")
+    report = check(ws, ws / "pkg" / "mod.py", "from ...outside.secret_mod import SECRET_SIZE")
+    read_nothing_outside(report, outside)
+
+
+def test_an_imported_module_cannot_climb_out_either(layout):
+    ws, outside = layout
+    (ws / "pkg").mkdir()
+    (ws / "pkg" / "__init__.py").write_text("")
+    (ws / "pkg" / "relay.py").write_text("from ...outside.secret_mod import SECRET_SIZE\n")
+    report = check(ws, ws / "main.py", "from pkg.relay import SECRET_SIZE")
+    read_nothing_outside(report, outside)
+
+
+def test_a_symlinked_file_leading_outside_is_not_followed(layout):
+    ws, outside = layout
+    os.symlink(outside / "secret_mod.py", ws / "linked.py")
+    report = check(ws, ws / "main.py", "from linked import SECRET_SIZE")
+    read_nothing_outside(report, outside)
+
+
+def test_a_symlinked_folder_leading_outside_is_not_followed(layout):
+    ws, outside = layout
+    os.symlink(outside, ws / "linkedpkg")
+    report = check(ws, ws / "main.py", "from linkedpkg.secret_mod import SECRET_SIZE")
+    read_nothing_outside(report, outside)
+
+
+def test_links_and_relative_imports_inside_the_workspace_still_work(layout):
+    """The positive side: the same imports, kept inside the workspace, are followed."""
+    ws, _ = layout
+    (ws / "pkg").mkdir()
+    (ws / "pkg" / "__init__.py").write_text("")
+    (ws / "pkg" / "secret_mod.py").write_text(SECRET)
+    os.symlink(ws / "pkg" / "secret_mod.py", ws / "linked.py")
+    for path, line in ((ws / "pkg" / "user.py", "from .secret_mod import SECRET_SIZE"),
+                       (ws / "main.py", "from linked import SECRET_SIZE"),
+                       (ws / "main2.py", "from pkg.secret_mod import SECRET_SIZE")):
+        report = check(ws, path, line)
+        assert [d.code for d in report.diagnostics] == ["shape-mismatch"], (path, line)
+        assert "[7, 3]" in report.diagnostics[0].message
+
+
+def test_a_workspace_src_folder_is_a_root(tmp_path):
+    (tmp_path / "src" / "proj").mkdir(parents=True)
+    (tmp_path / "src" / "proj" / "__init__.py").write_text("WIDTH = 4\n")
+    resolver = WorkspaceResolver([str(tmp_path)])
+    found = resolver("proj", Importer(str(tmp_path / "scripts" / "run.py")), 0)
+    assert found is not None and found.name == "proj" and not found.library
