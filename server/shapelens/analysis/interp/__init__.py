@@ -57,6 +57,7 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.uncertain = 0              # > 0 inside branches the analysis cannot decide
         self.work = 0
         self.library_work = 0           # statements of library code run (imports.py)
+        self.shared = getattr(resolver, "cache", None)  # module results shared (modules.py)
         self.call_sites: List[tuple] = []   # (node, env) of user calls in progress
         self.memo: Dict[tuple, Value] = {}
         self.active: set = set()        # functions on the call stack (recursion guard)

@@ -66,7 +66,7 @@ class Imports:
             if env is not None and alias.name in env.globals:
                 value = env.globals[alias.name]
             elif env is not None:
-                value = self.submodule(env, alias.name)
+                value = self.package_attribute(env, alias.name)
             else:
                 value = Unknown("module %s could not be resolved" % ("." * node.level + module))
             frame.vars[alias.asname or alias.name] = value
@@ -104,7 +104,7 @@ class Imports:
                 return {n: env.globals[n] for n in names if n in env.globals}
         return {k: v for k, v in env.globals.items() if not k.startswith("_")}
 
-    def submodule(self, env, attr):
+    def package_attribute(self, env, attr):
         """``package.attr`` where ``attr`` is not a name the package's code bound: the
         submodule of that name (or what the rule tables model)."""
         name = env.name + "." + attr

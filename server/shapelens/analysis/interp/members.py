@@ -199,6 +199,10 @@ class Members:
             if attr == "training":
                 return Const(obj.training) if obj.training is not None else \
                     Unknown("train/eval mode not known")
+            if attr == "__class__":
+                return ClassRef(obj.cls)
+            if attr == "__module__":
+                return Const(obj.cls.env.name)
             for c in obj.cls.mro():
                 if attr in c.method_values:
                     fn = c.method_values[attr]
@@ -208,6 +212,8 @@ class Members:
                     if any(isinstance(d, ast.Name) and d.id == "staticmethod"
                            for d in fn.node.decorator_list):
                         return fn
+                    if is_classmethod(fn):
+                        return BoundFunction(ClassRef(obj.cls), fn, c)
                     return BoundFunction(obj, fn, c)
                 if attr in c.attrs and not obj.opaque and not obj.lost:
                     return c.attrs[attr]
@@ -229,7 +235,12 @@ class Members:
                 if attr in c.attrs:
                     return c.attrs[attr]
                 if attr in getattr(c, "method_values", {}):
-                    return c.method_values[attr]
+                    fn = c.method_values[attr]
+                    return BoundFunction(obj, fn, c) if is_classmethod(fn) else fn
+            if attr in ("__name__", "__qualname__"):
+                return Const(obj.info.name)
+            if attr == "__module__":
+                return Const(obj.info.env.name)
             return Unknown("class attribute %s" % attr)
         if kind is Layer:
             rule = LAYERS.get(obj.kind)
@@ -249,7 +260,7 @@ class Members:
             v = obj.env.globals.get(attr)
             if v is not None:
                 return v
-            return self.submodule(obj.env, attr)
+            return self.package_attribute(obj.env, attr)
         if kind is SuperRef:
             mro = obj.obj.cls.mro() if type(obj.obj) is Instance else []
             if obj.after in mro:
@@ -318,3 +329,6 @@ class Members:
             return Unknown("string indexing")
         return Unknown("subscript of a value the analysis cannot see")
 
+
+def is_classmethod(fn) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "classmethod" for d in fn.node.decorator_list)

@@ -8,9 +8,9 @@ file, or of a file that one imports, makes a new entry).
 
 Importers share these values, so an importer that changes one (``models.net.fc = ...`` on an
 instance another module built, a list it appends to) must not leak the change into the next
-analysis: after a module's top level has run, its lists, dicts and instances are swapped for
-watching copies that mark the module's entry stale when they change.  The importer that changed
-it sees its own change; the next analysis runs the module again.
+analysis: every mutable object a module's top level made is registered, and a change to one
+(every change goes through ``Soundness.mutating``) marks the module's entry stale.  The importer
+that changed it sees its own change; the next analysis runs the module again.
 
 Library code (installed packages) has its own budget per analysis: :data:`LIBRARY_WORK`
 statements.  Past it, the module being loaded stays as far as it got, and calls into library
@@ -21,10 +21,12 @@ from __future__ import annotations
 import threading
 from typing import Dict, Optional, Tuple
 
-from .program import ClassRef, TooMuchWork
 from ..values import Container, DictVal, Instance, ListVal, TupleVal
+from .program import ClassRef, Function, TooMuchWork
+from .soundness import MUTABLE
 
-LIBRARY_WORK = 200_000      # statements of library code one analysis may run
+LIBRARY_WORK = 50_000       # statements of library code one analysis may run (torchvision.models
+                            # and a resnet18 forward: ~2,000)
 
 
 class LibraryBudget(TooMuchWork):
@@ -54,8 +56,9 @@ class ModuleCache:
 
     def __init__(self):
         self.entries: Dict[Tuple[str, str], Entry] = {}
+        self.watched: Dict[int, tuple] = {}     # id -> (shared mutable object, its token)
         self.lock = threading.Lock()
-        self.runs = 0               # top levels run (for tests and benchmarks)
+        self.runs = 0               # top levels run and stored (for tests and benchmarks)
         self.hits = 0
 
     def get(self, found, read) -> Optional[Entry]:
@@ -73,22 +76,37 @@ class ModuleCache:
     def put(self, found, envs: Dict[str, object]) -> None:
         files = tuple((path, env.src.text) for path, env in envs.items())
         tokens = []
-        for env in envs.values():
-            token = getattr(env, "token", None)
-            if token is None:
-                token = env.token = Token()
-                _watch(env.globals, token)
-            tokens.append(token)
         with self.lock:
+            for env in envs.values():
+                token = getattr(env, "token", None)
+                if token is None:
+                    token = env.token = Token()
+                    for obj in _mutable_objects(env.globals):
+                        self.watched[id(obj)] = (obj, token)
+                tokens.append(token)
             self.runs += 1
             # one text per file: an edited file's older entries go (the server runs for days)
-            for key in [k for k in self.entries if k[0] == found.path]:
+            stale = [k for k in self.entries if k[0] == found.path]
+            for key in stale:
                 del self.entries[key]
             self.entries[(found.path, found.text)] = Entry(dict(envs), files, tuple(tokens))
+            if stale:
+                self._forget_unused()
+
+    def changed(self, obj) -> None:
+        """``obj`` is about to change (Soundness.mutating): a module that shares it is stale."""
+        hit = self.watched.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            hit[1].stale = True
+
+    def _forget_unused(self) -> None:
+        live = {id(t) for e in self.entries.values() for t in e.tokens}
+        self.watched = {k: v for k, v in self.watched.items() if id(v[1]) in live}
 
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
+            self.watched.clear()
 
 
 def _same(a: Optional[str], b: str) -> bool:
@@ -108,50 +126,9 @@ def store_entry(resolver, found, envs) -> None:
         cache.put(found, envs)
 
 
-# ----------------------------------------------------------------------------- watching
-
-class WatchedList(list):
-    __slots__ = ("token",)
-
-    def _touch(self):
-        self.token.stale = True
-
-
-class WatchedDict(dict):
-    __slots__ = ("token",)
-
-    def _touch(self):
-        self.token.stale = True
-
-
-def _mutator(base, name):
-    original = getattr(base, name)
-
-    def method(self, *args, **kwargs):
-        self.token.stale = True
-        return original(self, *args, **kwargs)
-    method.__name__ = name
-    return method
-
-
-for _name in ("append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear",
-              "__setitem__", "__delitem__", "__iadd__", "__imul__"):
-    setattr(WatchedList, _name, _mutator(list, _name))
-for _name in ("__setitem__", "__delitem__", "pop", "popitem", "clear", "update",
-              "setdefault", "__ior__"):
-    setattr(WatchedDict, _name, _mutator(dict, _name))
-
-
-def _watched(items, token):
-    if isinstance(items, (WatchedList, WatchedDict)):
-        return items
-    out = WatchedList(items) if isinstance(items, list) else WatchedDict(items)
-    out.token = token
-    return out
-
-
-def _watch(globals_: dict, token: Token) -> None:
-    """Swap the mutable parts of everything a module's globals reach for watching copies."""
+def _mutable_objects(globals_: dict):
+    """Every mutable object a module's globals reach (lists, dicts, containers, instances,
+    layers, classes, and functions' default values)."""
     seen = set()
     stack = list(globals_.values())
     while stack:
@@ -160,18 +137,22 @@ def _watch(globals_: dict, token: Token) -> None:
             continue
         seen.add(id(value))
         kind = type(value)
-        if kind in (ListVal, DictVal, Container):
-            if isinstance(value.items, (list, dict)):
-                value.items = _watched(value.items, token)
-                stack.extend(value.items.values() if isinstance(value.items, dict)
-                             else value.items)
+        if kind in MUTABLE:
+            yield value
+        if kind in (ListVal, TupleVal):
+            stack.extend(value.items)
+        elif kind in (DictVal, Container):
+            stack.extend(value.items.values() if isinstance(value.items, dict)
+                         else value.items)
         elif kind is Instance:
-            value.attrs = _watched(value.attrs, token)
             stack.extend(value.attrs.values())
         elif kind is ClassRef:
             info = value.info
-            if not isinstance(info.attrs, WatchedDict):
-                info.attrs = _watched(info.attrs, token)
-            stack.extend(info.attrs.values())
-        elif kind is TupleVal:
-            stack.extend(value.items)
+            if id(info) not in seen:
+                seen.add(id(info))
+                yield info
+                stack.extend(info.attrs.values())
+                stack.extend(getattr(info, "method_values", {}).values())
+        elif kind is Function:
+            stack.extend(value.defaults)
+            stack.extend(d for d in value.kw_defaults if d is not None)

@@ -194,6 +194,8 @@ class Soundness:
 
     def mutating(self, obj):
         """Call before changing ``obj``: every open log that knew it keeps its state before."""
+        if self.shared is not None:
+            self.shared.changed(obj)        # a module other analyses share (modules.py)
         for log in self.logs:
             if obj.serial < log.start:
                 key = id(obj)

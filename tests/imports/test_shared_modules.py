@@ -1,0 +1,121 @@
+"""One analysis per module, shared: an imported module's top level runs once for every importer
+(a ModuleCache on the resolver), again only when it or what it imports changes, and never
+carries one importer's changes into another's analysis.  Library code runs within a budget."""
+from __future__ import annotations
+
+import textwrap
+
+from shapelens.analysis import analyze
+from shapelens.analysis.interp.modules import LIBRARY_WORK, ModuleCache
+from shapelens.analysis.resolver import DictResolver
+
+NETS = textwrap.dedent("""\
+    import torch.nn as nn
+    from helpers import WIDTH
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(WIDTH, 2)
+
+        def forward(self, x):
+            return self.fc(x)
+
+
+    model = Net()
+    """)
+
+USER = textwrap.dedent("""\
+    import torch
+    from nets import model, Net
+
+    y = model(torch.randn(3, 8))
+    z = Net()(torch.randn(4, 8))
+    """)
+
+
+def files(width=8):
+    return {"/ws/nets.py": NETS, "/ws/helpers.py": "WIDTH = %d\n" % width, "/ws/user.py": USER}
+
+
+def shapes(report):
+    return {f.name: f.shape for f in report.shapes}
+
+
+def test_an_imported_module_runs_once_for_every_importer():
+    cache = ModuleCache()
+    resolver = DictResolver(files(), cache=cache)
+    first = analyze(USER, "/ws/user.py", resolver)
+    assert cache.runs == 2                     # nets and helpers
+    for _ in range(3):
+        again = analyze(USER, "/ws/other.py", resolver)
+        assert shapes(again) == shapes(first) == {"y": (3, 2), "z": (4, 2)}
+    assert cache.runs == 2 and cache.hits == 3
+    assert set(again.dependencies) == {"/ws/nets.py", "/ws/helpers.py"}
+
+
+def test_an_edit_of_what_a_module_imports_runs_it_again():
+    cache = ModuleCache()
+    analyze(USER, "/ws/user.py", DictResolver(files(8), cache=cache))
+    report = analyze(USER, "/ws/user.py", DictResolver(files(6), cache=cache))
+    assert cache.runs == 4                     # helpers changed: it and nets run again
+    assert [d.code for d in report.diagnostics] == ["linear-in-features"] * 2
+
+
+def test_one_importers_change_to_a_shared_value_does_not_leak_into_the_next():
+    cache = ModuleCache()
+    resolver = DictResolver(files(), cache=cache)
+    changer = textwrap.dedent("""\
+        import torch
+        import torch.nn as nn
+        from nets import model
+
+        model.fc = nn.Linear(5, 7)
+        y = model(torch.randn(3, 5))
+        """)
+    changed = analyze(changer, "/ws/changer.py", resolver)
+    assert shapes(changed)["y"] == (3, 7)      # it sees its own change
+    after = analyze(USER, "/ws/user.py", resolver)
+    assert shapes(after) == {"y": (3, 2), "z": (4, 2)}
+    assert not after.diagnostics
+
+
+def test_library_code_past_its_budget_is_unknown_and_the_rest_goes_on():
+    slow = textwrap.dedent("""\
+        import torch
+
+
+        def features(x):
+            n = 0
+            for i in range(200):
+                for j in range(200):
+                    for k in range(200):
+                        n = n + 1
+            return torch.cat([x, x], 1)
+        """)
+    resolver = DictResolver({"/site/slowlib.py": slow}, library_roots=["/site"])
+    user = textwrap.dedent("""\
+        import torch
+        from slowlib import features
+
+        f = features(torch.randn(2, 3))
+        g = torch.randn(2, 3) @ torch.randn(3, 5)
+        """)
+    report = analyze(user, "/ws/user.py", resolver)
+    found = shapes(report)
+    assert "f" not in found                    # unknown: never a guess
+    assert found["g"] == (2, 5)                # the user's own code is analysed to the end
+    assert any("budget" in n for n in report.extra["notes"])
+
+
+def test_a_library_module_past_the_budget_is_partly_known_and_not_shared():
+    big = "import torch.nn as nn\nn = 0\n" + "".join(
+        "for _ in range(200):\n    n = n + 1\n" for _ in range(LIBRARY_WORK // 200 + 5)) + \
+        "LATE = nn.Linear(2, 3)\n"
+    cache = ModuleCache()
+    resolver = DictResolver({"/site/biglib.py": big}, library_roots=["/site"], cache=cache)
+    report = analyze("import torch\nfrom biglib import LATE\ny = LATE(torch.randn(1, 2))\n",
+                     "/ws/u.py", resolver)
+    assert "y" not in shapes(report)
+    assert cache.runs == 0
