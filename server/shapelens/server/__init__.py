@@ -24,6 +24,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--version", action="version", version="shapelens-server " + __version__)
     parser.parse_args(argv)
 
+    # Analyses run in worker threads; a thread waiting for the GIL gets it after this long
+    # (5 ms by default), so requests answered on the event loop wait at most about 1 ms
+    # per step for an analysis in progress.
+    sys.setswitchinterval(0.001)
     lsp_out = sys.stdout.buffer
     lsp_in = sys.stdin.buffer
     sys.stdout = sys.stderr  # print() anywhere in the process goes to stderr
