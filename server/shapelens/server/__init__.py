@@ -6,23 +6,15 @@ anywhere in the process cannot corrupt the stream.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import warnings
 from typing import List, Optional
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    from shapelens import __version__
-
-    parser = argparse.ArgumentParser(
-        prog="shapelens-server",
-        description="ShapeLens language server: PyTorch tensor shapes and shape errors, "
-                    "over LSP on stdio.")
-    parser.add_argument("--stdio", action="store_true",
-                        help="talk LSP over stdin/stdout (the default and only transport)")
-    parser.add_argument("--version", action="version", version="shapelens-server " + __version__)
-    parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if any(arg != "--stdio" for arg in argv):
+        parse_arguments(argv)  # --version, --help or a mistake (argparse costs start-up time)
 
     # Analyses run in worker threads; a thread waiting for the GIL gets it after this long
     # (5 ms by default), so requests answered on the event loop wait at most about 1 ms
@@ -38,6 +30,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     server = create_server()
     server.start_io(lsp_in, lsp_out)
     return 0
+
+
+def parse_arguments(argv: List[str]) -> None:
+    import argparse
+
+    from shapelens import __version__
+    parser = argparse.ArgumentParser(
+        prog="shapelens-server",
+        description="ShapeLens language server: PyTorch tensor shapes and shape errors, "
+                    "over LSP on stdio.")
+    parser.add_argument("--stdio", action="store_true",
+                        help="talk LSP over stdin/stdout (the default and only transport)")
+    parser.add_argument("--version", action="version", version="shapelens-server " + __version__)
+    parser.parse_args(argv)
 
 
 __all__ = ["main"]

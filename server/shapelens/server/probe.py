@@ -24,13 +24,14 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Mapping, Optional, Tuple
 
 from lsprotocol import types
 
-from shapelens.probe.runner import ProbeError, run_probe
-
 from .feature import LanguageFeature
+
+if TYPE_CHECKING:  # the runner itself is imported by the first probe, not at start-up
+    from shapelens.probe.runner import ProbeError
 
 logger = logging.getLogger("shapelens")
 
@@ -140,6 +141,7 @@ class Probe(LanguageFeature):
             if token is not None:
                 def on_progress(text: str) -> None:
                     self.server.call_soon(self.report_progress, token, text)
+            from shapelens.probe.runner import run_probe  # not needed before the first probe
             logger.info("probing %s on %s (timeout %g s)", uri, device, timeout_s)
             loop = asyncio.get_running_loop()
             outcome = await loop.run_in_executor(self.executor, functools.partial(
