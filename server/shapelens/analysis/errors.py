@@ -13,6 +13,7 @@ from typing import Any, Optional
 # code -> default severity.  Errors are only for what PyTorch really rejects.
 CODES = {
     "conv-in-channels": "error",
+    "collate-mismatch": "error",
     "linear-in-features": "error",
     "norm-features": "error",
     "spatial-collapse": "error",

@@ -10,6 +10,7 @@ import ast
 import os
 from typing import Dict, List, Optional
 
+from . import provenance
 from .dims import format_dim
 from .errors import CODES, FixHint, ShapeError
 from .report import (
@@ -61,6 +62,8 @@ class Recorder:
         self.notes: List[str] = []
         self.other_files: Dict[str, str] = {}       # path of an imported file -> how it is shown
         self.uses_torch = False
+        self.data: Dict[Range, str] = {}            # range -> hover text of a data value
+        self.data_names: Dict[Range, Range] = {}    # name bound to it -> the call's range
 
     # ----------------------------------------------------------------- shapes
 
@@ -187,7 +190,7 @@ class Recorder:
             self.diagnostics[key] = diag
 
     def shape_error(self, err: ShapeError, node, env, args, layer, uncertain, call_sites,
-                    cause=None, extra_fixes=()):
+                    cause=None, extra_fixes=(), extra_related=()):
         if self.capture is not None and env.is_main:
             self.capture.add((self.src.range(node), err.code))
         if self.muted:
@@ -197,7 +200,7 @@ class Recorder:
         if maybe and severity == "error":
             severity = "warning"
         message = err.message
-        related: List[Related] = []
+        related: List[Related] = list(extra_related)
         fixes: List[Fix] = list(extra_fixes)
         # Where to point: the expression in the analysed file, or the call that led into
         # another file's code.
@@ -247,6 +250,11 @@ class Recorder:
                                        "called from here%s" % (" with " + shapes if shapes
                                                                else "")))
                 break
+        if env.is_main:
+            data = provenance.explain(err, layer, args, call_sites, self.src)
+            if data is not None:
+                related.extend(data[0])
+                fixes.extend(data[1])
         self.add(Diagnostic(r, severity, err.code, message, tuple(related), tuple(fixes)))
 
     def _info_at(self, loc):
@@ -297,6 +305,21 @@ class Recorder:
         self.add(Diagnostic(comment.range(self.src.lines), CODES["shape-comment"],
                             "shape-comment", "cannot parse shape comment: %s" % message))
 
+    def data_fact(self, node, text, env):
+        """Hover text for a dataset, loader or Compose built at ``node``."""
+        if not self.muted and env.is_main and node is not None:
+            self.data.setdefault(self.src.range(node), text)
+
+    def data_alias(self, node, value, env):
+        """A name bound to a data value shows the hover of the call that made it."""
+        loc = getattr(value, "loc", None)
+        if not self.muted and env.is_main and loc is not None and loc.path is None:
+            self.data_names.setdefault(self.src.range(node), loc.range)
+
+    def data_fact_loc(self, loc, text, env):
+        if not self.muted and loc is not None and loc.path is None:
+            self.data.setdefault(loc.range, text)
+
     def internal_error(self, node, env, exc):
         self.internal.append("%s:%s: %s: %s" % (env.src.path, getattr(node, "lineno", "?"),
                                                 type(exc).__name__, exc))
@@ -342,7 +365,10 @@ class Recorder:
             dependencies=tuple(dependencies),
             skipped_lines=tuple(skipped),
             uses_torch=self.uses_torch,
-            extra={"internal_errors": tuple(self.internal), "notes": tuple(self.notes)},
+            extra={"internal_errors": tuple(self.internal), "notes": tuple(self.notes),
+                   "data": tuple(self.data.items()) + tuple(
+                       (name, self.data[made]) for name, made in self.data_names.items()
+                       if made in self.data)},
         )
 
 

@@ -76,6 +76,7 @@ class Tensor(Value):
     cause: Optional[Cause] = None
     param: Optional[str] = None
     strides: Any = None              # None: contiguous; a tuple; "?": not known (rules/layout.py)
+    pipeline: tuple = ()             # DataSteps that made it, when it comes from data (§7)
 
     @property
     def rank(self) -> Optional[int]:
@@ -85,7 +86,7 @@ class Tensor(Value):
         """A tensor derived from this one (same dtype and padding cause unless given).  Its
         memory layout is contiguous when this one's is, else not known."""
         return Tensor(shape, dtype or self.dtype, None, self.cause, None,
-                      None if self.strides is None else "?")
+                      None if self.strides is None else "?", self.pipeline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,11 +202,95 @@ def visible(value: Value) -> Value:
     return value
 
 
+# ---------------------------------------------------------------------------- data (SPEC §7)
+
+@dataclass(frozen=True, slots=True)
+class DataStep:
+    """One step of a data pipeline that made a value: a dataset, ``Image.new``, a transform.
+    ``shape`` is the image after it as (C, H, W) (dims or None; C None when the mode is not
+    known), for hovers and for naming the step that set a wrong size; ``compose`` the Compose
+    the step belongs to (for quick fixes that insert a step), ``pil`` whether its input was a
+    PIL image."""
+
+    label: str                  # "transforms.Lambda(lambda x: x.repeat(3, 1, 1))"
+    loc: Any                    # Loc of the expression
+    shape: Any = None           # (C, H, W) after the step
+    compose: Any = None         # the Transform (Compose) it is a step of
+    index: int = -1             # its position in that Compose
+    pil: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Image(Value):
+    """A PIL image: ``mode`` ('L', 'RGB'...; None when not known), ``width``/``height`` dims
+    (None when not known)."""
+
+    mode: Optional[str]
+    width: Any
+    height: Any
+    pipeline: tuple = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Array(Value):
+    """A numpy ndarray; ``dtype`` is numpy's name ('uint8', 'float32') when known."""
+
+    shape: Shape
+    dtype: Optional[str] = None
+    pipeline: tuple = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Transform(Value):
+    """A torchvision transform (v1 or v2): ``kind`` its class name, ``spec`` its rule's config
+    (rules/transforms.py), ``steps`` the transforms of a Compose (or RandomApply...), ``func``
+    the function of a Lambda, ``text`` its source text."""
+
+    kind: str
+    spec: Any
+    loc: Any = None
+    text: str = ""
+    v2: bool = False
+    steps: tuple = ()
+    func: Any = None
+    elements: tuple = ()        # Locs of a Compose's list elements (for inserting a step)
+
+
+@dataclass(eq=False, slots=True)
+class Dataset(Value):
+    """A dataset: ``sample`` is one item (``dataset[i]``) after its transforms, or None when
+    not known; ``length`` its len() (a dim or None); ``samples`` the items of the first
+    indices when they may differ (a user dataset), for the default collate."""
+
+    kind: str
+    sample: Any
+    length: Any = None
+    loc: Any = None
+    samples: tuple = ()
+    text: str = ""
+
+
+@dataclass(eq=False, slots=True)
+class Loader(Value):
+    """A ``DataLoader``: ``batches`` are the distinct batches it yields in order (the full ones,
+    then a smaller last one), or an error value when the default collate raises."""
+
+    dataset: Any
+    batch_size: Any
+    batches: tuple = ()
+    error: Any = None           # ShapeError of the default collate
+    loc: Any = None
+    text: str = ""
+
+
+DATA_VALUES = (Image, Array, Transform, Dataset, Loader)
+
+
 def with_strides(t: Tensor, strides) -> Tensor:
     """``t`` with another memory layout (the same object when it does not change)."""
     if strides == t.strides:
         return t
-    return Tensor(t.shape, t.dtype, t.origin, t.cause, t.param, strides)
+    return Tensor(t.shape, t.dtype, t.origin, t.cause, t.param, strides, t.pipeline)
 
 
 def set_training(module, mode: Optional[bool], _depth: int = 0) -> None:

@@ -25,6 +25,7 @@ around the shared state set up in ``__init__``:
   containers.py    torch containers: children by position, key and name; their changes
   soundness.py     paths the analysis cannot choose between, joins, and what unmodelled
                    operations may change
+  data.py          data pipelines: images, arrays, transforms, datasets, loaders (SPEC §7)
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from ..values import Value
 from .builtins import Builtins
 from .calls import Calls
 from .containers import Containers
+from .data import Data
 from .declared import Declared, forward_comment
 from .expressions import Expressions
 from .imports import Imports
@@ -46,7 +48,7 @@ from .statements import Statements
 
 
 class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Builtins, Declared,
-                  Containers, Soundness):
+                  Containers, Soundness, Data):
     """Evaluates files.  ``resolver(module, from_path, level)`` returns (path, text) of a
     workspace module or None; files it reads are listed in ``self.dependencies``."""
 
@@ -70,6 +72,9 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.logs: list = []            # open change logs (soundness.py)
         self._stmt = {}
         self._expr = {}
+        self.stmt = None                # the statement being executed, and its frame
+        self.stmt_frame = None
+        self.pending_data_errors = None  # errors of a dataset's transform, kept for later
 
     def run_module(self, env: ModuleEnv):
         frame = Frame(env)

@@ -48,6 +48,9 @@ class Builtins:
                     return Const(v.shape[0]) if v.shape[0] is not None else Unknown("len")
                 if type(v) is Const and isinstance(v.value, str):
                     return Const(len(v.value))
+                out = self.data_builtin(name, args, node, frame)
+                if out is not None:
+                    return out
             return Unknown("len")
         if name in ("int", "float", "bool", "str", "round", "abs"):
             if args and type(args[0]) is Const:
@@ -147,6 +150,10 @@ class Builtins:
                 return Unknown("divmod")
         if name == "str.format":
             return Unknown("formatted string")
+        if name in ("iter", "next"):
+            out = self.data_builtin(name, args, node, frame)
+            if out is not None:
+                return out
         return Unknown("%s() is not modelled" % name)
 
     def isinstance_check(self, args):

@@ -24,11 +24,13 @@ from ..values import (
     TorchRef,
     TupleVal,
     Unknown,
+    DATA_VALUES,
     Value,
     join,
     module_path,
     with_strides,
 )
+from .data import DATA_ROOTS, DATA_TORCH
 from .expressions import math_call
 from .library import LIBRARY
 from .program import (
@@ -98,6 +100,8 @@ class Calls:
                                       cls=func.cls)
         if kind is Builtin:
             return self.call_builtin(func.name, args, kwargs, node, frame)
+        if kind in DATA_VALUES:
+            return self.call_data_value(func, args, kwargs, node, frame)
         if kind is Partial:
             return self.call(func.func, func.args + tuple(args), {**func.kwargs, **kwargs},
                              node, frame)
@@ -108,6 +112,10 @@ class Calls:
         return Unknown("call of a value the analysis cannot see")
 
     def call_torch(self, q, args, kwargs, node, frame):
+        if q.startswith(DATA_ROOTS) or q in DATA_TORCH:
+            out = self.call_data(q, args, kwargs, node, frame)
+            if out is not None:
+                return out
         container = CONTAINERS.get(q)
         if container is not None:
             return self.make_container(container, args, kwargs, node, frame)
@@ -437,11 +445,12 @@ class Calls:
                                      relevant_cause(result, args, rerun))
         return result
 
-    def report_error(self, err, node, frame, args, layer=None, cause=None, fixes=()):
+    def report_error(self, err, node, frame, args, layer=None, cause=None, fixes=(),
+                     related=()):
         if self.inferring is not None and self.inferring.quiet:
             return Unknown("error while inferring")
         self.rec.shape_error(err, node, frame.env, args, layer, self.uncertain > 0,
-                             list(self.call_sites), cause, fixes)
+                             list(self.call_sites), cause, fixes, related)
         return Unknown("error: " + err.message.split(".")[0])
 
 

@@ -10,6 +10,7 @@ from .. import dims as D
 from ..rules import FUNCTIONS, layout
 from ..rules.call import UNKNOWN, Call, as_python
 from ..values import (
+    Array,
     Const,
     Container,
     DictVal,
@@ -142,7 +143,12 @@ class Expressions:
             self.uncertain -= 1
 
     def expr_Lambda(self, node, frame):
-        return Unknown("lambda")
+        """A lambda is a function whose body returns its expression."""
+        fdef = ast.FunctionDef(name="<lambda>", args=node.args, body=[ast.Return(node.body)],
+                               decorator_list=[], returns=None)
+        ast.copy_location(fdef, node)
+        ast.copy_location(fdef.body[0], node.body)
+        return self.make_function(fdef, frame)
 
     def expr_Await(self, node, frame):
         return self.eval(node.value, frame)
@@ -209,6 +215,8 @@ class Expressions:
             return result
         if type(left) is Const and type(right) is Const:
             return const_binop(name, left.value, right.value)
+        if type(left) is Array or type(right) is Array:
+            return self.data_binop(name, left, right)
         if name == "add" and type(left) is type(right) and type(left) in (TupleVal, ListVal):
             if type(left) is TupleVal:
                 return TupleVal(left.items + right.items, left.size and right.size)

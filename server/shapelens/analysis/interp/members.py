@@ -20,6 +20,7 @@ from ..values import (
     TorchRef,
     TupleVal,
     Unknown,
+    DATA_VALUES,
     Value,
     with_strides,
 )
@@ -281,6 +282,8 @@ class Members:
         if kind is TupleVal and len(obj.items) == 2 and attr in ("values", "indices"):
             # torch's (values, indices) named tuples: x.max(dim=1), sort, topk, kthvalue...
             return obj.items[0 if attr == "values" else 1]
+        if kind in DATA_VALUES:
+            return self.data_attribute(obj, attr, node, frame)
         return Unknown("attribute %s of a value the analysis cannot see" % attr)
 
     def expr_Subscript(self, node, frame):
@@ -327,6 +330,10 @@ class Members:
             return Unknown(obj.reason, receiver=obj.receiver)
         if kind is Const and isinstance(obj.value, (str, bytes)):
             return Unknown("string indexing")
+        if kind in DATA_VALUES:
+            return self.data_subscript(obj, key, node, frame)
+        if kind is Instance and obj.cls.method("__getitem__")[1] is not None:
+            return self.instance_getitem(obj, key, node, frame)
         return Unknown("subscript of a value the analysis cannot see")
 
 

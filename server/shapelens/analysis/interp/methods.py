@@ -19,6 +19,7 @@ from ..values import (
     ListVal,
     Tensor,
     TupleVal,
+    DATA_VALUES,
     Unknown,
     set_training,
     visible,
@@ -101,6 +102,8 @@ class Methods:
             return argparser_method(self, obj, name, args, kwargs)
         if kind is TupleVal and obj.size and name == "numel":
             return Const(D.prod(as_int(i) for i in obj.items) or Unknown("numel"))
+        if kind in DATA_VALUES:
+            return self.data_method(obj, name, args, kwargs, node, frame)
         return Unknown("method %s" % name)
 
     def tensor_method(self, obj, name, args, kwargs, node, frame):
@@ -396,6 +399,8 @@ class Methods:
             return [value.with_shape(value.shape[1:]) for _ in range(value.shape[0])]
         if kind is Const and isinstance(value.value, str):
             return [Const(c) for c in value.value]
+        if kind in DATA_VALUES:
+            return self.data_iterate(value)
         return None
 
 

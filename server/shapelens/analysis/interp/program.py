@@ -20,7 +20,8 @@ MAX_WORK = 400_000      # evaluation steps per analysis (a guard against patholo
 
 # Where torch names live, for ``import torch.nn as nn`` and friends.
 KNOWN_ROOTS = {"torch", "einops", "jaxtyping", "torchtyping", "collections", "math", "typing",
-               "numpy", "functools", "itertools", "operator", "copy", "argparse", "types"}
+               "numpy", "functools", "itertools", "operator", "copy", "argparse", "types",
+               "PIL", "tqdm"}
 
 
 ALIASES = {

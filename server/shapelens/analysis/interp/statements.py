@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 
 from ..rules.broadcast import inplace_result
-from ..values import Const, Layer, ListVal, Tensor, Unknown
+from ..values import DATA_VALUES, Const, Layer, ListVal, Tensor, Unknown
 from .expressions import BINOPS
 from .program import (
     BREAK,
@@ -42,6 +42,8 @@ class Statements:
         if handler is None:
             handler = getattr(self, "stmt_" + node.__class__.__name__, self.stmt_other)
             self._stmt[node.__class__] = handler
+        self.stmt = node
+        self.stmt_frame = frame
         try:
             return handler(node, frame)
         except (TooMuchWork, RecursionError):
@@ -295,6 +297,8 @@ class Statements:
             elif type(value) is Layer and frame.func is None and value.name is None:
                 value.name = target.id      # a layer held by a module-level variable
                 self.rec.layer_ref(target, value, frame.env)
+            elif type(value) in DATA_VALUES:
+                self.rec.data_alias(target, value, frame.env)
             return
         if kind is ast.Attribute:
             obj = self.eval(target.value, frame)

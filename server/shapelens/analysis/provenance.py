@@ -1,0 +1,103 @@
+"""Which data step set the size a shape error is about (SPEC §7).
+
+A tensor that comes from a data pipeline carries its steps (``Tensor.pipeline``: the dataset or
+``Image.new`` that made the image, then each transform, with the image's (C, H, W) after it).
+When the model rejects it, the diagnostic names the step that last set the channel count (for
+a channel error) or the spatial size (for the others), and, where one edit clearly fixes it,
+offers to insert ``Grayscale(num_output_channels=N)`` into the ``Compose``.
+"""
+from __future__ import annotations
+
+from typing import List, Optional
+
+from .dims import format_dim
+from .report import Fix, Loc, Range, Related, TextEdit
+from .values import Tensor, TupleVal, ListVal
+
+CHANNEL_CODES = ("conv-in-channels", "norm-features")
+SPATIAL_CODES = ("linear-in-features", "spatial-collapse", "shape-mismatch", "matmul-mismatch",
+                 "reshape-numel")
+TO_TENSOR = ("ToTensor", "PILToTensor", "ToImage")
+
+
+def explain(err, layer, args, call_sites, src) -> Optional[tuple]:
+    """(related, fixes) for an error whose input came from a data pipeline, or None."""
+    if err.code not in CHANNEL_CODES and err.code not in SPATIAL_CODES:
+        return None
+    pipeline = _pipeline(args)
+    for site in reversed(call_sites):
+        if pipeline:
+            break
+        pipeline = _pipeline(site[3])
+    if not pipeline:
+        return None
+    if err.code in CHANNEL_CODES:
+        index = _setter(pipeline, 0)
+        step = pipeline[index]
+        c = step.shape[0]
+        x = next((a for a in args if type(a) is Tensor), None)
+        if c is None or x is None or x.shape is None or len(x.shape) < 3 or \
+                tuple(x.shape[-3:]) != tuple(pipeline[-1].shape):
+            return None             # the layer gets what the model made of the data
+        related = [Related(step.loc, "%s channel%s come from %s at line %d"
+                           % (format_dim(c), "" if c == 1 else "s", step.label,
+                              step.loc.range.start_line))]
+        fix = _grayscale_fix(err, layer, pipeline, index, src)
+        return related, [fix] if fix is not None else []
+    index = _setter(pipeline, 1, 2)
+    step = pipeline[index]
+    h, w = step.shape[1], step.shape[2]
+    if h is None or w is None:
+        return None
+    what = "set by" if index > 0 else "come from"
+    note = "" if index > 0 else " (no Resize after it)"
+    return [Related(step.loc, "images of %s×%s %s %s at line %d%s"
+                    % (format_dim(h), format_dim(w), what, step.label,
+                       step.loc.range.start_line, note))], []
+
+
+def _pipeline(values):
+    for v in values:
+        if type(v) is Tensor and v.pipeline and all(s.shape is not None for s in v.pipeline):
+            return v.pipeline
+        if type(v) in (TupleVal, ListVal):
+            p = _pipeline(v.items)
+            if p:
+                return p
+    return ()
+
+
+def _setter(pipeline, *dims) -> int:
+    """Index of the last step that changed the given dims of (C, H, W) (0: the source)."""
+    index = 0
+    before = pipeline[0].shape
+    for i, step in enumerate(pipeline[1:], start=1):
+        if any(step.shape[d] != before[d] for d in dims):
+            index = i
+        before = step.shape
+    return index
+
+
+def _grayscale_fix(err, layer, pipeline, index, src) -> Optional[Fix]:
+    """Insert ``Grayscale(num_output_channels=N)`` before the step that made a PIL image a
+    tensor, when that step set the channel count, every later step keeps it, and N (the
+    layer's in_channels) is 1 or 3."""
+    want = getattr(getattr(layer, "spec", None), "in_channels", None)
+    step = pipeline[index]
+    if err.code != "conv-in-channels" or want not in (1, 3) or step.compose is None or \
+            not step.pil or step.index < 0 or not step.label.split("(")[0].endswith(TO_TENSOR):
+        return None
+    elements = step.compose.elements
+    if step.index >= len(elements) or elements[step.index].path is not None:
+        return None
+    prefix = step.label.split("(")[0].rsplit(".", 1)
+    if len(prefix) != 2:
+        return None
+    at = elements[step.index].range
+    text = "%s.Grayscale(num_output_channels=%d), " % (prefix[0], want)
+    edit = TextEdit(Loc(Range(at.start_line, at.start_col, at.start_line, at.start_col)), text)
+    return Fix("Insert %s.Grayscale(num_output_channels=%d) into the Compose" % (prefix[0], want),
+               (edit,))
+
+
+__all__ = ["explain"]
