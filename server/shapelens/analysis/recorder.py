@@ -257,6 +257,10 @@ class Recorder:
                 fixes.extend(data[1])
         self.add(Diagnostic(r, severity, err.code, message, tuple(related), tuple(fixes)))
 
+    def raised_since(self, count: int) -> bool:
+        """Whether an error diagnostic was added after the first ``count``."""
+        return any(d.severity == "error" for d in list(self.diagnostics.values())[count:])
+
     def _info_at(self, loc):
         for info in self.layers.values():
             if info.layer.loc == loc:

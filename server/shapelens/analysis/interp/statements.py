@@ -176,6 +176,7 @@ class Statements:
             previous = None
             for i, item in enumerate(items):
                 log = self.open_log()
+                errors = len(self.rec.diagnostics)
                 try:
                     self.bind(node.target, item, frame)
                     flow = self.iteration(frame, loop, lambda f: self.exec_block(node.body, f))
@@ -183,6 +184,9 @@ class Statements:
                     self.close_log(log)
                 if flow is not None:
                     break
+                if len(self.rec.diagnostics) > errors and self.uncertain == 0 and \
+                        self.rec.raised_since(errors):
+                    break       # an error raised: the iterations after it never run
                 # A loop that reaches a fixed point (same values bound as last time, nothing
                 # else changed) is done: the remaining runs would do the same.
                 state = self.loop_state(frame, item)

@@ -196,15 +196,15 @@ class ToImage(TransformRule):
 @transform("ToDtype", "ConvertImageDtype", "ToPureTensor")
 class ToDtype(TransformRule):
     def build(self, call):
-        dtype = call.get(0, "dtype")
-        name = getattr(dtype, "qualname", "")
-        return "float" if name.rsplit(".", 1)[-1].startswith(("float", "half", "double",
-                                                              "bfloat")) else None
+        name = getattr(call.get(0, "dtype"), "qualname", "").rsplit(".", 1)[-1]
+        if name.startswith(("float", "half", "double", "bfloat")):
+            return ("float",)
+        return ("uint8",) if name == "uint8" else (None,)
 
     def apply(self, spec, x, v2):
         if type(x) is not Tensor:
             return None
-        return Tensor(x.shape, spec, pipeline=x.pipeline)
+        return Tensor(x.shape, spec[0], pipeline=x.pipeline)
 
 
 @transform("ToPILImage")
@@ -286,6 +286,8 @@ class Resize(TransformRule):
         if one is not None:
             return ("short", one, max_size)
         pair = _pair(size)
+        if max_size is not None:
+            return None             # torchvision rejects max_size with an exact size
         return ("exact", pair, None) if pair is not None else None
 
     def apply(self, spec, x, v2):
@@ -446,6 +448,8 @@ class KeepsShape(TransformRule):
         v = view(x)
         if v is None or v.kind == "array":
             return None
+        if self.kind == "RandomPerspective" and not (_lt(1, v.h) and _lt(1, v.w)):
+            return None             # a 1-pixel side has no perspective to solve for
         return x
 
 
