@@ -143,12 +143,7 @@ class Expressions:
             self.uncertain -= 1
 
     def expr_Lambda(self, node, frame):
-        """A lambda is a function whose body returns its expression."""
-        fdef = ast.FunctionDef(name="<lambda>", args=node.args, body=[ast.Return(node.body)],
-                               decorator_list=[], returns=None)
-        ast.copy_location(fdef, node)
-        ast.copy_location(fdef.body[0], node.body)
-        return self.make_function(fdef, frame)
+        return Unknown("lambda")
 
     def expr_Await(self, node, frame):
         return self.eval(node.value, frame)
