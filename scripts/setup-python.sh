@@ -10,10 +10,12 @@ fi
 # pip's own "already satisfied" path is fast; torch==2.13.0 resolves to the CPU wheel here.
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 \
   | grep -v -E "^WARNING: Location .* is ignored" || true
-# torchvision's model code, as source for the import tests (tests/imports): installed without
-# its dependencies, since its torch differs from the one above; it is read, never imported.
-if [ ! -f .venv/lib/python*/site-packages/torchvision/models/resnet.py ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps torchvision==0.29.1 2>&1 \
+# torchvision's model code, as source for the import tests (tests/imports): unpacked without its
+# dependencies beside .venv, not into it (its torch differs from the one above: it is read,
+# never imported; .venv-vision, scripts/setup-vision.sh, is where it runs).
+if [ ! -f .venv/torchvision-src/torchvision/models/resnet.py ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps \
+    --target .venv/torchvision-src torchvision==0.29.1 2>&1 \
     | grep -v -E "^WARNING: Location .* is ignored" || true
 fi
 .venv/bin/python -c "import shapelens, pygls, torch, hypothesis, jedi"

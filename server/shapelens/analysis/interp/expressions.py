@@ -27,7 +27,7 @@ from ..values import (
     visible,
     with_strides,
 )
-from .program import MAX_UNROLL, BoundFunction, ClassRef, Frame, Function
+from .program import MAX_UNROLL, BoundFunction, ClassRef, Frame, Function, Partial, UserModuleRef
 
 
 class Expressions:
@@ -355,12 +355,21 @@ def const_binop(name, a, b):
         return Unknown("arithmetic error")
 
 
+# Values that are objects other than None (classes, functions, torch names, modules...).
+NOT_NONE = (Tensor, Layer, Container, Instance, TupleVal, ListVal, DictVal, TorchRef, ClassRef,
+            Function, BoundFunction, Partial, UserModuleRef)
+
+
 def compare(op, left, right) -> Optional[bool]:
+    if type(left) is ClassRef and type(right) is ClassRef and \
+            isinstance(op, (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
+        same = left.info is right.info      # a class is equal only to itself
+        return same if isinstance(op, (ast.Is, ast.Eq)) else not same
     if isinstance(op, (ast.Is, ast.IsNot)):
         def is_none(v):
             if type(v) is Const:
                 return v.value is None
-            if type(v) in (Tensor, Layer, Container, Instance, TupleVal, ListVal, DictVal):
+            if type(v) in NOT_NONE:
                 return False
             return None
         ln, rn = is_none(left), is_none(right)
