@@ -67,3 +67,24 @@ def test_a_five_megabyte_file_stays_within_bounded_memory():
     grown_mb, shapes = map(int, proc.stdout.split())
     assert shapes > 0
     assert grown_mb < 400
+
+
+def test_syntax_recovery_work_is_linear_in_the_file_size(monkeypatch):
+    """Each recovery step parses the whole text again: a big file gets fewer steps."""
+    parsed = []
+    real_parse = source.ast.parse
+
+    def counting_parse(text, *args, **kwargs):
+        parsed.append(len(text))
+        return real_parse(text, *args, **kwargs)
+
+    monkeypatch.setattr(source.ast, "parse", counting_parse)
+    # a stray bracket in every block: one more step for each
+    broken = model_file(1200).replace("return self.conv(x)", "return self.conv(x))")
+    assert len(broken) > 250_000
+    source.parse(broken, "big.py")
+    assert sum(parsed) <= 10 * len(broken)   # was 50 times the text
+    small = "\n".join(model_file(2).split("\n") + ["x = (", "y = )"])
+    parsed.clear()
+    tree, skipped = source.parse(small, "small.py")
+    assert tree is not None and len(skipped) == 2   # a small file still recovers fully

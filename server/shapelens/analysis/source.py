@@ -19,6 +19,9 @@ from .dims import sym
 from .report import Range
 
 MAX_RECOVERY = 50
+# Each recovery step parses the whole text again: past this many characters parsed in all,
+# a big file gets fewer steps (at least 3), so recovery stays linear in its size.
+RECOVERY_CHARS = 2_000_000
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -88,14 +91,15 @@ def within_size(text: str, limit: Optional[int] = None) -> Tuple[str, Optional[i
 
 
 def parse(text: str, path: str) -> Tuple[Optional[ast.Module], Tuple[int, ...]]:
-    """Parse, blanking lines that hold syntax errors (up to MAX_RECOVERY of them).
+    """Parse, blanking lines that hold syntax errors (up to MAX_RECOVERY of them, fewer in a
+    big file: see RECOVERY_CHARS).
 
     Returns the tree (None when nothing could be recovered) and the blanked lines.
     """
     skipped: List[int] = []
     lines = None
     current = text
-    for _ in range(MAX_RECOVERY):
+    for _ in range(max(3, min(MAX_RECOVERY, RECOVERY_CHARS // max(len(text), 1)))):
         try:
             return ast.parse(current, filename=path), tuple(skipped)
         except SyntaxError as exc:
