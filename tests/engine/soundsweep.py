@@ -49,6 +49,34 @@ def mechanism(tag):
     return op
 
 
+CAUSES = [
+    # (cause, does an item tag of the shrunk program show it)
+    ("in-place change of a tensor's shape (resize_, set_, .data =, unsqueeze_, t_, ...)",
+     lambda t: t.startswith("inplace.")),
+    ("object handed to a call the analysis cannot follow (exec, unknown import, getattr of a "
+     "string, methodcaller, eval, callback)", lambda t: t.partition("@")[2] in OPAQUE_FORMS),
+    ("change inside a branch or loop the analysis cannot decide",
+     lambda t: t.partition("@")[2] in ("coin", "opaque_loop")
+     or t in ("branch.coin", "branch.opaque_loop")),
+    ("user subclass of Sequential/ModuleDict/ModuleList (DenseNet-style blocks)",
+     lambda t: t.startswith("block.")),
+    ("config changed before the layer is built (dict, object, dataclass, argparse)",
+     lambda t: t.startswith("cfg.")),
+    ("list or dict of tensors changed in forward", lambda t: t.startswith(("tlist.", "tdict."))),
+    ("list of sizes changed before layers are built from it", lambda t: t.startswith("sizes.")),
+    ("module or container changed by a method or statement the analysis can follow",
+     lambda t: t.startswith(("seq.", "list.", "dict.", "attr."))),
+]
+
+
+def cause(tags):
+    """The first cause of CAUSES that an item of a shrunk program shows."""
+    for name, shows in CAUSES:
+        if any(shows(t) for t in tags):
+            return name
+    return "other: " + " + ".join(sorted(tags))
+
+
 def main_kind(kinds):
     return min(kinds, key=KIND_ORDER.index)
 
@@ -129,6 +157,14 @@ def main(argv=None):
                                                          -len(kv[1])))
         for (kind, tags), members in ordered:
             print("  %-16s %4d  %s" % (kind, len(members), tags))
+        by_cause = collections.Counter()
+        for (kind, _), members in groups.items():
+            for member in members:
+                by_cause[(kind, cause(member[3]))] += 1
+        print("\nby cause:")
+        for (kind, name), n in sorted(by_cause.items(),
+                                      key=lambda kv: (KIND_ORDER.index(kv[0][0]), -kv[1])):
+            print("  %-16s %4d  %s" % (kind, n, name))
         if args.report:
             with open(args.report, "w", encoding="utf-8") as fh:
                 fh.write("# soundsweep: seeds %d..%d, first %d disagreeing programs shrunk\n\n"
