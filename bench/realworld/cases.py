@@ -155,9 +155,9 @@ idx = torch.randint(0, config.vocab_size, (4, 64))
 targets = torch.randint(0, config.vocab_size, (4, 64))
 logits, loss = model(idx, targets)
 """,
-         mutation=("idx = torch.randint(0, config.vocab_size, (4, 64))",
-                   "idx = torch.randint(0, config.vocab_size, (4, 80))"),
-         why="a sequence longer than block_size (the assertion in forward)"),
+         mutation=("targets = torch.randint(0, config.vocab_size, (4, 64))",
+                   "targets = torch.randint(0, config.vocab_size, (4, 63))"),
+         why="next-token targets one shorter than the input (an off-by-one shift)"),
     dict(name="nanogpt_sample", repo=NANOGPT, path="model.py", blob="c698f8b60129d793494de058b0dd4e318c0dcb5e",
          driver="""\
 config = GPTConfig(block_size=32, vocab_size=65, n_layer=2, n_head=2, n_embd=32, bias=False)
@@ -171,8 +171,8 @@ idx = torch.cat((idx, next_idx), dim=1)
 out = model.generate(idx, max_new_tokens=4, top_k=5)
 """,
          mutation=("idx = torch.cat((idx, next_idx), dim=1)",
-                   "idx = torch.cat((idx, next_idx), dim=0)"),
-         why="the sampled token appended along the batch dim"),
+                   "idx = torch.cat((idx, next_idx.view(-1)), dim=1)"),
+         why="the sampled token flattened before it is appended"),
     dict(name="nanogpt_head", repo=NANOGPT, path="model.py", blob="c698f8b60129d793494de058b0dd4e318c0dcb5e",
          driver="""\
 config = GPTConfig(block_size=16, vocab_size=50, n_layer=1, n_head=2, n_embd=24, dropout=0.1)
@@ -243,9 +243,8 @@ v = DeepViT(image_size=64, patch_size=16, num_classes=10, dim=64, depth=2, heads
 img = torch.randn(2, 3, 64, 64)
 preds = v(img)
 """,
-         mutation=("img = torch.randn(2, 3, 64, 64)", "img = torch.randn(2, 3, 64, 48)"),
-         why="non-square images: fewer patches than positions is fine, but the patch grid is"
-             " sized from image_size"),
+         mutation=("img = torch.randn(2, 3, 64, 64)", "img = torch.randn(2, 3, 80, 80)"),
+         why="larger images: more patches than the positional embedding has"),
     dict(name="pit", repo=VIT, path="vit_pytorch/pit.py", blob="a5bde2e1855cc3c62c6932f9d435c6afa1969001",
          driver="""\
 v = PiT(image_size=56, patch_size=14, dim=64, num_classes=10, depth=(1, 1, 1), heads=4,
@@ -285,9 +284,9 @@ preds = v(video)
          why="frames and channels swapped (N, T, C, H, W instead of N, C, T, H, W)"),
     dict(name="vivit", repo=VIT, path="vit_pytorch/vivit.py", blob="127b4294859e2efa7f30ec4134bbbc893e4f66bd",
          driver="""\
-v = ViT(image_size=32, frames=8, image_patch_size=16, frame_patch_size=2, num_classes=10,
-        dim=64, spatial_depth=1, temporal_depth=1, heads=4, mlp_dim=128,
-        variant='factorized_encoder')
+v = ViViT(image_size=32, frames=8, image_patch_size=16, frame_patch_size=2, num_classes=10,
+          dim=64, spatial_depth=1, temporal_depth=1, heads=4, mlp_dim=128,
+          variant='factorized_encoder')
 video = torch.randn(2, 3, 8, 32, 32)
 preds = v(video)
 """,
