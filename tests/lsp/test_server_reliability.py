@@ -313,3 +313,24 @@ async def test_a_long_analysis_never_delays_another_document(tmp_path, monkeypat
                    if m.get("method") == "textDocument/publishDiagnostics")
     finally:
         release.set()
+
+
+async def test_hover_and_inlay_hints_print_numbers_of_any_size(tmp_path):
+    big = int("9" * 4300) * 10          # past Python's 4300-digit int-to-str limit
+    text = ("import torch\nimport torch.nn as nn\n\nx = torch.zeros(int('9' * 4300) * 10)\n"
+            "fc = nn.Linear(int('9' * 4300) * 10, 2)\n")
+    session = Session()
+    await session.start(tmp_path)
+    uri = (tmp_path / "huge.py").as_uri()
+    await session.open(uri, text)
+    await session.published(uri, 1)
+    hover = await session.call("textDocument/hover", {"textDocument": {"uri": uri},
+                                                      "position": {"line": 3, "character": 0}})
+    assert "x: Tensor[%s]" % hex(big) in hover["result"]["contents"]["value"]
+    layer = await session.call("textDocument/hover", {
+        "textDocument": {"uri": uri}, "position": {"line": 4, "character": 0}})
+    assert "error" not in layer
+    hints = await session.call("textDocument/inlayHint", {
+        "textDocument": {"uri": uri},
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 5, "character": 0}}})
+    assert [h["label"] for h in hints["result"]] == [": [%s]" % hex(big)]
