@@ -1,5 +1,6 @@
-"""``shapelens check PATH...`` (see :mod:`shapelens.check`), ``shapelens probe FILE ...``
-(:mod:`shapelens.probe.cli`) and ``shapelens server``.
+"""``shapelens check PATH...`` (see :mod:`shapelens.check`), ``shapelens summary FILE[::Class]``
+(:mod:`shapelens.summary`), ``shapelens probe FILE ...`` (:mod:`shapelens.probe.cli`) and
+``shapelens server``.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ commands:
                 [--config FILE | --isolated] [--baseline FILE] [--write-baseline FILE]
                 [--warn-unused-ignores] [--jobs N]
                                                          static shapes and shape errors
+  summary FILE[::Class] [--input SHAPE] [--format text|markdown|json] [--depth D]
+                                                         torchinfo's table, statically
   probe FILE [--device D] [--format text|json]          run the model and record real shapes
   server                                                 start the language server on stdio
 """
@@ -36,6 +39,9 @@ def main(argv=None) -> int:
     command, rest = argv[0], argv[1:]
     if command == "check":
         return check_main(rest)
+    if command == "summary":
+        from .summary import main as summary_main
+        return summary_main(rest)
     if command == "probe":
         from .probe.cli import main as probe_main
         return probe_main(rest)

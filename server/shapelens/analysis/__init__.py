@@ -22,22 +22,23 @@ def _load_rules():
         _loaded = True
 
 
-def analyze(text: str, path: str = "<string>", resolver=None) -> Report:
+def analyze(text: str, path: str = "<string>", resolver=None, inputs=None) -> Report:
     """Analyse one file.  ``resolver`` finds imported workspace modules (see resolver.py);
-    None follows no imports."""
+    None follows no imports.  ``inputs`` ({class name: parsed ``# shape:`` text}) also runs
+    those classes on that input (``shapelens summary --input``)."""
     # An analysis allocates many short-lived objects; pausing the cyclic garbage collector
     # while it runs removes collection pauses (20% of the median time, more of the tail on a
     # 2,000-line file).  The previous state is restored, whatever happens.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _analyze(text, path, resolver)
+        return _analyze(text, path, resolver, inputs)
     finally:
         if collecting:
             gc.enable()
 
 
-def _analyze(text: str, path: str, resolver) -> Report:
+def _analyze(text: str, path: str, resolver, inputs=None) -> Report:
     _load_rules()
     from .infer import analyze_unreached
     from .interp import Interpreter, ModuleEnv
@@ -62,7 +63,7 @@ def _analyze(text: str, path: str, resolver) -> Report:
     interp = Interpreter(rec, resolver)
     interp.run_module(env)
     try:
-        analyze_unreached(interp, env)
+        analyze_unreached(interp, env, inputs)
     except RecursionError:
         rec.note("analysis stopped: nesting too deep")
     except Exception as exc:  # never lose the report to an analysis bug

@@ -46,9 +46,12 @@ class InputInference:
                 self.constraints.append((actual, want, layer))
 
 
-def analyze_unreached(interp: Interpreter, env: ModuleEnv):
-    classes = [c for c in env.classes if not c.forward_called and c.is_module and
-               c.method("forward")[1] is not None]
+def analyze_unreached(interp: Interpreter, env: ModuleEnv, given=None):
+    """Run the forward of every module class no code called; ``given`` ({class name: input})
+    runs those classes on that input too (``shapelens summary --input``), called or not."""
+    given = given or {}
+    classes = [c for c in env.classes if (not c.forward_called or c.name in given) and
+               c.is_module and c.method("forward")[1] is not None]
     if not classes:
         return
     # Classes other classes build (sub-blocks) come last: analysed inside their parents first.
@@ -63,9 +66,10 @@ def analyze_unreached(interp: Interpreter, env: ModuleEnv):
     ordered = [c for c in classes if c.name not in used_by_others] + \
               [c for c in classes if c.name in used_by_others]
     for cls in ordered:
-        if cls.forward_called:
-            continue
-        run_class(interp, env, cls)
+        if cls.name in given:
+            run_class(interp, env, cls, given[cls.name])
+        elif not cls.forward_called:
+            run_class(interp, env, cls)
 
 
 def declared_inputs(env, cls, fnode):
@@ -88,12 +92,19 @@ def declared_inputs(env, cls, fnode):
     return (out, "annotation") if out else ({}, None)
 
 
-def run_class(interp: Interpreter, env: ModuleEnv, cls):
+def run_class(interp: Interpreter, env: ModuleEnv, cls, given=None):
+    """Run ``cls``'s forward on its declared input, on ``given`` (a shape comment's
+    ``named`` or ``shape``: the input to use), or on the input inferred from its layers."""
     cls_of, fnode = cls.method("forward")
     fn = cls_of.method_values["forward"]
     params = [a.arg for a in fnode.args.args[1:]]
     required = len(fnode.args.args) - 1 - len(fnode.args.defaults)
-    declared, kind = declared_inputs(env, cls, fnode)
+    if given is not None:
+        named = dict(given.named) if given.named is not None else \
+            {params[0]: given.shape} if params and given.shape is not None else {}
+        declared, kind = {p: Tensor(named[p]) for p in params if p in named}, "input"
+    else:
+        declared, kind = declared_inputs(env, cls, fnode)
     site = cls.node
     frame_env = env
     from .interp import Frame
@@ -105,12 +116,12 @@ def run_class(interp: Interpreter, env: ModuleEnv, cls):
     if kind is not None:
         args = tuple(declared.get(p, Unknown("no declared shape for %s" % p))
                      for p in params[:max(required, len(declared))])
-        result = interp.call_instance(inst, args, {}, site, frame)
+        result = interp.call_module(inst, args, {}, site, frame)
         interp.rec.set_module_source(cls, kind)
         shapes = tuple((p, tuple(v if v is None or type(v) is int else D.format_dim(v)
                                  for v in t.shape))
                        for p, t in declared.items() if t.shape is not None)
-        if _ctor_takes_no_args(cls):
+        if _ctor_takes_no_args(cls) and kind != "input":
             interp.rec.sample(SampleInput(cls.name, fnode.lineno, shapes, None, kind))
         return result
     # Inferred input: pass 1 (quiet) finds the layer each parameter reaches first.
@@ -137,7 +148,7 @@ def run_class(interp: Interpreter, env: ModuleEnv, cls):
     interp.inferring = solve
     before = set(interp.rec.diagnostics)
     try:
-        result = interp.call_instance(inst, tuple(args), {}, site, frame)
+        result = interp.call_module(inst, tuple(args), {}, site, frame)
     finally:
         interp.inferring = None
     interp.rec.set_module_source(cls, "inferred", solve_constraints(solve.constraints))

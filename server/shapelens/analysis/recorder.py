@@ -7,10 +7,13 @@ padding shrank the input) and its fixes as exact text edits.
 from __future__ import annotations
 
 import ast
+import functools
 import os
+import re
 from typing import Dict, List, Optional
 
 from . import provenance
+from .calltree import CallTree
 from .dims import format_dim
 from .errors import CODES, FixHint, ShapeError
 from .report import (
@@ -64,6 +67,7 @@ class Recorder:
         self.uses_torch = False
         self.data: Dict[Range, str] = {}            # range -> hover text of a data value
         self.data_names: Dict[Range, Range] = {}    # name bound to it -> the call's range
+        self.calls = CallTree()
 
     # ----------------------------------------------------------------- shapes
 
@@ -98,7 +102,11 @@ class Recorder:
         return ShapeFact(name, r, shape)
 
     def expr_shape(self, node, value: Tensor, env):
-        if self.muted or not env.is_main:
+        if self.muted:
+            return
+        if self.calls.current is not None:
+            self.calls.expr(node, value, env.src, self.path_of(env))
+        if not env.is_main:
             return
         self.exprs[(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset,
                     value.shape)] = None
@@ -159,6 +167,19 @@ class Recorder:
         if call not in info.calls:
             info.calls.append(call)
 
+    # ----------------------------------------------------------------- module calls
+
+    def module_enter(self, module, args, node, env, hooked=True):
+        """A module call starts (``hooked``: through ``module(...)``, not ``.forward``);
+        returns the token to give ``module_exit``."""
+        if self.muted:
+            return None
+        return self.calls.enter(module, args, node, env.is_main, hooked)
+
+    def module_exit(self, token, result):
+        if not self.muted:
+            self.calls.exit(token, result)
+
     # ----------------------------------------------------------------- modules
 
     def module_called(self, cls, fn, args, kwargs, result, source="sample"):
@@ -178,6 +199,7 @@ class Recorder:
         if entry is not None:
             entry["source"] = source
             entry["constraints"] = tuple(constraints)
+        self.calls.set_source(cls.name, source)
 
     def sample(self, sample: SampleInput):
         self.samples.append(sample)
@@ -256,6 +278,11 @@ class Recorder:
                 related.extend(data[0])
                 fixes.extend(data[1])
         self.add(Diagnostic(r, severity, err.code, message, tuple(related), tuple(fixes)))
+        self.calls.error((r, err.code), node, env.src, self.path_of(env), args, layer)
+
+    @staticmethod
+    def path_of(env):
+        return None if env.is_main else env.src.path
 
     def raised_since(self, count: int) -> bool:
         """Whether an error diagnostic was added after the first ``count``."""
@@ -366,6 +393,8 @@ class Recorder:
                              for (l, c, el, ec), i in self.layer_refs.items()),
             modules=tuple(modules),
             samples=tuple(self.samples),
+            runs_made=functools.partial(self.calls.build, dict(self.diagnostics),
+                                        not _FREEZES.search(self.src.text)),
             dependencies=tuple(dependencies),
             skipped_lines=tuple(skipped),
             uses_torch=self.uses_torch,
@@ -386,6 +415,11 @@ def shown_path(env, analysed: str) -> str:
     if os.path.isabs(path) and not analysed.startswith("<"):
         return os.path.relpath(path, os.path.dirname(os.path.abspath(analysed)))
     return path
+
+
+# Code that may freeze parameters (``p.requires_grad = False``, ``m.requires_grad_(False)``):
+# which ones the analysis does not follow, so no module's trainable count is known.
+_FREEZES = re.compile(r"\.requires_grad\s*=[^=]|requires_grad_\(")
 
 
 def _output_shapes(result):

@@ -187,6 +187,69 @@ class SampleInput:
                 "kind": self.kind}
 
 
+@dataclass(frozen=True, slots=True)
+class ModuleNode:
+    """One module of a model, in ``named_modules()`` order: the model itself (path ``""``),
+    then each sub-module under its attribute path relative to the model."""
+
+    path: str
+    kind: str                       # its class name: "Conv2d", "Sequential", "ResBlock"
+    parent: int                     # index of its parent module; -1 for the model
+    loc: Optional[Loc]              # where it is defined (constructor call, or class name)
+    params: Any                     # parameters it owns itself, not its sub-modules' (a dim;
+                                    # None: not known)
+    trainable: Any                  # how many of those require grad (None: not known)
+    leaf: bool                      # has no sub-modules (torch's notion)
+    unknown_reason: Optional[str] = None    # why ``params`` is not known
+    # Of ``params``: those named ``weight``/``bias``, and those whose name only contains one
+    # of the words (``weight_ih_l0``, ``in_proj_bias``): torchinfo counts mult-adds by name.
+    weight_params: Tuple[Any, Any] = (0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleCall:
+    """One call of a model's module, in call order (as torch's forward hooks see them)."""
+
+    module: int                     # index into ``ModelRun.modules``
+    depth: int                      # call nesting: 0 for the model's forward
+    input: Shape                    # the first input tensor (what torchinfo shows)
+    output: Shape                   # the first output tensor; None when not known or failed
+    output_dtype: Optional[str]
+    error: Optional[Diagnostic] = None   # the first diagnostic raised inside this call itself
+    error_at: int = 0               # how many calls of the run had started when it was raised
+
+
+@dataclass(frozen=True, slots=True)
+class FlowNode:
+    """One step of a model's forward, for the data-flow diagram: an input, a layer call, a
+    tensor operation (``cat``, ``+``, ``view``), or the output."""
+
+    kind: str                       # "input", "layer", "op", "output"
+    label: str                      # "x", "conv1", "cat", "+", "[:, -1]"
+    inputs: Tuple[int, ...]         # the nodes whose results it takes (indices into flow)
+    output: Shape
+    group: int = -1                 # the module call it happens in (index into calls)
+    call: int = -1                  # a layer node: its own call (index into calls)
+    loc: Optional[Loc] = None
+    error: Optional[Diagnostic] = None  # it raises this
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRun:
+    """One forward of a model the analysis followed: a sample call, or a declared, inferred
+    or given (``--input``) input.  ``source`` is "sample", "comment", "annotation",
+    "inferred" or "input"."""
+
+    name: str                       # the model's class name; a torch module called as a
+                                    # model: the name it is called through (``conv_layer``)
+    source: str
+    line: int                       # the sample call (or the class, for other sources)
+    inputs: Tuple[Tuple[Shape, Optional[str]], ...]   # (shape, dtype) of each positional arg
+    modules: Tuple[ModuleNode, ...]
+    calls: Tuple[ModuleCall, ...]
+    flow: Tuple[FlowNode, ...] = ()
+
+
 @dataclass(frozen=True)
 class Report:
     """Everything the analysis found in one file."""
@@ -199,10 +262,22 @@ class Report:
     layer_refs: Tuple[LayerRef, ...] = ()
     modules: Tuple[ModuleSignature, ...] = ()
     samples: Tuple[SampleInput, ...] = ()
+    # Model forwards, for the shape summary: a tuple, or a function that makes it when ``runs``
+    # is first read (most analyses never need them).
+    runs_made: Any = field(default=(), compare=False, repr=False)
     dependencies: Tuple[str, ...] = ()       # other files read to resolve imports
     skipped_lines: Tuple[int, ...] = ()      # lines blanked to recover from syntax errors
     uses_torch: bool = False                 # the file defines or uses torch modules
     extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def runs(self) -> Tuple[ModelRun, ...]:
+        """The forwards of models the analysis followed (see ``calltree.py``)."""
+        made = self.runs_made
+        if callable(made):
+            made = made()
+            object.__setattr__(self, "runs_made", made)
+        return made
 
     def to_json(self) -> dict:
         """The file entry of ``shapelens check --format json``.
@@ -244,6 +319,7 @@ def diagnostic_json(d: Diagnostic, path: str) -> dict:
 
 __all__ = [
     "Range", "Loc", "Related", "TextEdit", "Fix", "Diagnostic", "ShapeFact", "ExprShape",
-    "LayerCall", "LayerFact", "LayerRef", "ModuleSignature", "SampleInput", "Report",
+    "LayerCall", "LayerFact", "LayerRef", "ModuleSignature", "SampleInput", "ModuleNode",
+    "ModuleCall", "FlowNode", "ModelRun", "Report",
     "SEVERITIES", "format_shape", "shape_json",
 ]

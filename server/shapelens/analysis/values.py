@@ -68,7 +68,8 @@ class Cause:
 class Tensor(Value):
     """A tensor.  ``origin`` is where it was produced (a Loc), ``cause`` the last layer that
     shrank it because of its padding (see :class:`Cause`), ``param`` the forward parameter it is
-    (while inferring an input that no sample gives)."""
+    (while inferring an input that no sample gives), ``nn_param`` whether it is a module's
+    parameter (derived tensors are not)."""
 
     shape: Shape = None
     dtype: Optional[str] = None      # "float", "long", "bool" when known
@@ -77,6 +78,7 @@ class Tensor(Value):
     param: Optional[str] = None
     strides: Any = None              # None: contiguous; a tuple; "?": not known (rules/layout.py)
     pipeline: tuple = ()             # DataSteps that made it, when it comes from data (§7)
+    nn_param: Optional[str] = None   # an nn.Parameter: "trainable", "frozen" or "unknown"
 
     @property
     def rank(self) -> Optional[int]:

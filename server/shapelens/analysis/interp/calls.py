@@ -83,19 +83,15 @@ class Calls:
             return self.call_torch(func.qualname, args, kwargs, node, frame)
         if kind is BoundMethod:
             return self.call_method(func.obj, func.name, args, kwargs, node, frame)
-        if kind is Layer:
-            return self.call_layer(func, args, kwargs, node, frame)
-        if kind is Container:
-            return self.call_container(func, args, kwargs, node, frame)
-        if kind is Instance:
-            return self.call_instance(func, args, kwargs, node, frame)
+        if kind is Layer or kind is Container or kind is Instance:
+            return self.call_module(func, args, kwargs, node, frame)
         if kind is ClassRef:
             return self.instantiate(func.info, args, kwargs, node, frame)
         if kind is Function:
             return self.call_function(func, args, kwargs, node, frame)
         if kind is BoundFunction:
             if func.func.node.name == "forward" and type(func.obj) is Instance:
-                return self.call_instance(func.obj, args, kwargs, node, frame)
+                return self.call_module(func.obj, args, kwargs, node, frame, hooked=False)
             return self.call_function(func.func, (func.obj,) + args, kwargs, node, frame,
                                       cls=func.cls)
         if kind is Builtin:
@@ -110,6 +106,24 @@ class Calls:
             return Unknown("result of %s" % func.reason)
         self.escape(args, kwargs, "given to a call the analysis cannot see")
         return Unknown("call of a value the analysis cannot see")
+
+    def call_module(self, module, args, kwargs, node, frame, hooked=True):
+        """A layer, container or user module called: recorded as one call of the model's
+        forward for the shape summary (``hooked``: through ``module(...)``, which runs torch's
+        hooks, rather than ``module.forward(...)``)."""
+        token = self.rec.module_enter(module, args, node, frame.env, hooked)
+        result = None
+        try:
+            kind = type(module)
+            if kind is Layer:
+                result = self.call_layer(module, args, kwargs, node, frame)
+            elif kind is Container:
+                result = self.call_container(module, args, kwargs, node, frame)
+            else:
+                result = self.call_instance(module, args, kwargs, node, frame)
+            return result
+        finally:
+            self.rec.module_exit(token, result)
 
     def call_torch(self, q, args, kwargs, node, frame):
         if q.startswith(DATA_ROOTS) or q in DATA_TORCH:

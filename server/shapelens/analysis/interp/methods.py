@@ -134,7 +134,7 @@ class Methods:
             set_training(obj, None if self.uncertain else mode)
             return obj
         if name in ("forward", "__call__"):
-            return self.call(obj, args, kwargs, node, frame)
+            return self.call_module(obj, args, kwargs, node, frame, hooked=name == "__call__")
         if name in RETURNS_SELF:
             return obj
         if name in READ_ONLY:

@@ -69,6 +69,18 @@ class LayerRule:
         """A layer attribute (``fc.weight``, ``conv.out_channels``) as a Value, or None."""
         return None
 
+    def submodules(self, spec) -> tuple:
+        """(name, Layer or Container) for each module torch registers inside this layer, in
+        registration order (``MultiheadAttention.out_proj``, a transformer's sub-layers), with
+        the parameters ``params`` counts; () for a layer that has none."""
+        return ()
+
+    def inner_calls(self, spec, children: dict, call: Call) -> list:
+        """The calls of ``children`` (from ``submodules``) that torch's forward makes when
+        this layer is called with ``call`` in eval mode with hooks attached (as torchinfo runs
+        it): [(child name or dotted path, args, output value)]."""
+        return []
+
     def keep_padding(self, spec):
         """(padding that keeps the spatial size, spec with that padding) for a stride-1
         conv/pool whose padding shrinks its input; None otherwise."""

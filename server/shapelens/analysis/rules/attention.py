@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..dims import add, format_dim, is_int, mul, sym
 from ..errors import FixHint, error
-from ..values import Const, Layer, Tensor, TupleVal, format_shape
+from ..values import Const, Container, Layer, Tensor, TupleVal, format_shape
 from . import LAYERS, LayerRule, function, layer
 from .call import MISSING, UNKNOWN, Call
 from .common import bool_arg, differ_for_positive_sizes, fmt_size, fmt_x, is_error
@@ -100,6 +100,11 @@ class MHALayer(LayerRule):
         if spec.batch_first is not False:
             out.append(("batch_first", str(spec.batch_first)))
         return tuple(out)
+
+    def submodules(self, spec: MHASpec):
+        # out_proj is registered but not called: forward uses its weight directly.
+        return (("out_proj", child_layer("NonDynamicallyQuantizableLinear", spec.embed_dim,
+                                         spec.embed_dim, bias=spec.bias)),)
 
     def expected_input(self, spec: MHASpec):
         if spec.embed_dim is None or spec.batch_first is UNKNOWN:
@@ -331,6 +336,8 @@ class TransformerLayerSpec:
     dim_feedforward: object = 2048
     batch_first: object = False
     bias: object = True
+    norm_first: object = False
+    activation: object = None   # a module passed as ``activation`` (a Layer), else None
 
 
 def _tl_params(spec: TransformerLayerSpec):
@@ -409,10 +416,13 @@ class TransformerLayerRule(LayerRule):
         err = _mha_config_error(d, h)
         if err:
             return err
+        activation = call.get(4, "activation")
         return TransformerLayerSpec(kind == "TransformerDecoderLayer", d, h,
                                     call.int(2, "dim_feedforward", 2048),
                                     bool_arg(call, 6, "batch_first", False),
-                                    bool_arg(call, 8, "bias", True))
+                                    bool_arg(call, 8, "bias", True),
+                                    bool_arg(call, 7, "norm_first", False),
+                                    activation if type(activation) is Layer else None)
 
     def forward(self, spec: TransformerLayerSpec, call: Call):
         x = call.tensor(0, "tgt" if spec.decoder else "src")
@@ -423,6 +433,55 @@ class TransformerLayerRule(LayerRule):
 
     def params(self, spec):
         return _tl_params(spec)
+
+    def submodules(self, spec: TransformerLayerSpec):
+        d, ff, b = spec.d_model, spec.dim_feedforward, spec.bias
+
+        def attention():
+            return child_layer("MultiheadAttention", d, spec.nhead, bias=b,
+                               batch_first=spec.batch_first)
+        out = [("self_attn", attention())]
+        if spec.decoder:
+            out.append(("multihead_attn", attention()))
+        out += [("linear1", child_layer("Linear", d, ff, bias=b)),
+                ("dropout", child_layer("Dropout")),
+                ("linear2", child_layer("Linear", ff, d, bias=b))]
+        norms = ("norm1", "norm2", "norm3") if spec.decoder else ("norm1", "norm2")
+        out += [(n, child_layer("LayerNorm", d, bias=b)) for n in norms]
+        out += [(n, child_layer("Dropout")) for n in ("dropout1", "dropout2", "dropout3")
+                [:len(norms)]]
+        if spec.activation is not None:   # each layer (a stack deep-copies it) has its own
+            out.append(("activation", Layer(spec.activation.kind, spec.activation.spec)))
+        return tuple(out)
+
+    def inner_calls(self, spec: TransformerLayerSpec, children, call: Call):
+        x = call.tensor(0, "tgt" if spec.decoder else "src")
+        memory = call.tensor(1, "memory") if spec.decoder else None
+        if x is None or spec.norm_first not in (True, False):
+            return []
+        calls = []
+        run = _call_recorder(children, calls)
+
+        def feed_forward(h):
+            h = run("linear1", h)
+            if "activation" in children:
+                h = run("activation", h)
+            return run("dropout3" if spec.decoder else "dropout2",
+                       run("linear2", run("dropout", h)))
+
+        # torch's TransformerEncoderLayer/DecoderLayer.forward; x + f(x) keeps x's shape.
+        if spec.norm_first:
+            h = run("norm1", x)
+            run("dropout1", run("self_attn", h, h, h))
+            if spec.decoder:
+                run("dropout2", run("multihead_attn", run("norm2", x), memory, memory))
+            feed_forward(run("norm3" if spec.decoder else "norm2", x))
+            return calls
+        x = run("norm1", x, after=run("dropout1", run("self_attn", x, x, x)))
+        if spec.decoder:
+            x = run("norm2", x, after=run("dropout2", run("multihead_attn", x, memory, memory)))
+        run("norm3" if spec.decoder else "norm2", x, after=feed_forward(x))
+        return calls
 
     def config(self, spec: TransformerLayerSpec):
         out = [("d_model", format_dim(spec.d_model)), ("nhead", format_dim(spec.nhead)),
@@ -483,6 +542,31 @@ class TransformerStackRule(LayerRule):
             total += extra
         return total
 
+    def submodules(self, spec: StackSpec):
+        if spec.layer is None or not is_int(spec.num_layers):
+            return ()
+        kind = "TransformerDecoderLayer" if spec.decoder else "TransformerEncoderLayer"
+        out = [("layers", Container("ModuleList", [Layer(kind, spec.layer)
+                                                   for _ in range(spec.num_layers)]))]
+        if spec.norm is not None:
+            out.append(("norm", spec.norm))
+        return tuple(out)
+
+    def inner_calls(self, spec: StackSpec, children, call: Call):
+        x = call.tensor(0, "tgt" if spec.decoder else "src")
+        memory = call.tensor(1, "memory") if spec.decoder else None
+        layers = children.get("layers")
+        if x is None or layers is None:
+            return []
+        calls = []
+        run = _call_recorder({"layers.%d" % i: m for i, m in enumerate(layers.items)}, calls)
+        for i in range(len(layers.items)):
+            x = run("layers.%d" % i, x, memory) if spec.decoder else run("layers.%d" % i, x)
+        if "norm" in children:
+            run_norm = _call_recorder(children, calls)
+            run_norm("norm", x)
+        return calls
+
     def config(self, spec: StackSpec):
         return (("num_layers", format_dim(spec.num_layers)),)
 
@@ -519,9 +603,12 @@ class TransformerRule(LayerRule):
         if err:
             return err
         custom = call.has(6, "custom_encoder") or call.has(7, "custom_decoder")
+        activation = call.get(6, "activation")
         spec = TransformerLayerSpec(False, d, h, call.int(4, "dim_feedforward", 2048),
                                     bool_arg(call, 10, "batch_first", False),
-                                    bool_arg(call, 12, "bias", True))
+                                    bool_arg(call, 12, "bias", True),
+                                    bool_arg(call, 11, "norm_first", False),
+                                    activation if type(activation) is Layer else None)
         return TransformerSpec(spec, call.int(2, "num_encoder_layers", 6),
                                call.int(3, "num_decoder_layers", 6), custom)
 
@@ -562,6 +649,28 @@ class TransformerRule(LayerRule):
         norm = 2 * d if ls.bias else d
         return enc * ne + dec * nd + 2 * norm
 
+    def submodules(self, spec: TransformerSpec):
+        ls = spec.layer
+        if spec.custom:
+            return ()
+        dec = TransformerLayerSpec(True, ls.d_model, ls.nhead, ls.dim_feedforward,
+                                   ls.batch_first, ls.bias, ls.norm_first, ls.activation)
+        return (("encoder", Layer("TransformerEncoder", StackSpec(
+                    False, ls, spec.num_encoder_layers,
+                    child_layer("LayerNorm", ls.d_model, bias=ls.bias)))),
+                ("decoder", Layer("TransformerDecoder", StackSpec(
+                    True, dec, spec.num_decoder_layers,
+                    child_layer("LayerNorm", ls.d_model, bias=ls.bias)))))
+
+    def inner_calls(self, spec: TransformerSpec, children, call: Call):
+        src, tgt = call.tensor(0, "src"), call.tensor(1, "tgt")
+        if src is None or tgt is None or "encoder" not in children:
+            return []
+        calls = []
+        run = _call_recorder(children, calls)
+        run("decoder", tgt, run("encoder", src))
+        return calls
+
     def config(self, spec: TransformerSpec):
         ls = spec.layer
         return (("d_model", format_dim(ls.d_model)), ("nhead", format_dim(ls.nhead)),
@@ -570,3 +679,33 @@ class TransformerRule(LayerRule):
 
 
 __all__ = ["MHASpec", "mha_forward", "TransformerLayerSpec", "transformer_layer_forward"]
+
+
+def child_layer(kind: str, *args, **kwargs) -> Layer:
+    """A torch layer that another layer builds inside itself, as its constructor call with
+    these (known) arguments would build it."""
+    from ..errors import ShapeError
+    rule = LAYERS[kind]
+    spec = rule.build(kind, Call("torch.nn." + kind, tuple(Const(a) for a in args),
+                                 {k: Const(v) for k, v in kwargs.items()}))
+    return Layer(kind, None if isinstance(spec, ShapeError) else spec)
+
+
+def _call_recorder(children, calls):
+    """``run(name, *args)``: apply child ``name``'s rule to ``args``, append (name, args,
+    output) to ``calls`` and return the output tensor (the first item of a tuple).  ``after``:
+    the call's input is ``x + after`` (a residual), which keeps ``x``'s shape."""
+    def run(name, *args, after=None):
+        layer = children.get(name)
+        out = None
+        if layer is not None and layer.spec is not None and layer.kind in LAYERS:
+            try:
+                out = LAYERS[layer.kind].forward(layer.spec, Call(layer.kind, args, {}, False))
+            except Exception:
+                out = None
+        if not isinstance(out, (Tensor, TupleVal)):
+            out = Tensor(None)
+        calls.append((name, args, out))
+        first = out.items[0] if type(out) is TupleVal and out.items else out
+        return first if type(first) is Tensor else Tensor(None)
+    return run

@@ -159,7 +159,12 @@ def like(call: Call):
 @function("torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.nn.Buffer")
 def parameter(call: Call):
     x = call.tensor(0, "data")
-    return Tensor(x.shape, x.dtype) if x is not None else Tensor((0,), "float")
+    shape, dtype = (x.shape, x.dtype) if x is not None else ((0,), "float")
+    if call.name.endswith("Buffer"):
+        return Tensor(shape, dtype)
+    grad = call.value(1, "requires_grad", True)
+    role = "trainable" if grad is True else "frozen" if grad is False else "unknown"
+    return Tensor(shape, dtype, nn_param=role)
 
 
 @function("Tensor.new_zeros", "Tensor.new_ones", "Tensor.new_empty", "Tensor.new_full")

@@ -96,7 +96,7 @@ def _check_bias_vector_input(out: Tensor, b: Tensor):
     return None
 
 
-@layer("Linear", "LazyLinear")
+@layer("Linear", "LazyLinear", "NonDynamicallyQuantizableLinear")
 class LinearLayer(LayerRule):
     def build(self, kind: str, call: Call):
         if kind == "LazyLinear":
