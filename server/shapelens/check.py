@@ -111,7 +111,7 @@ class Checker:
         enclosing = definitions(text) if shown else None
         # Only what the views use: layer specs and hover data need not cross processes.
         slim = replace(report, diagnostics=tuple(shown), expr_shapes=(), layers=(),
-                       layer_refs=(), modules=(), samples=())
+                       layer_refs=(), modules=(), samples=(), runs_made=())
         return Checked(slim, tuple(enclosing(d.range.start_line) for d in shown), problem)
 
 
