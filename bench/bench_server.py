@@ -304,12 +304,34 @@ async def run(args) -> dict:
         - max(DEBOUNCE_MS, figures["analysis of the file (in-process)"]))
     await edits(uri, first_case.read_text(), "lenet.py")
 
-    # hovers while typing: a keystroke every 60 ms at the end of a line of the big file
-    # (half of the texts do not parse), hovers on other lines in between
+    # hovers while typing, in the big file and in a small one
+    figures.update(await hovers_while_typing(bench, big_uri, text, spots, args.hovers,
+                                             "2,000 lines"))
+    small = first_case.read_text()
+    small_report = analyze(small, str(first_case))
+    small_spots = [(f.range.start_line - 1, f.range.start_col) for f in small_report.shapes]
+    figures.update(await hovers_while_typing(bench, uri, small, small_spots, args.hovers,
+                                             "lenet.py"))
+
+    pid = client._server.pid
+    figures.update(await long_session(bench, workdir, first_case.read_text(), pid, args))
+    figures["server peak RSS (MB)"] = peak_rss_mb(pid)
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return figures
+
+
+async def hovers_while_typing(bench, uri: str, text: str, spots, count: int, label: str):
+    """Hover round trips while a keystroke arrives every 60 ms at the end of a line (typing
+    " * 1" and deleting it again: half of the texts do not parse), so an analysis is almost
+    always running; the hovers land on other lines."""
+    client = bench.client
     lines = text.split("\n")
-    typed_line = next(i for i, l in enumerate(lines) if l.strip() == "x = self.stem(x)")
-    typed_spots = [spot for spot in spots if spot[0] != typed_line]
-    version = bench.versions.get(big_uri, 1)
+    typed_line = next(i for i, l in enumerate(lines)
+                      if re.match(r"\s+\w+ = self\.\w+\(\w+\)$", l))
+    spots = [spot for spot in spots if spot[0] != typed_line]
+    version = bench.versions.get(uri, 1)
     typing = True
 
     async def type_keys():
@@ -319,10 +341,10 @@ async def run(args) -> dict:
         strokes = [(column + k, column + k, key) for k, key in enumerate(keys)]
         strokes += [(column + k, column + k + 1, "") for k in reversed(range(len(keys)))]
         while typing:
-            for start, end, key in strokes:   # type " * 1", then delete it
+            for start, end, key in strokes:
                 version += 1
                 client.text_document_did_change(types.DidChangeTextDocumentParams(
-                    text_document=types.VersionedTextDocumentIdentifier(uri=big_uri,
+                    text_document=types.VersionedTextDocumentIdentifier(uri=uri,
                                                                         version=version),
                     content_changes=[types.TextDocumentContentChangePartial(
                         range=types.Range(
@@ -335,32 +357,25 @@ async def run(args) -> dict:
 
     typist = asyncio.ensure_future(type_keys())
     await asyncio.sleep(0.3)
+    rng = random.Random(2)
     latencies = []
     empty = 0
-    for _ in range(args.hovers):
-        line, col = rng.choice(typed_spots)
+    for _ in range(count):
+        line, col = rng.choice(spots)
         started = time.perf_counter()
         result = await client.text_document_hover_async(types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=big_uri),
+            text_document=types.TextDocumentIdentifier(uri=uri),
             position=types.Position(line=line, character=col)))
         latencies.append((time.perf_counter() - started) * 1000)
         empty += result is None
         await asyncio.sleep(0.01)
     typing = False
     await typist
-    bench.versions[big_uri] = version
-    figures["hover p50 while typing"] = statistics.median(latencies)
-    figures["hover p95 while typing"] = percentile(latencies, 0.95)
-    figures["hover max while typing"] = max(latencies)
-    figures["hovers without a result while typing"] = empty
-
-    pid = client._server.pid
-    figures.update(await long_session(bench, workdir, first_case.read_text(), pid, args))
-    figures["server peak RSS (MB)"] = peak_rss_mb(pid)
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
-    return figures
+    bench.versions[uri] = version
+    return {"hover p50 while typing (%s)" % label: statistics.median(latencies),
+            "hover p95 while typing (%s)" % label: percentile(latencies, 0.95),
+            "hover max while typing (%s)" % label: max(latencies),
+            "hovers without a result while typing (%s)" % label: empty}
 
 
 async def long_session(bench, workdir: pathlib.Path, text: str, pid: int, args) -> dict:
@@ -438,7 +453,8 @@ TARGETS = {
     "first diagnostics - floor (wall)": ("<=", 200),
     "first diagnostics - floor (CPU)": ("<=", 200),
     "hover p95": ("<=", 20),
-    "hover p95 while typing": ("<=", 20),
+    "hover p95 while typing (2,000 lines)": ("<=", 20),
+    "hover p95 while typing (lenet.py)": ("<=", 20),
     "edit -> diagnostics p95 - debounce (2,000 lines)": ("<=", 50),
     "edit -> diagnostics p95 - debounce (lenet.py)": ("<=", 50),
 }
