@@ -81,6 +81,21 @@ def totals_lines(summary: Summary) -> List[str]:
     ]
 
 
+def totals_sentence(summary: Summary) -> str:
+    """One line for a hover: parameters, trainable when not all, and the mult-adds of the
+    input (up to the failing call)."""
+    unit, scale = mult_adds_unit(summary.total_mult_adds)
+    parts = ["parameters: %s" % _count(summary.total_params)]
+    if summary.trainable_params != summary.total_params:
+        parts.append("trainable: %s" % _count(summary.trainable_params))
+    parts.append("mult-adds: %s %s for input %s" % (
+        format_scaled(summary.total_mult_adds, scale), unit,
+        ", ".join(format_shape(s) for s, _ in summary.inputs) or "?"))
+    if summary.failure is not None:
+        parts[-1] += " (up to the failing call, line %d)" % summary.failure.range.start_line
+    return " · ".join(parts)
+
+
 def _count(d) -> str:
     from .analysis.summary import format_count
     return format_count(d)

@@ -236,8 +236,8 @@ class _Run:
         self.open: List[_Open] = []     # the calls in progress, innermost last
         self.tokens: List[Optional[_Open]] = []     # one per module call in progress
         self.source = "sample"
-        # Flow nodes: [kind, label, inputs, output, group, call, where, error]; ``where`` is a
-        # Loc or (src, ast node, path) made into one when the run is built.
+        # Flow nodes: [kind, label, inputs, output, group, call, where, error, bound];
+        # ``where`` is a Loc or (src, ast node, path) made into one when the run is built.
         self.flow: List[list] = []
         self.producer: Dict[int, tuple] = {}    # id(tensor) -> (tensor, flow node)
         self.values: Dict[int, object] = {}     # id(ast node) -> its last tensor value
@@ -248,7 +248,7 @@ class _Run:
     def add_node(self, kind, label, sources, output, call=-1, where=None, error=None,
                  group=None) -> int:
         self.flow.append([kind, label, tuple(sources), output,
-                          self.group() if group is None else group, call, where, error])
+                          self.group() if group is None else group, call, where, error, ()])
         return len(self.flow) - 1
 
     def produced(self, value, node, _depth=0):
@@ -410,6 +410,14 @@ class CallTree:
                          value.shape, where=(src, node, path))
         run.produced(value, n)
 
+    def bound(self, line: int, name: str, value):
+        """``name`` is bound to ``value`` on ``line`` (of the analysed file) inside a run."""
+        entry = self.current.producer.get(id(value))
+        if entry is not None:
+            node = self.current.flow[entry[1]]
+            if (line, name) not in node[8]:
+                node[8] += ((line, name),)
+
     def error(self, key, node, src, path, args, layer):
         """A diagnostic raised now belongs to the innermost call in progress, and is a failing
         node of the flow."""
@@ -443,8 +451,8 @@ class CallTree:
             calls = tuple(ModuleCall(c.index, c.depth, c.input, c.output, c.dtype,
                                      *_first_error(c.errors, diagnostics)) for c in run.calls)
             flow = tuple(FlowNode(kind, label, sources, output, group, call, _where(where),
-                                  diagnostics.get(error) if error is not None else None)
-                         for kind, label, sources, output, group, call, where, error
+                                  diagnostics.get(error) if error is not None else None, bound)
+                         for kind, label, sources, output, group, call, where, error, bound
                          in run.flow)
             out.append(ModelRun(run.name, run.source, run.line, run.inputs,
                                 tuple(run.structure.nodes(trainable_known)), calls, flow))

@@ -74,6 +74,8 @@ class Recorder:
     def name_bound(self, name, node, value: Tensor, env, uncertain):
         if self.muted or not env.is_main:
             return
+        if self.calls.current is not None:
+            self.calls.bound(node.lineno, name, value)
         key = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset, name,
                value.shape)
         if key not in self._shape_keys:

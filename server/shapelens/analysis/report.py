@@ -232,6 +232,7 @@ class FlowNode:
     call: int = -1                  # a layer node: its own call (index into calls)
     loc: Optional[Loc] = None
     error: Optional[Diagnostic] = None  # it raises this
+    bound: Tuple[Tuple[int, str], ...] = ()     # (line, name) of names bound to its result
 
 
 @dataclass(frozen=True, slots=True)

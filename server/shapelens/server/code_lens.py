@@ -1,4 +1,6 @@
-"""``textDocument/codeLens``: "▶ probe" above each ``nn.Module`` class with a sample input.
+"""``textDocument/codeLens``: "▦ summary" above each ``nn.Module`` class the analysis has a
+forward of (the client command ``shapelens.showSummary`` with ``[uri, className]`` opens the
+shape summary panel), and "▶ probe" above each one with a sample input.
 
 A class has a sample input when its forward inputs come from code in the file, a ``# shape:``
 comment or shape annotations (``ModuleSignature.source`` sample/comment/annotation).  An input
@@ -14,9 +16,11 @@ from lsprotocol import types
 
 from .convert import snapshot_range
 from .feature import LanguageFeature
+from .summary import model_choices
 
 PROBE_SOURCES = ("sample", "comment", "annotation")
 CLIENT_COMMAND = "shapelens.probe"
+SUMMARY_COMMAND = "shapelens.showSummary"
 
 
 class CodeLens(LanguageFeature):
@@ -25,20 +29,22 @@ class CodeLens(LanguageFeature):
                     types.CodeLensOptions(resolve_provider=False))
 
     async def code_lens(self, params: types.CodeLensParams) -> Optional[List[types.CodeLens]]:
-        if not self.server.trusted:
-            return []   # the probe is refused in an untrusted workspace: offer no lens for it
         uri = params.text_document.uri
         result = await self.settled_result(uri)
         if result is None:
             return []
         lenses = []
         codec = self.server.codec
+        summarised = set(model_choices(result.report))
         for module in result.report.modules:
-            if module.source not in PROBE_SOURCES:
-                continue
             lens_uri, lsp_range = snapshot_range(result.snapshot, codec, module.range)
             if lens_uri != uri:
                 continue
-            lenses.append(types.CodeLens(range=lsp_range, command=types.Command(
-                title="▶ probe", command=CLIENT_COMMAND, arguments=[uri, module.name])))
+            if module.name in summarised:
+                lenses.append(types.CodeLens(range=lsp_range, command=types.Command(
+                    title="▦ summary", command=SUMMARY_COMMAND, arguments=[uri, module.name])))
+            # The probe is refused in an untrusted workspace: no lens for it there.
+            if module.source in PROBE_SOURCES and self.server.trusted:
+                lenses.append(types.CodeLens(range=lsp_range, command=types.Command(
+                    title="▶ probe", command=CLIENT_COMMAND, arguments=[uri, module.name])))
         return lenses

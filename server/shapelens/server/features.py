@@ -7,6 +7,7 @@ from .documents import Documents
 from .hover import Hover
 from .inlay_hints import InlayHints
 from .probe import Probe
+from .summary import Summary
 
 FEATURES = (Documents, Configuration, Diagnostics, Hover, InlayHints, CodeActions, CodeLens,
-            Probe)
+            Probe, Summary)

@@ -93,7 +93,8 @@ def layer_markdown(layer: LayerFact, diagnostics=()) -> str:
     return "\n\n".join(sections)
 
 
-def module_markdown(module: ModuleSignature) -> str:
+def module_markdown(module: ModuleSignature, report=None) -> str:
+    """``report``: the analysis report, for the model's totals (parameters, mult-adds)."""
     inputs = ", ".join("%s: %s" % (name, format_shape(shape)) for name, shape in module.inputs)
     if not module.outputs:
         outputs = "?"
@@ -111,7 +112,22 @@ def module_markdown(module: ModuleSignature) -> str:
     sections.append(source)
     if module.constraints:
         sections.append("constraints:\n" + "\n".join("- " + c for c in module.constraints))
+    totals = totals_text(report, module.name) if report is not None else None
+    if totals:
+        sections.append(totals)
     return "\n\n".join(sections)
+
+
+def totals_text(report, model: str) -> Optional[str]:
+    """``parameters: 61,706 · mult-adds: 0.42 M for input [1, 1, 32, 32]``, from the shape
+    summary of ``model``; None when there is none."""
+    from shapelens.analysis.summary import summarize
+    from shapelens.summary import totals_sentence
+    try:
+        summary = summarize(report, model)
+    except Exception:       # a summary bug must not cost the hover
+        return None
+    return totals_sentence(summary) if summary is not None else None
 
 
 def probe_lines(outcome, line: int, name: str) -> List[str]:
@@ -187,7 +203,7 @@ class Hover(LanguageFeature):
                 return layer_markdown(layers[entry.payload], result.report.diagnostics)
             return None
         if entry.kind == "module":
-            return module_markdown(entry.payload)
+            return module_markdown(entry.payload, result.report)
         r = entry.range
         if entry.kind == "name":
             name, shapes = entry.payload
