@@ -242,17 +242,7 @@ async def run(args) -> dict:
     spots = [(f.range.start_line - 1, f.range.start_col) for f in report.shapes]
     spots += [(r.range.start_line - 1, r.range.start_col + 5) for r in report.layer_refs]
     spots += [(m.range.start_line - 1, m.range.start_col) for m in report.modules]
-    rng = random.Random(1)
-    latencies = []
-    empty = 0
-    for _ in range(args.hovers):
-        line, col = rng.choice(spots)
-        started = time.perf_counter()
-        result = await client.text_document_hover_async(types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=big_uri),
-            position=types.Position(line=line, character=col)))
-        latencies.append((time.perf_counter() - started) * 1000)
-        empty += result is None
+    latencies, empty = await hover_latencies(client, big_uri, spots, args.hovers)
     figures["hover p50"] = statistics.median(latencies)
     figures["hover p95"] = percentile(latencies, 0.95)
     figures["hovers without a result"] = empty
@@ -322,6 +312,25 @@ async def run(args) -> dict:
     return figures
 
 
+async def hover_latencies(client, uri: str, spots, count: int, pause: float = 0.0):
+    """Round-trip times (ms) of ``count`` hovers on random ``spots``, and how many had no
+    result."""
+    rng = random.Random(1)
+    latencies = []
+    empty = 0
+    for _ in range(count):
+        line, col = rng.choice(spots)
+        started = time.perf_counter()
+        result = await client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=col)))
+        latencies.append((time.perf_counter() - started) * 1000)
+        empty += result is None
+        if pause:
+            await asyncio.sleep(pause)
+    return latencies, empty
+
+
 async def hovers_while_typing(bench, uri: str, text: str, spots, count: int, label: str):
     """Hover round trips while a keystroke arrives every 60 ms at the end of a line (typing
     " * 1" and deleting it again: half of the texts do not parse), so an analysis is almost
@@ -357,18 +366,7 @@ async def hovers_while_typing(bench, uri: str, text: str, spots, count: int, lab
 
     typist = asyncio.ensure_future(type_keys())
     await asyncio.sleep(0.3)
-    rng = random.Random(2)
-    latencies = []
-    empty = 0
-    for _ in range(count):
-        line, col = rng.choice(spots)
-        started = time.perf_counter()
-        result = await client.text_document_hover_async(types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            position=types.Position(line=line, character=col)))
-        latencies.append((time.perf_counter() - started) * 1000)
-        empty += result is None
-        await asyncio.sleep(0.01)
+    latencies, empty = await hover_latencies(client, uri, spots, count, pause=0.01)
     typing = False
     await typist
     bench.versions[uri] = version
