@@ -245,9 +245,14 @@ class WorkspaceResolver(Resolver):
     # ---------------------------------------------------------------- finding
 
     def find(self, parts, importer) -> Optional[Found]:
+        # As Python's path search: a module or regular package anywhere on the path wins over
+        # a namespace package (a folder without __init__.py) found earlier.
+        return self._search(parts, importer, False) or self._search(parts, importer, True)
+
+    def _search(self, parts, importer, namespaces) -> Optional[Found]:
         name = ".".join(parts)
         for base in self.bases(importer):
-            found = self._under(base, parts, importer)
+            found = self._under(base, parts, importer, namespaces=namespaces)
             if found is not None:
                 return found
         if self.environment is None:
@@ -261,7 +266,7 @@ class WorkspaceResolver(Resolver):
                         return found
                 continue
             found = self._under(place, parts[1:], importer, name, package_dir=True,
-                                place=place)
+                                place=place, namespaces=namespaces)
             if found is not None:
                 return found
         return None
@@ -277,18 +282,30 @@ class WorkspaceResolver(Resolver):
         return out
 
     def _under(self, base, parts, importer, name=None, package_dir=False,
-               place=None) -> Optional[Found]:
+               place=None, namespaces=True) -> Optional[Found]:
+        """The module ``parts`` in folder ``base``; with ``namespaces``, only as a namespace
+        package (a folder)."""
         name = name or ".".join(parts)
-        if not parts:
-            if not package_dir:
-                return None
-            return self._file(os.path.join(base, "__init__.py"), name, importer, place)
+        if not parts and not package_dir:
+            return None
         stem = os.path.join(base, *parts)
-        for path in (stem + ".py", os.path.join(stem, "__init__.py")):
+        if namespaces:
+            return self._namespace(stem, name, importer, place)
+        candidates = (os.path.join(stem, "__init__.py"),) if not parts else \
+            (stem + ".py", os.path.join(stem, "__init__.py"))
+        for path in candidates:
             found = self._file(path, name, importer, place)
             if found is not None:
                 return found
         return None
+
+    def _namespace(self, folder, name, importer, place=None) -> Optional[Found]:
+        """A folder without ``__init__.py``: a namespace package, with no code of its own
+        (its submodules are found in its folder)."""
+        if os.path.isfile(os.path.join(folder, "__init__.py")) or not os.path.isdir(folder) \
+                or not self.allowed(folder, importer, place):
+            return None
+        return Found(os.path.join(folder, ""), "", name, self.is_library(folder, place))
 
     def _file(self, path, name, importer, place=None) -> Optional[Found]:
         """The module at ``path``, if it is a file in an allowed place and can be read.  Files
@@ -328,8 +345,9 @@ class WorkspaceResolver(Resolver):
         folder = os.path.dirname(os.path.abspath(importer.path))
         for _ in range(level - 1):
             folder = os.path.dirname(folder)
-        return self._under(folder, parts, importer, ".".join(base_parts + parts),
-                           package_dir=True)
+        name = ".".join(base_parts + parts)
+        return self._under(folder, parts, importer, name, True, namespaces=False) or \
+            self._under(folder, parts, importer, name, True, namespaces=True)
 
 
 def _real(path: str) -> str:
