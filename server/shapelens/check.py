@@ -75,7 +75,7 @@ class Checker:
         self.python = python        # --python: imports resolve into its environment
         self._resolvers: Dict[tuple, object] = {}
         # one analysis per imported module for the whole run (per process with --jobs)
-        self.modules = ModuleCache()
+        self.modules = ModuleCache(freeze=True)
         self.files = FileCache()
 
     def resolver(self, config: Config):

@@ -36,6 +36,15 @@ class Found(NamedTuple):
 class Importer(NamedTuple):
     path: str                       # "" or "<string>" for text with no file
     name: Optional[str] = None      # absolute module name; None: the file being analysed
+    script: Optional[str] = None    # the file being analysed (its folder is on the path)
+
+    @property
+    def script_folder(self) -> Optional[str]:
+        script = self.script if self.script is not None else \
+            (self.path if self.name is None else None)
+        if not script or script.startswith("<"):
+            return None
+        return os.path.dirname(os.path.abspath(script))
 
 
 def read_file(path: str) -> Optional[str]:
@@ -175,6 +184,8 @@ class WorkspaceResolver(Resolver):
         self.cache = cache
         self.environment = environment
         self._library_paths: Optional[List[str]] = None
+        self._found: Dict[tuple, Optional[Found]] = {}
+        self._reals: Dict[str, str] = {}
         self._real_roots = [_real(r) for r in self.roots]
         self._real_libraries: Optional[List[str]] = None
 
@@ -195,10 +206,11 @@ class WorkspaceResolver(Resolver):
         package folder the environment itself named)."""
         real = _real(path)
         places = list(self._real_roots)
-        if importer.path and not importer.path.startswith("<"):
-            places.append(_real(os.path.dirname(os.path.abspath(importer.path))))
-        if place is not None:
-            places.append(_real(place))
+        for folder in (importer.script_folder, place,
+                       os.path.dirname(os.path.abspath(importer.path))
+                       if importer.path and not importer.path.startswith("<") else None):
+            if folder is not None:
+                places.append(_cached_real(self._reals, folder))
         if any(_inside(real, p) for p in places):
             return True
         if self._real_libraries is None:
@@ -245,9 +257,20 @@ class WorkspaceResolver(Resolver):
     # ---------------------------------------------------------------- finding
 
     def find(self, parts, importer) -> Optional[Found]:
-        # As Python's path search: a module or regular package anywhere on the path wins over
-        # a namespace package (a folder without __init__.py) found earlier.
-        return self._search(parts, importer, False) or self._search(parts, importer, True)
+        # Where a name leads is looked up once per resolver (the file is read again each time,
+        # through ``read``); only the analysed file's own folder makes it differ by importer.
+        key = (tuple(parts), importer.script_folder)
+        known = self._found.get(key, False)
+        if known is False:
+            # As Python's path search: a module or regular package anywhere on the path wins
+            # over a namespace package (a folder without __init__.py) found earlier.
+            found = self._search(parts, importer, False) or self._search(parts, importer, True)
+            self._found[key] = None if found is None else found._replace(text="")
+            return found
+        if known is None or not known.text and known.path.endswith(os.sep):
+            return known
+        text = self.read(known.path)
+        return known._replace(text=text) if text is not None else None
 
     def _search(self, parts, importer, namespaces) -> Optional[Found]:
         name = ".".join(parts)
@@ -273,11 +296,11 @@ class WorkspaceResolver(Resolver):
 
     def bases(self, importer: Importer) -> List[str]:
         """Where absolute imports look first: the analysed file's own folder (as Python's
-        ``sys.path[0]`` for a script; an imported module's folder is not searched), then
-        the workspace roots."""
+        ``sys.path[0]`` for a script, for every import of the program; an imported module's
+        own folder is not searched), then the workspace roots."""
         out = []
-        if importer.name is None and importer.path and not importer.path.startswith("<"):
-            out.append(os.path.dirname(os.path.abspath(importer.path)))
+        if importer.script_folder is not None:
+            out.append(importer.script_folder)
         out.extend(r for r in self.roots if r not in out)
         return out
 
@@ -324,7 +347,8 @@ class WorkspaceResolver(Resolver):
         real = _real(path)
         if self._real_libraries is None:
             self._real_libraries = [_real(p) for p in self.library_paths]
-        libraries = self._real_libraries + ([_real(place)] if place is not None else [])
+        libraries = self._real_libraries + ([_cached_real(self._reals, place)]
+                                            if place is not None else [])
         deepest_root = max((len(r) for r in self._real_roots if _inside(real, r)), default=-1)
         deepest_library = max((len(p) for p in libraries if _inside(real, p)), default=-1)
         return deepest_library > deepest_root
@@ -352,6 +376,13 @@ class WorkspaceResolver(Resolver):
 
 def _real(path: str) -> str:
     return os.path.normcase(os.path.realpath(path))
+
+
+def _cached_real(cache: Dict[str, str], path: str) -> str:
+    real = cache.get(path)
+    if real is None:
+        real = cache[path] = _real(path)
+    return real
 
 
 def _inside(path: str, folder: str) -> bool:

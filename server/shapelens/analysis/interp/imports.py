@@ -83,9 +83,8 @@ class Imports:
             return None
         return ".".join(base + ([module] if module else []))
 
-    @staticmethod
-    def importer(env) -> Importer:
-        return Importer(env.src.path, None if env.is_main else env.name)
+    def importer(self, env) -> Importer:
+        return Importer(env.src.path, None if env.is_main else env.name, self.rec.src.path)
 
     def import_rule_names(self, module, names, frame):
         base = ALIASES.get(module, module)
