@@ -31,9 +31,12 @@ def analyze(text: str, path: str = "<string>", resolver=None, inputs=None) -> Re
     # 2,000-line file).  The previous state is restored, whatever happens.
     collecting = gc.isenabled()
     gc.disable()
+    from .values import IN_PLACE, TensorCells
+    in_place = IN_PLACE.set(TensorCells())
     try:
         return _analyze(text, path, resolver, inputs)
     finally:
+        IN_PLACE.reset(in_place)
         if collecting:
             gc.enable()
 

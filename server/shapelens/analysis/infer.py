@@ -93,8 +93,33 @@ def declared_inputs(env, cls, fnode):
 
 
 def run_class(interp: Interpreter, env: ModuleEnv, cls, given=None):
-    """Run ``cls``'s forward on its declared input, on ``given`` (a shape comment's
-    ``named`` or ``shape``: the input to use), or on the input inferred from its layers."""
+    """Run ``cls``'s forward on its declared input, on ``given`` (a shape comment's ``named``
+    or ``shape``: the input to use), or on the input inferred from its layers; with the
+    instances the program built (their real configuration, and what it did to them after), or,
+    when it built none, with one built from the constructor's defaults.  An instance the
+    program handed to code the analysis cannot follow gives no shapes: what that code did to it
+    is not known."""
+    if cls.instances:
+        usable = [i for i in cls.instances if not i.lost][-MAX_INSTANCES:]
+        result = None
+        for inst in usable:
+            result = run_instance(interp, env, cls, inst, given)
+        return result
+    interp.hypothetical += 1
+    try:
+        from .interp import Frame
+        frame = Frame(env)
+        frame.vars = env.globals
+        inst = interp.instantiate(cls, (), {}, cls.node, frame)
+        return run_instance(interp, env, cls, inst, given)
+    finally:
+        interp.hypothetical -= 1
+
+
+MAX_INSTANCES = 3   # instances of one class analysed on an inferred input
+
+
+def run_instance(interp: Interpreter, env: ModuleEnv, cls, inst, given=None):
     cls_of, fnode = cls.method("forward")
     fn = cls_of.method_values["forward"]
     params = [a.arg for a in fnode.args.args[1:]]
@@ -110,7 +135,6 @@ def run_class(interp: Interpreter, env: ModuleEnv, cls, given=None):
     from .interp import Frame
     frame = Frame(frame_env)
     frame.vars = env.globals
-    inst = interp.instantiate(cls, (), {}, site, frame)
     set_training(inst, None)   # how the module will be run (train or eval) is not known
     interp.grad_enabled = None
     if kind is not None:

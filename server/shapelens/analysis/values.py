@@ -11,6 +11,7 @@ unknown dim), or ``None`` when even the rank is unknown.
 from __future__ import annotations
 
 import itertools
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
@@ -44,6 +45,7 @@ class Unknown(Value):
 
     reason: str = "not modelled"
     receiver: Any = field(default=None, compare=False)
+    truth: Optional[bool] = None     # known truth of a value that is otherwise unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ class Tensor(Value):
     strides: Any = None              # None: contiguous; a tuple; "?": not known (rules/layout.py)
     pipeline: tuple = ()             # DataSteps that made it, when it comes from data (§7)
     nn_param: Optional[str] = None   # an nn.Parameter: "trainable", "frozen" or "unknown"
+    owner: Any = field(default=None, compare=False)   # the layer whose parameter this is
 
     @property
     def rank(self) -> Optional[int]:
@@ -196,11 +199,45 @@ class Instance(Value):
     serial: int = field(default_factory=next_serial)
 
 
+@dataclass(eq=False, slots=True)
+class TensorCells(Value):
+    """Tensors changed in place (``x.unsqueeze_(0)``, ``w.data = ...``, a tensor handed to code
+    the analysis cannot follow): id -> (the tensor, what it is now).  Every alias of a changed
+    tensor reads the new value.  One per analysis (``IN_PLACE``); it is part of the state that
+    paths the analysis cannot choose between join (interp/soundness.py)."""
+
+    items: dict = field(default_factory=dict)
+    lost: Optional[str] = None
+    serial: int = -1                 # older than any change log: every log records it
+
+
+IN_PLACE: ContextVar = ContextVar("shapelens_in_place", default=None)
+
+
+def current(t: Tensor) -> Tensor:
+    """A tensor as it is now, after the in-place changes the analysis saw."""
+    cells = IN_PLACE.get()
+    if cells is not None and cells.items:
+        seen = 0
+        while id(t) in cells.items and seen < 64:
+            t = cells.items[id(t)][1]
+            seen += 1
+    return t
+
+
 def visible(value: Value) -> Value:
     """What code that reads ``value`` sees: a list, dict or container whose contents were lost
-    is as unknown as any value the analysis cannot see."""
+    is as unknown as any value the analysis cannot see; a tensor changed in place is as it is
+    now (also inside the list or tuple it is read from)."""
+    kind = type(value)
+    if kind is Tensor:
+        return current(value)
     if getattr(value, "lost", None):
         return Unknown(value.lost)
+    if (kind is ListVal or kind is TupleVal) and IN_PLACE.get() is not None and \
+            IN_PLACE.get().items and any(type(i) is Tensor for i in value.items):
+        items = [current(i) if type(i) is Tensor else i for i in value.items]
+        return ListVal(items) if kind is ListVal else TupleVal(tuple(items), value.size)
     return value
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Dict, List
 
 from ..recorder import Recorder
-from ..values import Value
+from ..values import IN_PLACE, TensorCells, Value
 from .builtins import Builtins
 from .calls import Calls
 from .containers import Containers
@@ -70,6 +70,9 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.grad_enabled = True        # torch.is_grad_enabled(); None when not known
         self.builtins = BUILTINS
         self.logs: list = []            # open change logs (soundness.py)
+        self.cells = IN_PLACE.get() or TensorCells()   # tensors changed in place
+        self.escaping: set = set()      # functions handed to unseen code, being followed
+        self.hypothetical = 0           # > 0 while a module runs on an input no code gave
         self._stmt = {}
         self._expr = {}
         self.stmt = None                # the statement being executed, and its frame

@@ -148,6 +148,10 @@ class Builtins:
                 return TupleVal((Const(q), Const(r)))
             except Exception:
                 return Unknown("divmod")
+        if name == "vars" and args and type(args[0]) in (Instance, Layer, Container):
+            return Unknown("internals (__dict__) of an object", receiver=args[0])
+        if name in ("map", "filter"):
+            return self.map_filter(name, args, node, frame)
         if name == "str.format":
             return Unknown("formatted string")
         if name in ("iter", "next"):
@@ -155,6 +159,27 @@ class Builtins:
             if out is not None:
                 return out
         return Unknown("%s() is not modelled" % name)
+
+    def map_filter(self, name, args, node, frame):
+        """``map(fn, *iterables)`` / ``filter(fn, iterable)``, applied item by item."""
+        if len(args) < 2 or (name == "filter" and len(args) != 2):
+            return Unknown("%s()" % name)
+        fn, seqs = args[0], [self.iterate(a) for a in args[1:]]
+        if any(s is None for s in seqs):
+            self.escape((fn,), {}, "%s over items the analysis cannot see" % name)
+            return Unknown("%s over items the analysis cannot see" % name)
+        if name == "map":
+            return ListVal([self.call(fn, tuple(items), {}, node, frame)
+                            for items in zip(*seqs)])
+        out = []
+        for item in seqs[0]:
+            keep = self.truth(item if type(fn) is Const and fn.value is None else
+                              self.call(fn, (item,), {}, node, frame))
+            if keep is None:
+                return Unknown("filter on a condition the analysis cannot decide")
+            if keep:
+                out.append(item)
+        return ListVal(out)
 
     def isinstance_check(self, args):
         if len(args) != 2:

@@ -37,6 +37,7 @@ from .program import (
     CONTAINERS,
     MAX_DEPTH,
     RAISE,
+    RETURN,
     SELF_KEY,
     BoundFunction,
     Builtin,
@@ -45,6 +46,7 @@ from .program import (
     Frame,
     Function,
     Partial,
+    Wrapped,
     signature_of,
 )
 from .statements import NO_CHANGE, grad_mode_of
@@ -90,7 +92,8 @@ class Calls:
         if kind is Function:
             return self.call_function(func, args, kwargs, node, frame)
         if kind is BoundFunction:
-            if func.func.node.name == "forward" and type(func.obj) is Instance:
+            if getattr(func.func.node, "name", None) == "forward" and \
+                    type(func.obj) is Instance:
                 return self.call_module(func.obj, args, kwargs, node, frame, hooked=False)
             return self.call_function(func.func, (func.obj,) + args, kwargs, node, frame,
                                       cls=func.cls)
@@ -98,6 +101,8 @@ class Calls:
             return self.call_builtin(func.name, args, kwargs, node, frame)
         if kind in DATA_VALUES:
             return self.call_data_value(func, args, kwargs, node, frame)
+        if kind is Wrapped:
+            return self.call(func.module, args, kwargs, node, frame)
         if kind is Partial:
             return self.call(func.func, func.args + tuple(args), {**func.kwargs, **kwargs},
                              node, frame)
@@ -141,6 +146,9 @@ class Calls:
                 Unknown("size")
         if q.startswith("math."):
             return math_call(q[5:], args)
+        library = LIBRARY.get(q)
+        if library is not None:
+            return library(self, args, kwargs, node, frame)
         if q.startswith("torch.nn.") and q.count(".") == 2 and q[9:10].isupper():
             kind = q[9:]
             rule = LAYERS.get(kind)
@@ -153,13 +161,14 @@ class Calls:
         if rule is None:
             if q.startswith("Tensor.") and args and type(args[0]) is Tensor:
                 return self.call_method(args[0], q[7:], args[1:], kwargs, node, frame)
-            library = LIBRARY.get(q)
-            if library is not None:
-                return library(self, args, kwargs, node, frame)
             if q in MODULE_WRAPPERS and args:
                 return args[0]
             if q not in READS_ARGUMENTS:
-                self.escape(args, kwargs, "given to %s, which the analysis does not follow" % q)
+                # Library functions change no tensor's shape in place, but an ``out=``.
+                self.escape(args, kwargs, "given to %s, which the analysis does not follow" % q,
+                            tensors=False)
+                if type(kwargs.get("out")) is Tensor:
+                    self.changed_in_place(kwargs["out"], Tensor(None))
             return Unknown("%s is not modelled" % q)
         call = Call(q, args, kwargs)
         result = rule(call)
@@ -320,6 +329,8 @@ class Calls:
 
     def instantiate(self, info: ClassInfo, args, kwargs, node, frame):
         inst = Instance(info)
+        if not self.hypothetical:
+            info.instances.append(inst)
         cls, fnode = info.method("__init__")
         if fnode is not None:
             fn = cls.method_values["__init__"]
@@ -372,16 +383,21 @@ class Calls:
                        args[0] if args and type(args[0]) is Instance else None)
         if not self.bind_params(fn, callee, args, kwargs, node):
             self.escape(args, kwargs, "given to a call the analysis cannot match")
-            return Unknown("call does not match the signature of %s" % fn.node.name)
+            return Unknown("call does not match the signature of %s" % getattr(
+                fn.node, "name", "a lambda"))
         self.depth += 1
         self.active.add(id(fn.node))
         saved_grad = self.grad_enabled
-        for deco in fn.node.decorator_list:
+        for deco in getattr(fn.node, "decorator_list", ()):
             mode = grad_mode_of(deco, None)
             if mode is not NO_CHANGE:
                 self.grad_enabled = mode
         try:
-            flow = self.exec_block(fn.node.body, callee)
+            if isinstance(fn.node, ast.Lambda):
+                callee.returns.append(self.eval(fn.node.body, callee))
+                flow = RETURN
+            else:
+                flow = self.exec_block(fn.node.body, callee)
             self.land(callee, callee.exits, False)
         finally:
             self.depth -= 1

@@ -63,6 +63,9 @@ class Containers:
             return Container(c.kind, items, c.loc)
         i = as_int(key)
         if type(i) is int and -len(kids) <= i < len(kids):
+            if c.kind == "ModuleList":
+                # ModuleList looks the index up as a name: "2" (KeyError once renamed).
+                return named(c).get(str(i % len(kids)), Unknown("no module named %d" % i))
             return kids[i]
         return Unknown("index not known")
 

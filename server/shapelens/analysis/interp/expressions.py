@@ -23,6 +23,7 @@ from ..values import (
     TupleVal,
     Unknown,
     Value,
+    current,
     join,
     visible,
     with_strides,
@@ -40,6 +41,8 @@ class Expressions:
             self._expr[node.__class__] = handler
         value = handler(node, frame)
         if type(value) is Tensor:
+            if self.cells.items:
+                value = current(value)
             self.rec.expr_shape(node, value, frame.env)
         return value
 
@@ -136,14 +139,13 @@ class Expressions:
             return self.eval(node.body, frame)
         if cond is False:
             return self.eval(node.orelse, frame)
-        self.uncertain += 1
-        try:
-            return join(self.eval(node.body, frame), self.eval(node.orelse, frame))
-        finally:
-            self.uncertain -= 1
+        values = []
+        self.fork(frame, lambda f: values.append(self.eval(node.body, f)),
+                  lambda f: values.append(self.eval(node.orelse, f)))
+        return join(values[0], values[1])
 
     def expr_Lambda(self, node, frame):
-        return Unknown("lambda")
+        return self.make_function(node, frame)
 
     def expr_Await(self, node, frame):
         return self.eval(node.value, frame)
@@ -152,21 +154,32 @@ class Expressions:
         return self.eval(node.value, frame)
 
     def expr_BoolOp(self, node, frame):
-        values = [self.eval(v, frame) for v in node.values]
-        truths = [self.truth(v) for v in values]
-        if isinstance(node.op, ast.And):
-            for v, t in zip(values, truths):
-                if t is False:
-                    return v
-                if t is None:
-                    return Unknown("condition")
-            return values[-1]
-        for v, t in zip(values, truths):
-            if t is True:
-                return v
-            if t is None:
-                return Unknown("condition")
-        return values[-1]
+        """``a and b`` / ``a or b`` as Python evaluates them: an operand after one whose truth
+        the analysis cannot tell runs on some paths only; the result's truth is known when
+        every way the expression can end agrees (``unknown and False`` is false)."""
+        stop = isinstance(node.op, ast.Or)      # ``or`` ends at a true value, ``and`` a false
+        outcomes = []                           # (value, its truth when it is the result)
+        last = len(node.values) - 1
+
+        def run(i, f):
+            v = self.eval(node.values[i], f)
+            t = self.truth(v)
+            if i == last or t is stop:
+                outcomes.append((v, t))
+            elif t is None:
+                outcomes.append((v, stop))
+                self.fork(f, lambda g: run(i + 1, g), [])
+            else:
+                run(i + 1, f)
+            return None
+        run(0, frame)
+        value = outcomes[0][0]
+        for v, _ in outcomes[1:]:
+            value = join(value, v)
+        truths = {t for _, t in outcomes}
+        if type(value) is Unknown and len(truths) == 1 and None not in truths:
+            value = Unknown("condition", truth=truths.pop())
+        return value
 
     def expr_UnaryOp(self, node, frame):
         v = self.eval(node.operand, frame)
@@ -295,6 +308,8 @@ class Expressions:
 
     def truth(self, value) -> Optional[bool]:
         kind = type(value)
+        if kind is Unknown:
+            return value.truth
         if kind is Const:
             v = value.value
             if type(v) is D.Sym:

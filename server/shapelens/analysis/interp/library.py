@@ -23,7 +23,7 @@ from ..values import (
     Value,
     visible,
 )
-from .program import NAMESPACE, ArgParser, Partial
+from .program import NAMESPACE, ArgParser, Partial, Wrapped
 
 
 def partial(interp, args, kwargs, node, frame):
@@ -162,6 +162,22 @@ def operator_function(name):
     return call
 
 
+def data_parallel(interp, args, kwargs, node, frame):
+    """``nn.parallel.data_parallel(module, inputs, ...)``: the module's own call."""
+    module = args[0] if args else kwargs.get("module")
+    inputs = args[1] if len(args) > 1 else kwargs.get("inputs")
+    if module is None or inputs is None:
+        return Unknown("data_parallel()")
+    if type(inputs) is TupleVal:
+        return interp.call(module, inputs.items, {}, node, frame)
+    return interp.call(module, (inputs,), {}, node, frame)
+
+
+def wrap_module(interp, args, kwargs, node, frame):
+    module = args[0] if args else kwargs.get("module")
+    return Wrapped(module) if module is not None else Unknown("wrapper of no module")
+
+
 def argument_parser(interp, args, kwargs, node, frame):
     return ArgParser()
 
@@ -240,6 +256,10 @@ LIBRARY = {
     "argparse.ArgumentParser": argument_parser,
     "argparse.Namespace": namespace,
     "types.SimpleNamespace": namespace,
+    "torch.nn.parallel.data_parallel": data_parallel,
+    "torch.nn.DataParallel": wrap_module,
+    "torch.nn.parallel.DataParallel": wrap_module,
+    "torch.nn.parallel.DistributedDataParallel": wrap_module,
     "torch.nn.utils.spectral_norm": identity,
     "torch.nn.utils.weight_norm": identity,
 }

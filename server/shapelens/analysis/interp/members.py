@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 
 from ..errors import ShapeError
 from ..rules import LAYERS, layout, tensor_basics
 from ..rules.call import UNKNOWN, as_int, as_python
 from ..rules.indexing import getitem
+from ..rules.modules import MODULE_METHODS
 from ..values import (
     BoundMethod,
     Const,
@@ -25,8 +27,22 @@ from ..values import (
     with_strides,
 )
 from .containers import MODULE_KINDS, positional, slice_bounds
-from .program import SELF_KEY, BoundFunction, Builtin, ClassRef, SuperRef, UserModuleRef, normalize
+from .program import (
+    SELF_KEY,
+    BoundFunction,
+    Builtin,
+    ClassRef,
+    SuperRef,
+    UserModuleRef,
+    Wrapped,
+    normalize,
+)
 
+# Attributes through which code reaches a module's registered children and parameters.
+INTERNALS = frozenset({"_modules", "_parameters", "_buffers", "__dict__"})
+# Parameters a layer may have that its rule does not give a shape for.
+LAYER_PARAMETERS = frozenset({"weight", "bias", "in_proj_weight", "in_proj_bias", "weight_ih",
+                              "weight_hh", "bias_ih", "bias_hh", "running_mean", "running_var"})
 # Attributes of a torch layer that change nothing its rule reads.
 HARMLESS_LAYER_ATTRIBUTES = {"inplace", "_is_hf_initialized"}
 
@@ -59,6 +75,9 @@ class Members:
         elif kind is ClassRef:
             self.mutating(obj.info)
             obj.info.attrs[attr] = value
+        elif kind is Tensor:
+            if attr == "data":
+                self.changed_in_place(obj, value)
         elif kind is Unknown and obj.receiver is not None:
             self.havoc(obj.receiver, "changed through %s" % obj.reason)
 
@@ -183,6 +202,14 @@ class Members:
 
     def get_attribute(self, obj, attr, node=None, frame=None) -> Value:
         kind = type(obj)
+        if attr == "__class__":
+            return class_of(obj)
+        if attr == "__name__" and kind in (ClassRef, TorchRef):
+            return Const(obj.info.name if kind is ClassRef else obj.qualname.rsplit(".", 1)[-1])
+        if attr in INTERNALS and kind in (Instance, Layer, Container) and \
+                not (kind is Instance and attr in obj.attrs):
+            # ``self._modules[...] = m``, ``vars(self)``: changes through these are not followed.
+            return Unknown("internals (%s) of a module" % attr, receiver=obj)
         if kind is TorchRef:
             return TorchRef(normalize(obj.qualname + "." + attr))
         if kind is Tensor:
@@ -200,8 +227,6 @@ class Members:
             if attr == "training":
                 return Const(obj.training) if obj.training is not None else \
                     Unknown("train/eval mode not known")
-            if attr == "__class__":
-                return ClassRef(obj.cls)
             if attr == "__module__":
                 return Const(obj.cls.env.name)
             for c in obj.cls.mro():
@@ -221,11 +246,7 @@ class Members:
             base = obj.attrs.get(SELF_KEY)
             if base is not None:
                 return self.get_attribute(base, attr, node, frame)
-            if obj.cls.is_module and attr in ("parameters", "children", "modules", "eval",
-                                              "train", "to", "cuda", "cpu", "apply",
-                                              "named_parameters", "state_dict", "forward",
-                                              "register_buffer", "add_module", "zero_grad",
-                                              "requires_grad_", "half", "float", "double"):
+            if obj.cls.is_module and attr in MODULE_METHODS:
                 return BoundMethod(obj, attr)
             if obj.lost:
                 return Unknown(obj.lost, receiver=obj)
@@ -247,16 +268,27 @@ class Members:
             rule = LAYERS.get(obj.kind)
             value = rule.attribute(obj.spec, attr) if rule is not None and obj.spec is not None \
                 else None
+            if type(value) is Tensor:
+                # A parameter: changing it in place (``.data = ...``) changes the layer.
+                return dataclasses.replace(value, owner=obj)
             if value is not None:
                 return value
-            return BoundMethod(obj, attr)
+            if attr in MODULE_METHODS or attr not in LAYER_PARAMETERS:
+                return BoundMethod(obj, attr)
+            return Unknown("%s.%s" % (obj.kind, attr), receiver=obj)
         if kind is Container:
             child = self.container_attribute(obj, attr)
             return child if child is not None else BoundMethod(obj, attr)
         if kind in (ListVal, DictVal):
             return BoundMethod(obj, attr)
-        if kind is Unknown and obj.receiver is not None:
+        if kind is Unknown and obj.receiver is not None and obj.reason.startswith("internals"):
+            # ``self._modules.update(...)``, ``vars(self)["fc"] = ...``: still the object.
             return Unknown(obj.reason, receiver=obj.receiver)
+        if kind is Wrapped:
+            if attr == "module":
+                return obj.module
+            return self.get_attribute(obj.module, attr, node, frame) if attr in MODULE_METHODS \
+                else Unknown("DataParallel has no attribute %s" % attr)
         if kind is UserModuleRef:
             v = obj.env.globals.get(attr)
             if v is not None:
@@ -326,7 +358,8 @@ class Members:
             if k is not UNKNOWN and k in obj.items:
                 return obj.items[k]
             return Unknown("dict entry not known")
-        if kind is Unknown and obj.receiver is not None:
+        if kind is Unknown and obj.receiver is not None and obj.reason.startswith("internals"):
+            # ``self._modules.update(...)``, ``vars(self)["fc"] = ...``: still the object.
             return Unknown(obj.reason, receiver=obj.receiver)
         if kind is Const and isinstance(obj.value, (str, bytes)):
             return Unknown("string indexing")
@@ -339,3 +372,15 @@ class Members:
 
 def is_classmethod(fn) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "classmethod" for d in fn.node.decorator_list)
+
+
+def class_of(value) -> Value:
+    """``value.__class__``."""
+    kind = type(value)
+    if kind is Instance:
+        return ClassRef(value.cls)
+    if kind is Layer or kind is Container:
+        return TorchRef("torch.nn." + value.kind)
+    if kind is Tensor:
+        return TorchRef("Tensor")
+    return Unknown("class of a value the analysis cannot see")

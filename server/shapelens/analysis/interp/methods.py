@@ -10,6 +10,7 @@ from ..report import Loc
 from ..rules import FUNCTIONS, layout
 from ..rules.call import UNKNOWN, Call, as_int, as_python
 from ..rules.modules import FORWARD_HOOKS, LAYERS_WITH_CHILDREN, READ_ONLY, RETURNS_SELF
+from ..rules.tensor_basics import RESHAPES_IN_PLACE
 from ..values import (
     Const,
     Container,
@@ -110,6 +111,10 @@ class Methods:
         q = "Tensor." + name
         rule = FUNCTIONS.get(q)
         if rule is None:
+            if name.endswith("_") and not name.endswith("__"):
+                # An in-place method the rules do not know may change the tensor's shape.
+                self.changed_in_place(obj, Tensor(None))
+                return Tensor(None)
             return Unknown("tensor method %s is not modelled" % name)
         call = Call(q, (obj,) + args, kwargs)
         result = self.rule_result(rule(call), node, frame, q, (obj,) + args,
@@ -118,6 +123,8 @@ class Methods:
             result = self.with_layout(name, obj, call, result, node, frame)
         elif q in layout.POINTWISE_FUNCTIONS and type(result) is Tensor:
             result = with_strides(result, layout.pointwise(obj))
+        if name in RESHAPES_IN_PLACE:
+            self.changed_in_place(obj, result)
         return result
 
     def module_method(self, obj, name, args, kwargs, node, frame):
@@ -302,6 +309,10 @@ class Methods:
             items.append(args[0])
         elif name == "extend" and len(args) == 1 and self.iterate(args[0]) is not None:
             items.extend(self.iterate(args[0]))
+        elif name == "__setitem__" and len(args) == 2:
+            self.set_item(obj, args[0], args[1])
+        elif name == "__delitem__" and len(args) == 1:
+            self.delete_item(obj, args[0])
         elif name == "insert" and len(args) == 2 and type(as_int(args[0])) is int:
             items.insert(as_int(args[0]), args[1])
         elif name == "pop" and len(args) <= 1:
@@ -323,6 +334,20 @@ class Methods:
         else:
             self.havoc(obj, "list.%s the analysis cannot follow" % name, deep=False)
         return Const(None)
+
+    def list_in_place(self, obj, op, other):
+        """``lst += other`` (extend) and ``lst *= n`` (repeat), in place."""
+        if isinstance(op, ast.Add):
+            self.list_method(obj, "extend", (other,), {})
+            return
+        self.mutating(obj)
+        n = as_int(visible(other))
+        if obj.lost:
+            return
+        if type(n) is int and len(obj.items) * max(n, 0) <= 4096:
+            obj.items[:] = obj.items * max(n, 0)
+        else:
+            self.havoc(obj, "repeated a number of times the analysis cannot see", deep=False)
 
     def dict_method(self, obj, name, args, kwargs=None):
         kwargs = kwargs or {}
@@ -375,6 +400,12 @@ class Methods:
                 pass
         if name == "clear":
             obj.items.clear()
+            return Const(None)
+        if name == "__setitem__" and len(args) == 2:
+            self.set_item(obj, args[0], args[1])
+            return Const(None)
+        if name == "__delitem__" and len(args) == 1:
+            self.delete_item(obj, args[0])
             return Const(None)
         self.havoc(obj, "dict.%s the analysis cannot follow" % name, deep=False)
         return Unknown("dict.%s" % name)

@@ -76,6 +76,7 @@ class ClassInfo:
         self.env = env
         self.bases = bases                    # Values: ClassRef of user classes, TorchRefs
         self.serial = next_serial()           # its class attributes can change (soundness.py)
+        self.instances: list = []             # instances the program built
         self.methods: Dict[str, ast.FunctionDef] = {}
         self.attrs: Dict[str, Value] = {}
         self.forward_called = False
@@ -188,6 +189,16 @@ class Partial(Value):
         self.func = func
         self.args = args
         self.kwargs = kwargs
+
+
+class Wrapped(Value):
+    """``nn.DataParallel(module)`` / ``DistributedDataParallel(module)``: calls go to
+    ``module``, which is also its ``.module``."""
+
+    __slots__ = ("module",)
+
+    def __init__(self, module):
+        self.module = module
 
 
 class ArgParser(Value):

@@ -30,15 +30,31 @@ from ..values import (
     Instance,
     Layer,
     ListVal,
+    Tensor,
+    TensorCells,
     TupleVal,
     Unknown,
+    Value,
+    current,
     join,
     next_serial,
     same_value,
 )
-from .program import BREAK, CONTINUE, RETURN, ArgParser, ClassInfo
+from .program import (
+    BREAK,
+    CONTINUE,
+    RETURN,
+    ArgParser,
+    BoundFunction,
+    ClassInfo,
+    Frame,
+    Function,
+    Partial,
+    Wrapped,
+)
 
 MUTABLE = (ListVal, DictVal, Container, Instance, Layer, ArgParser)
+
 LOOP_PASSES = 3          # runs of a loop body of unknown count before widening what changes
 
 
@@ -93,6 +109,8 @@ def state_of(obj):
         return (obj.spec, obj.training)
     if kind is ClassInfo:
         return (dict(obj.attrs),)
+    if kind is TensorCells:
+        return (dict(obj.items),)
     return None
 
 
@@ -107,6 +125,8 @@ def set_state(obj, state):
         obj.spec, obj.training = state
     elif kind is ClassInfo:
         obj.attrs = dict(state[0])
+    elif kind is TensorCells:
+        obj.items = dict(state[0])
 
 
 def same_state(a, b) -> bool:
@@ -152,6 +172,15 @@ def join_states(obj, a, b):
         return (attrs, a[1] or b[1], a[2] if a[2] == b[2] else None, a[3] or b[3])
     if kind is Layer:
         return (a[0] if a[0] is b[0] else None, a[1] if a[1] == b[1] else None)
+    if kind is TensorCells:
+        items = {}
+        for k in a[0].keys() | b[0].keys():
+            t, now_a = a[0].get(k) or b[0][k]
+            now_b = b[0][k][1] if k in b[0] else t
+            if k not in a[0]:
+                now_a = t
+            items[k] = (t, join(now_a, now_b))
+        return (items,)
     if kind is ClassInfo:
         attrs = {k: join(a[0][k], b[0][k]) if k in b[0] else Unknown("class attribute")
                  for k in a[0]}
@@ -182,6 +211,8 @@ def children_of(value):
         return value.items
     if kind is Instance:
         return value.attrs.values()
+    if kind is Wrapped:
+        return (value.module,)
     return ()
 
 
@@ -215,20 +246,28 @@ class Soundness:
 
     # ----------------------------------------------------------------- unmodelled operations
 
-    def havoc(self, value, reason: str, deep=True, _seen=None):
+    def havoc(self, value, reason: str, deep=True, _seen=None, tensors=False):
         """Forget what ``value`` holds and, when ``deep``, what any value it holds holds: an
-        operation the analysis does not follow may have changed any of it."""
+        operation the analysis does not follow may have changed any of it (also the tensors
+        among them, in place, when ``tensors``; and it may call the functions among them)."""
         seen = _seen if _seen is not None else set()
         if id(value) in seen or len(seen) > 10_000:
             return
         seen.add(id(value))
         kind = type(value)
-        if kind not in MUTABLE and kind is not TupleVal:
+        if kind is Tensor:
+            if tensors:
+                self.changed_in_place(value, Tensor(None))
+            return
+        if deep and kind in (Function, BoundFunction, Partial):
+            self.call_escaped(value)
+            return
+        if kind not in MUTABLE and kind is not TupleVal and kind is not Wrapped:
             return
         if deep:
             for child in list(children_of(value)):
-                self.havoc(child, reason, True, seen)
-        if kind is TupleVal:
+                self.havoc(child, reason, True, seen, tensors)
+        if kind is TupleVal or kind is Wrapped:
             return
         self.mutating(value)
         if kind in (ListVal, DictVal, Container):
@@ -240,11 +279,43 @@ class Soundness:
         elif kind is Layer:
             value.spec = None
 
-    def escape(self, args, kwargs, reason: str):
-        """``args`` and ``kwargs`` go to code the analysis cannot follow."""
+    def escape(self, args, kwargs, reason: str, tensors=True):
+        """``args`` and ``kwargs`` go to code the analysis cannot follow: it may change what
+        they hold, call the functions among them, and (unless it is torch's, ``tensors=False``)
+        change the tensors among them in place."""
         seen = set()
         for v in list(args) + list(kwargs.values()):
-            self.havoc(v, reason, True, seen)
+            self.havoc(v, reason, True, seen, tensors)
+
+    def changed_in_place(self, t: Tensor, now: Value):
+        """Tensor ``t`` (every alias of it) is ``now`` from here on; a layer's parameter
+        changed this way leaves the layer's configuration unknown."""
+        t = current(t)
+        self.mutating(self.cells)
+        self.cells.items[id(t)] = (t, now if type(now) is Tensor else Tensor(None))
+        if t.owner is not None:
+            self.havoc(t.owner, "its parameter changed in place", deep=False)
+
+    def call_escaped(self, fn):
+        """A function handed to code the analysis cannot follow may be called by it, any number
+        of times, with arguments the analysis cannot see."""
+        if type(fn) is Partial:
+            self.escape(fn.args, fn.kwargs, "given to code the analysis cannot follow")
+            fn = fn.func
+        function = fn.func if type(fn) is BoundFunction else fn
+        if type(function) is not Function or id(function) in self.escaping:
+            return
+        node = function.node
+        a = node.args
+        n = len(a.posonlyargs + a.args) - len(a.defaults) - (type(fn) is BoundFunction)
+        args = tuple(Unknown("argument from code the analysis cannot follow")
+                     for _ in range(max(n, 0)))
+        self.escaping.add(id(function))
+        try:
+            self.loop_unknown(Frame(function.env),
+                              lambda f: (self.call(fn, args, {}, None, f), None)[1])
+        finally:
+            self.escaping.discard(id(function))
 
     # ----------------------------------------------------------------- paths
 

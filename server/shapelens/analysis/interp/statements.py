@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 
 from ..rules.broadcast import inplace_result
-from ..values import DATA_VALUES, Const, Layer, ListVal, Tensor, Unknown
+from ..values import DATA_VALUES, Const, Container, DictVal, Layer, ListVal, Tensor, Unknown
 from .expressions import BINOPS
 from .program import (
     BREAK,
@@ -87,6 +87,19 @@ class Statements:
             result = inplace_result(current, other)
             result = self.rule_result(result, node, frame, "operator.i" + BINOPS.get(
                 type(node.op), "op"), (current, other), rerun=lambda a: inplace_result(*a))
+        elif type(current) is ListVal and isinstance(node.op, (ast.Add, ast.Mult)):
+            # ``+=`` and ``*=`` change a list in place (every alias sees it).
+            self.list_in_place(current, node.op, other)
+            result = current
+        elif type(current) is Container and isinstance(node.op, ast.Add):
+            # ModuleList ``+=`` extends in place; Sequential ``+=`` adds another's children.
+            if current.kind == "ModuleList" or (type(other) is Container and
+                                                other.kind == "Sequential"):
+                self.container_append(current, self.iterate(other))
+            result = current
+        elif type(current) is DictVal and isinstance(node.op, ast.BitOr):
+            self.dict_method(current, "update", (other,), {})
+            result = current
         else:
             result = self.binop(node.op, current, other, node, frame)
         self.bind(node.target, result, frame)

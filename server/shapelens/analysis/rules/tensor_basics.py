@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from ..dims import prod
 from ..errors import error
-from ..values import Const, Tensor, TupleVal, Unknown, format_shape
+from ..values import Const, ListVal, Tensor, TupleVal, Unknown, format_shape
 from . import function
-from .call import Call
+from .call import Call, as_int
 
 
 def size_value(shape) -> TupleVal:
@@ -105,3 +105,45 @@ def to_python(call: Call):
 
 
 __all__ = ["attribute", "size_value", "format_shape"]
+
+
+# In-place methods that change the tensor's own shape: every alias of the tensor takes the
+# result (interp/methods.py); any other in-place method (``add_``, ``relu_``...) keeps it.
+RESHAPES_IN_PLACE = frozenset({"unsqueeze_", "squeeze_", "t_", "transpose_", "swapdims_",
+                               "swapaxes_", "resize_", "resize_as_", "set_", "as_strided_"})
+
+
+@function("Tensor.resize_")
+def resize_(call: Call):
+    dims = call.dim_list(1)
+    if dims is None or any(type(d) is int and d < 0 for d in dims):
+        return Tensor(None, _dtype(call))
+    return Tensor(dims, _dtype(call))
+
+
+@function("Tensor.resize_as_")
+def resize_as_(call: Call):
+    other = call.tensor(1, "the_template")
+    return Tensor(other.shape if other is not None else None, _dtype(call))
+
+
+@function("Tensor.set_")
+def set_(call: Call):
+    if not call.has(1, "source"):
+        return Tensor((0,), _dtype(call))
+    source = call.tensor(1, "source")
+    if source is None or call.has(2, "storage_offset"):
+        return Tensor(None, _dtype(call))
+    return Tensor(source.shape, source.dtype)
+
+
+@function("Tensor.as_strided", "Tensor.as_strided_", "torch.as_strided")
+def as_strided(call: Call):
+    size = call.get(1, "size")
+    dims = tuple(as_int(d) for d in size.items) if type(size) in (TupleVal, ListVal) else None
+    return Tensor(dims, _dtype(call))
+
+
+def _dtype(call: Call):
+    x = call.args[0] if call.args else None
+    return x.dtype if type(x) is Tensor else None
