@@ -39,8 +39,8 @@ def explain(err, layer, args, call_sites, src) -> Optional[tuple]:
         if c is None or x is None or x.shape is None or len(x.shape) < 3 or \
                 tuple(x.shape[-3:]) != tuple(pipeline[-1].shape):
             return None             # the layer gets what the model made of the data
-        related = [Related(step.loc, "%s channel%s come from %s at line %d"
-                           % (format_dim(c), "" if c == 1 else "s", step.label,
+        related = [Related(step.loc, "%s channel%s from %s at line %d"
+                           % (format_dim(c), " comes" if c == 1 else "s come", step.label,
                               step.loc.range.start_line))]
         fix = _grayscale_fix(err, layer, pipeline, index, src)
         return related, [fix] if fix is not None else []
@@ -83,9 +83,14 @@ def _grayscale_fix(err, layer, pipeline, index, src) -> Optional[Fix]:
     tensor, when that step set the channel count, every later step keeps it, and N (the
     layer's in_channels) is 1 or 3."""
     want = getattr(getattr(layer, "spec", None), "in_channels", None)
-    step = pipeline[index]
-    if err.code != "conv-in-channels" or want not in (1, 3) or step.compose is None or \
-            not step.pil or step.index < 0 or not step.label.split("(")[0].endswith(TO_TENSOR):
+    if err.code != "conv-in-channels" or want not in (1, 3):
+        return None
+    c = pipeline[-1].shape[0]
+    # The step that made the PIL image a tensor, after which the channel count stays.
+    step = next((s for s in reversed(pipeline) if s.pil and
+                 s.label.split("(")[0].endswith(TO_TENSOR)), None)
+    if step is None or step.compose is None or step.index < 0 or any(
+            s.shape[0] != c for s in pipeline[pipeline.index(step):]):
         return None
     elements = step.compose.elements
     if step.index >= len(elements) or elements[step.index].path is not None:

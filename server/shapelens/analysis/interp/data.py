@@ -16,7 +16,7 @@ from typing import Optional
 
 from .. import dims as D
 from ..errors import ShapeError
-from ..report import Loc
+from ..report import Loc, Related
 from ..rules import FUNCTIONS, datasets as DS, transforms as TR
 from ..rules.call import MISSING, UNKNOWN, Call, as_int, as_python
 from ..rules.indexing import getitem
@@ -303,6 +303,8 @@ class Data:
                           self.step(DataStep(text, loc), image))
         sample_image = self.apply_optional(transform, image, node, frame, deferred=True)
         target = self.apply_optional(target_transform, DS.label(), node, frame, deferred=True)
+        if kind == "FakeData" and target_transform is not MISSING:
+            target = Unknown("FakeData's target after its target_transform (then .item())")
         sample = TupleVal((sample_image, target))
         ds = Dataset(kind, sample, length, loc, text=text)
         if fmt.data is not None:
@@ -483,8 +485,10 @@ class Data:
             self.rec.muted = saved
 
     def collated(self, samples, n, node, frame):
-        if any(type(s) is DataError for s in samples):
-            return next(s for s in samples if type(s) is DataError)
+        for s in samples:
+            failed = _data_error_in(s)
+            if failed is not None:
+                return failed
         if len(samples) == 1:
             samples = samples * 2 if n != 1 else samples
         try:
@@ -509,7 +513,7 @@ class Data:
             where = node if node is not None else self.stmt
             if isinstance(where, (ast.For, ast.AsyncFor)):
                 where = where.iter
-            self.report_error(loader.error, where, frame or self.data_frame, ())
+            self.report_error(loader.error, where, frame or self.stmt_frame, ())
         out = []
         for b in loader.batches:
             if type(b) is DataError:
@@ -519,11 +523,12 @@ class Data:
         return out
 
     def report_data_error(self, value, node, frame):
-        err, step_loc = value.error
+        err, step_loc, step_text = value.error
         where = node if node is not None else self.stmt
         if isinstance(where, (ast.For, ast.AsyncFor)):
             where = where.iter
-        return self.report_error(err, where, frame or self.data_frame, ())
+        return self.report_error(err, where, frame or self.stmt_frame, (), related=(Related(
+            step_loc, "raised by %s in the dataset's transform" % step_text),))
 
     # ------------------------------------------------------------------ transforms
 
@@ -591,9 +596,8 @@ class Data:
 
     def data_error(self, err, step, node, frame):
         if self.pending_data_errors is not None:
-            self.pending_data_errors.append((err, step.loc))
+            self.pending_data_errors.append((err, step.loc, step.text))
             return Unknown("error: " + err.message.split(".")[0])
-        from ..report import Related
         return self.report_error(err, node, frame, (), related=(Related(
             step.loc, "raised by %s" % step.text),))
 
@@ -747,7 +751,7 @@ class Data:
         if type(value) is Loader:
             return self.loader_batches(value, None, None)
         if type(value) is Dataset and type(value.length) is int and value.length <= 256:
-            sample = self.fetch(value, self.stmt, self.data_frame)
+            sample = self.fetch(value, self.stmt, self.stmt_frame)
             return [sample] * value.length
         return None
 
@@ -797,6 +801,17 @@ class DataError(Value):
     def __init__(self, error):
         self.error = error
         self.reason = "error: " + error[0].message.split(".")[0]
+
+
+def _data_error_in(value):
+    if type(value) is DataError:
+        return value
+    if type(value) in (TupleVal, ListVal):
+        for item in value.items:
+            found = _data_error_in(item)
+            if found is not None:
+                return found
+    return None
 
 
 def _short(step) -> str:

@@ -211,11 +211,10 @@ class ToDtype(TransformRule):
 class ToPILImage(TransformRule):
     def build(self, call):
         mode = call.value(0, "mode")
-        return mode if mode is None or isinstance(mode, str) else UNKNOWN
+        return (mode,) if mode is None or isinstance(mode, str) else None
 
-    def apply(self, mode, x, v2):
-        if mode is UNKNOWN:
-            return None
+    def apply(self, spec, x, v2):
+        mode = spec[0]
         if type(x) is Tensor and x.shape is not None:
             shape = x.shape
             if len(shape) not in (2, 3):
