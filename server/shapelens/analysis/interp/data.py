@@ -408,7 +408,9 @@ class Data:
         if type(dataset) is Dataset:
             return dataset.sample
         if type(dataset) is Instance and dataset.cls.method("__getitem__")[1] is not None:
-            return self.call_dunder(dataset, "__getitem__", (Unknown("an index"),), node, frame)
+            # The index is an int the analysis does not know: a symbolic one.
+            return self.call_dunder(dataset, "__getitem__", (Const(D.sym("index")),), node,
+                                    frame)
         return None
 
     def length_of(self, dataset):

@@ -12,6 +12,8 @@ from ..rules.call import UNKNOWN, Call, as_python
 from ..values import (
     Array,
     Const,
+    Image,
+    Transform,
     Container,
     DictVal,
     Instance,
@@ -322,7 +324,7 @@ class Expressions:
             return bool(value.items) if not getattr(value, "lost", None) else None
         if kind in (Layer, Instance, Function, ClassRef, TorchRef, BoundFunction):
             return True
-        if kind is Container:
+        if kind is Container or kind is Transform or kind is Image:
             return True
         return None
 

@@ -51,7 +51,9 @@ class Imports:
     def stmt_ImportFrom(self, node, frame):
         module = node.module or ""
         absolute = self.absolute_name(module, frame.env, node.level)
-        if absolute and by_rules(absolute):
+        if absolute and (by_rules(absolute) or all(
+                a.name != "*" and by_rules(absolute + "." + a.name) for a in node.names)):
+            # (``from torchvision import transforms``: rule names, torchvision not loaded)
             self.import_rule_names(absolute, node.names, frame)
             return
         env = self.load_user_module(module, frame.env, node.level)

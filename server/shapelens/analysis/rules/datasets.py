@@ -66,8 +66,8 @@ LABEL = "a class index (int)"
 
 def is_number(value) -> Optional[str]:
     """'long' / 'float' for a Python number (known or a class index), else None."""
-    if type(value) is Const and type(value.value) in (int, bool):
-        return "long" if type(value.value) is int else "bool"
+    if type(value) is Const and type(value.value) in (int, bool, D.Sym):
+        return "bool" if type(value.value) is bool else "long"
     if type(value) is Const and type(value.value) is float:
         return "float"
     if type(value) is Unknown and value.reason == LABEL:
