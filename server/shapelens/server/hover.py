@@ -5,6 +5,8 @@
 * a layer (``self.conv1`` in ``forward``, or its definition target in ``__init__``): its
   configuration, each input -> output shape seen, its parameter count and, for conv/pool
   layers, the arithmetic of each spatial size with the numbers filled in;
+* a dataset, a DataLoader or a Compose (or a name bound to one): the sample and batch
+  structure, or each step's shape (``PIL L 28×28 → ToTensor → Tensor[1, 28, 28]``);
 * a module class name: its forward signature (``LeNet5.forward(x: [N, 1, H, W]) -> [N,
   10]``), where the input came from (or that it is inferred and required), and the
   constraints found on its input sizes.
@@ -130,6 +132,16 @@ def totals_text(report, model: str) -> Optional[str]:
     return totals_sentence(summary) if summary is not None else None
 
 
+def data_markdown(report, line: int, col: int) -> Optional[str]:
+    """A dataset, loader or Compose (or the name bound to one): its sample and batch structure,
+    or each step's shape (SPEC §7)."""
+    best = None
+    for r, text in report.extra.get("data", ()):
+        if r.contains(line, col) and (best is None or r.size() < best[0].size()):
+            best = (r, text)
+    return best[1] if best is not None else None
+
+
 def probe_lines(outcome, line: int, name: str) -> List[str]:
     if outcome is None:
         return []
@@ -172,6 +184,9 @@ class Hover(LanguageFeature):
         markdown = None
         if entry is not None:
             markdown = self.entry_markdown(result, entry, outcome, snapshot.lines)
+        if markdown is None:
+            markdown = data_markdown(result.report, line, col)
+            entry = None
         if markdown is None:
             markdown = self.probe_only(outcome, snapshot.lines, line, col, result)
             entry = None
