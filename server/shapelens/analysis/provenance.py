@@ -8,7 +8,7 @@ offers to insert ``Grayscale(num_output_channels=N)`` into the ``Compose``.
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Optional
 
 from .dims import format_dim
 from .report import Fix, Loc, Range, Related, TextEdit

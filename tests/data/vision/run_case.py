@@ -1,5 +1,5 @@
 """``python -m tests.data.vision.run_case CASE.py``: the ground truth of a data-pipeline case
-(tests/tools/groundtruth.py), with torchvision's downloading datasets replaced by fakes of the
+(tests/data/tools/groundtruth.py), with torchvision's downloading datasets replaced by fakes of the
 same sample format (rules/datasets.py's table, itself checked against the real classes in
 test_datasets_vs_torchvision.py), so nothing is downloaded.
 
@@ -8,6 +8,7 @@ size divides 960 (1-6, 8, 10, 12, 16, 20, 32, 64...) yields the same distinct ba
 smaller last batch included."""
 from __future__ import annotations
 
+import pathlib
 import sys
 
 import torchvision.datasets
@@ -15,7 +16,9 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from shapelens.analysis.rules.datasets import DATASETS
-from tests.tools import groundtruth
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tools"))
+import groundtruth  # noqa: E402  (tests/data/tools/groundtruth.py)
 
 
 PERIOD = 960

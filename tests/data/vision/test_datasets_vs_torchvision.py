@@ -3,14 +3,13 @@ run on small files generated here (nothing is downloaded), and the default colla
 rules/datasets.py against torch's ``default_collate``.  Runs in .venv-vision."""
 from __future__ import annotations
 
-import gzip  # noqa: F401  (torchvision reads plain idx files too)
 import pickle
 import struct
 
 import numpy as np
 import pytest
 
-torchvision = pytest.importorskip("torchvision")
+
 import torch  # noqa: E402
 from hypothesis import given, strategies as st  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402

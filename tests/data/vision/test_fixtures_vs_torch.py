@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-pytest.importorskip("torchvision")
+
 
 from tests.conftest import REPO  # noqa: E402
 from tests.data.test_data_fixtures import CASES  # noqa: E402

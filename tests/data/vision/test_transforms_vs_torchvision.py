@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import warnings
 
-import pytest
 
-torchvision = pytest.importorskip("torchvision")
+
 import torch  # noqa: E402
 from hypothesis import given, strategies as st  # noqa: E402
 from torchvision import transforms as v1  # noqa: E402

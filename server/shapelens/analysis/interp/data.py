@@ -18,7 +18,7 @@ from .. import dims as D
 from ..errors import ShapeError
 from ..report import Loc, Related
 from ..rules import FUNCTIONS, datasets as DS, transforms as TR
-from ..rules.call import MISSING, UNKNOWN, Call, as_int, as_python
+from ..rules.call import MISSING, Call, as_int, as_python
 from ..rules.indexing import getitem
 from ..values import (
     Array,
