@@ -475,16 +475,16 @@ loss_GAN = nn.MSELoss()(D_A(fake_B), valid)
          driver="""\
 generator = GeneratorUNet()
 discriminator = Discriminator()
-real_A = torch.randn(2, 3, 64, 64)
-real_B = torch.randn(2, 3, 64, 64)
+real_A = torch.randn(1, 3, 256, 256)
+real_B = torch.randn(1, 3, 256, 256)
 fake_B = generator(real_A)
 pred_fake = discriminator(fake_B, real_A)
-patch = (1, 64 // 2 ** 4, 64 // 2 ** 4)
+patch = (1, 256 // 2 ** 4, 256 // 2 ** 4)
 valid = torch.ones(real_A.size(0), *patch)
 loss_GAN = nn.MSELoss()(pred_fake, valid)
 """,
-         mutation=("real_A = torch.randn(2, 3, 64, 64)", "real_A = torch.randn(2, 3, 48, 48)"),
-         why="48x48 images: the U-Net's skip connections no longer line up"),
+         mutation=("real_A = torch.randn(1, 3, 256, 256)", "real_A = torch.randn(1, 3, 288, 288)"),
+         why="288x288 images: 9x9 halves to 4x4, doubled back to 8x8 before the skip torch.cat"),
     dict(name="srgan", repo=GAN, path="implementations/srgan/models.py", blob="b8efd3c0203f52b8561c8d4905047640762f2918",
          drop_modules=["torchvision"],
          driver="""\

@@ -169,7 +169,8 @@ def mm(a: Tensor, b: Tensor):
     return matmul(a, b)
 
 
-@function("torch.mm", "Tensor.mm")
+@function("torch.mm", "Tensor.mm", "torch.sparse.mm", "torch.spmm", "Tensor.spmm",
+          "torch.smm", "Tensor.smm")
 def f_mm(call: Call):
     a, b = _two(call, "input", "mat2")
     if a is None or b is None:

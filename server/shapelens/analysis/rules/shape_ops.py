@@ -2,7 +2,7 @@
 squeeze/unsqueeze, expand/expand_as/broadcast_to, repeat/tile, movedim, narrow, view_as/
 reshape_as, split/chunk/unbind/tensor_split, cat/concat/concatenate/stack/hstack/vstack/dstack/
 column_stack, and a few shape-keeping ones (flip, roll, tril/triu, masked_fill) plus
-index_select/gather/repeat_interleave/unfold.
+index_select/gather/repeat_interleave/unfold/meshgrid.
 
 Tensor methods are registered as ``Tensor.<name>`` with the tensor first; ``torch.<name>`` forms
 take the same arguments.  A symbolic size is assumed to be a positive integer where that decides
@@ -789,6 +789,34 @@ def f_stack(call: Call):
     ts = _seq(call)
     d = call.int(1, "dim", 0)
     return stack(ts, d)
+
+
+@function("torch.meshgrid")
+def meshgrid(call: Call):
+    """``meshgrid(a, b, ...)`` or ``meshgrid([a, b, ...])`` of 0-D/1-D tensors: one tensor per
+    input, each of shape (len(a), len(b), ...); ``indexing='xy'`` swaps the first two."""
+    if len(call.args) == 1 and type(call.args[0]) in (TupleVal, ListVal):
+        ts = tensors_in(call.args[0])
+    else:
+        ts = [call.tensor(i, None) for i in range(len(call.args))]
+        ts = None if any(t is None for t in ts) else ts
+    if ts is None:
+        return None
+    if not ts:
+        return error("shape-mismatch", "torch.meshgrid expects a non-empty TensorList")
+    sizes = []
+    for t in ts:
+        if t.shape is not None and len(t.shape) > 1:
+            return error("rank-mismatch", "torch.meshgrid: Expected 0D or 1D tensor in the tensor "
+                         "list but got: %s" % format_shape(t.shape))
+        sizes.append(None if t.shape is None else (t.shape[0] if t.shape else 1))
+    indexing = call.value(None, "indexing", "ij")
+    if indexing not in ("ij", "xy"):
+        sizes = [None] * len(sizes)
+    elif indexing == "xy" and len(sizes) >= 2:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    # expanded views of the inputs: not contiguous
+    return TupleVal(tuple(Tensor(tuple(sizes), t.dtype, None, None, None, "?") for t in ts))
 
 
 def _atleast(t: Tensor, n: int):

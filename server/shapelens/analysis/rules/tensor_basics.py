@@ -84,7 +84,7 @@ _SAME = ("to", "cuda", "cpu", "float", "double", "half", "bfloat16", "long", "in
          "bool", "byte", "char", "type", "type_as", "detach", "clone", "contiguous",
          "requires_grad_", "pin_memory", "share_memory_", "cpu", "mps", "detach_",
          "zero_", "fill_", "normal_", "uniform_", "copy_", "retain_grad", "coalesce",
-         "to_dense", "float_", "requires_grad")
+         "to_dense", "float_", "requires_grad", "to_sparse", "to_sparse_coo")
 _DTYPE_OF = {"float": "float", "double": "float", "half": "float", "bfloat16": "float",
              "long": "long", "int": "long", "short": "long", "byte": "long", "char": "long",
              "bool": "bool"}
