@@ -298,14 +298,14 @@ class Transform(Value):
 @dataclass(eq=False, slots=True)
 class Dataset(Value):
     """A dataset: ``sample`` is one item (``dataset[i]``) after its transforms, or None when
-    not known; ``length`` its len() (a dim or None); ``samples`` the items of the first
-    indices when they may differ (a user dataset), for the default collate."""
+    not known; ``length`` its len() (a dim or None); ``attrs`` (name, value) pairs of the
+    attributes the analysis knows (MNIST's ``.data``)."""
 
     kind: str
     sample: Any
     length: Any = None
     loc: Any = None
-    samples: tuple = ()
+    attrs: tuple = ()
     text: str = ""
 
 

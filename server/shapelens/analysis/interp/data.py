@@ -314,7 +314,7 @@ class Data:
                 split = fmt.default if chosen is MISSING else as_python(chosen)
             shape = fmt.data.get(split) if isinstance(split, (bool, str)) else None
             if shape is not None:
-                ds.samples = (("data", Tensor(shape, "uint8") if fmt.data_kind == "tensor"
+                ds.attrs = (("data", Tensor(shape, "uint8") if fmt.data_kind == "tensor"
                                else Array(shape, "uint8")),)
         self.rec.data_fact(node, self.dataset_text(ds), frame.env)
         return ds
@@ -446,13 +446,14 @@ class Data:
         sample = self.sample_of(dataset, node, frame)
         custom = [k for k in ("collate_fn", "batch_sampler", "sampler") if k in kwargs and not (
             type(kwargs[k]) is Const and kwargs[k].value is None)]
-        if sample is None or "batch_sampler" in custom or "sampler" in custom:
+        if sample is None or "batch_sampler" in custom:
             loader.batches = (Unknown("batches of a dataset the analysis cannot see"),)
             return loader
         if type(bs_value) is Const and bs_value.value is None:
             loader.batches = (sample,)
             return loader
-        length = self.length_of(dataset)
+        # A sampler chooses which samples (and so how many): the batch size stays.
+        length = self.length_of(dataset) if "sampler" not in custom else None
         sizes = DS.batch_sizes(length, batch_size, drop_last)
         batches = []
         for n in sizes:
@@ -460,7 +461,8 @@ class Data:
                 batches.append(self.custom_collate(kwargs["collate_fn"], sample, n, node, frame))
                 continue
             samples = [sample]
-            if type(dataset) is Instance and shuffle is not True and not _known(sample):
+            if type(dataset) is Instance and shuffle is not True and "sampler" not in custom \
+                    and not _known(sample):
                 samples = self.first_samples(dataset, n, length, node, frame) or samples
             out = self.collated(samples, n, node, frame)
             if isinstance(out, ShapeError):
@@ -657,7 +659,7 @@ class Data:
         if kind is Dataset:
             if attr == "dataset":
                 return Unknown("the dataset of a subset")
-            for key, value in obj.samples:
+            for key, value in obj.attrs:
                 if key == attr:
                     return value
             if attr in ("transform", "target_transform", "classes", "targets", "data"):
