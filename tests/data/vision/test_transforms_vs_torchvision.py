@@ -136,3 +136,30 @@ KEEP = [("RandomHorizontalFlip", (), {"p": 1.0}), ("RandomVerticalFlip", (), {"p
 def test_shape_keeping(img, module, case):
     kind, args, kwargs = case
     compare(module, kind, args, kwargs, img)
+
+
+FUNCTIONAL_CASES = [("resize", "Resize", (20,)), ("resize", "Resize", ((12, 30),)),
+                    ("center_crop", "CenterCrop", (16,)), ("pad", "Pad", ((1, 2),)),
+                    ("to_grayscale", "Grayscale", (3,)), ("hflip", "RandomHorizontalFlip", ()),
+                    ("five_crop", "FiveCrop", (8,))]
+
+
+@given(rgb_or_l, st.sampled_from(FUNCTIONAL_CASES))
+def test_functional_forms_match_their_transform(img, case):
+    """The analysis applies a transform's rule to ``functional.<name>(img, *args)`` (FUNCTIONAL
+    in rules/transforms.py): torchvision's functional form gives what its class gives."""
+    from shapelens.analysis.rules.transforms import FUNCTIONAL
+    from tests.data.vision.helpers import described, real_image
+    name, kind, args = case
+    assert FUNCTIONAL[name] == kind
+    image = real_image(**img)
+    kwargs = {"p": 1.0} if kind == "RandomHorizontalFlip" else {}
+    try:
+        by_class = described(getattr(v1, kind)(*args, **kwargs)(image))
+    except Exception as exc:
+        by_class = type(exc).__name__
+    try:
+        by_function = described(getattr(v1.functional, name)(image, *args))
+    except Exception as exc:
+        by_function = type(exc).__name__
+    assert by_function == by_class

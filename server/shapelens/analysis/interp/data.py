@@ -114,6 +114,8 @@ class Data:
                 return Tensor(a.shape, DS._np_dtype(a.dtype), pipeline=a.pipeline)
             return None
         loc = Loc(frame.env.src.range(node), self.path_of(frame.env))
+        if q.startswith("torchvision.transforms.") and ".functional." in q:
+            return self.functional_transform(q, args, kwargs, node, frame, loc)
         if q.startswith("torchvision.transforms."):
             return self.make_transform(q, args, kwargs, node, loc)
         if q.startswith("torchvision.datasets."):
@@ -155,6 +157,8 @@ class Data:
 
     def make_transform(self, q, args, kwargs, node, loc):
         kind = q.rsplit(".", 1)[-1]
+        if ".functional." in q:
+            kind = TR.FUNCTIONAL.get(kind, kind)
         v2 = ".v2." in q
         text = _label(node)
         if kind in ("Compose", "RandomChoice", "RandomOrder", "RandomApply"):
@@ -178,6 +182,19 @@ class Data:
             self.rec.internal_error(node, self.call_env or self.rec, exc)
             spec = None
         return Transform(kind, spec, loc, text, v2)
+
+    def functional_transform(self, q, args, kwargs, node, frame, loc):
+        """``F.resize(img, size)``: the transform's rule on the image (args[0] or ``img``/
+        ``pic``/``tensor``/``inpt``)."""
+        image = args[0] if args else next((kwargs.pop(k) for k in ("img", "pic", "tensor",
+                                                                    "inpt", "image")
+                                           if k in kwargs), None)
+        if image is None or TR.rule_for(q)[0] is None:
+            return Unknown("%s is not modelled" % q)
+        kwargs = {("num_output_channels" if k == "num_output_channels" else
+                   "size" if k == "output_size" else k): v for k, v in kwargs.items()}
+        t = self.make_transform(q, tuple(args[1:]), kwargs, node, loc)
+        return self.apply_transform(t, (image,), {}, node, frame)
 
     def pil_call(self, q, args, kwargs, node, loc):
         name = q.rsplit(".", 1)[-1]

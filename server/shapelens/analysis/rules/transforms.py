@@ -36,6 +36,16 @@ TRANSFORMS: Dict[str, "TransformRule"] = {}
 STRUCTURAL = {"Compose", "Lambda", "RandomApply", "RandomChoice", "RandomOrder"}
 
 
+# torchvision.transforms[.v2].functional: the same rules, the image first, then the
+# transform's own arguments in its order.
+FUNCTIONAL = {"to_tensor": "ToTensor", "pil_to_tensor": "PILToTensor", "to_image": "ToImage",
+              "resize": "Resize", "center_crop": "CenterCrop", "pad": "Pad",
+              "normalize": "Normalize", "to_grayscale": "Grayscale",
+              "rgb_to_grayscale": "Grayscale", "to_pil_image": "ToPILImage",
+              "hflip": "RandomHorizontalFlip", "vflip": "RandomVerticalFlip",
+              "five_crop": "FiveCrop", "ten_crop": "TenCrop"}
+
+
 def transform(*kinds: str, v1: bool = True, v2: bool = True):
     """Class decorator: register a TransformRule under torchvision class names."""
     def register(cls):
@@ -50,6 +60,8 @@ def rule_for(qualname: str):
     for prefix, v2 in (("torchvision.transforms.v2.", True), ("torchvision.transforms.", False)):
         if qualname.startswith(prefix):
             kind = qualname[len(prefix):]
+            if kind.startswith("functional."):
+                kind = FUNCTIONAL.get(kind[len("functional."):], "")
             rule = TRANSFORMS.get(kind)
             if rule is not None and (rule.v2 if v2 else rule.v1):
                 return rule, v2
