@@ -104,8 +104,6 @@ class Data:
     def call_data(self, q, args, kwargs, node, frame):
         """A call of a name under DATA_ROOTS (or torch.from_numpy & co.); None when not a data
         call (the caller goes on as before)."""
-        if isinstance(node, ast.Call):
-            args, kwargs = self.lambdas(node, args, kwargs, frame)
         if q in DATA_TORCH:
             if q == "torch.stack":
                 return None
@@ -130,30 +128,6 @@ class Data:
         if q.startswith("tqdm.") and args:
             return args[0]          # tqdm(loader) iterates the loader
         return Unknown("%s is not modelled" % q)
-
-    def lambdas(self, node, args, kwargs, frame):
-        """Arguments written as lambdas (``transforms.Lambda(lambda x: ...)``,
-        ``target_transform=lambda y: ...``, ``collate_fn=lambda b: ...``) as functions to
-        follow, where the rest of the interpreter leaves lambdas unknown."""
-        if not any(isinstance(a, ast.Lambda) for a in node.args) and not any(
-                isinstance(k.value, ast.Lambda) for k in node.keywords):
-            return args, kwargs
-        args = list(args)
-        for i, a in enumerate(node.args):
-            if isinstance(a, ast.Lambda) and i < len(args):
-                args[i] = self.lambda_function(a, frame)
-        kwargs = dict(kwargs)
-        for k in node.keywords:
-            if isinstance(k.value, ast.Lambda) and k.arg in kwargs:
-                kwargs[k.arg] = self.lambda_function(k.value, frame)
-        return tuple(args), kwargs
-
-    def lambda_function(self, node, frame):
-        fdef = ast.FunctionDef(name="<lambda>", args=node.args, body=[ast.Return(node.body)],
-                               decorator_list=[], returns=None)
-        ast.copy_location(fdef, node)
-        ast.copy_location(fdef.body[0], node.body)
-        return self.make_function(fdef, frame)
 
     def make_transform(self, q, args, kwargs, node, loc):
         kind = q.rsplit(".", 1)[-1]
