@@ -70,3 +70,15 @@ def test_library_layers_named_in_the_file_carry_where_they_are_defined():
     assert old_fc.defined_in.startswith("torchvision/models/resnet.py:")
     assert old_fc.loc.path.endswith("torchvision/models/resnet.py")
     assert new_fc.defined_in is None and new_fc.calls[0].output == (4, 5)
+
+
+def test_the_hover_on_a_library_layer_links_to_its_definition():
+    from shapelens.server.hover import layer_markdown
+    path = next(p for p in CASES if p.stem == "head_replaced")
+    _, report = analyse_case(path)
+    old_fc = next(l for l in report.layers if l.name == "fc" and l.defined_in)
+    text = layer_markdown(old_fc)
+    assert "`Linear(512, 1000)`" in text
+    line = old_fc.loc.range.start_line
+    assert "defined in [torchvision/models/resnet.py:%d](file://" % line in text
+    assert text.rstrip().endswith("torchvision/models/resnet.py#L%d)" % line)

@@ -243,6 +243,9 @@ def analyse(snapshot: Snapshot, resolver, good: Optional[AnalysisResult]) -> Ana
     failure = None
     try:
         report = analyze(snapshot.text, path, resolver)
+        cache = getattr(resolver, "cache", None)
+        if cache is not None:
+            cache.settle()      # library modules loaded: out of the collector's scans
     except (Exception, RecursionError) as exc:  # an engine bug must not take the server down
         logger.exception("analysis of %s failed", path)
         failure = "%s: %s" % (type(exc).__name__, exc)

@@ -61,6 +61,7 @@ class ModuleCache:
         scanned again by every collection: a quarter of a run over a large package.  For runs
         that end (the CLI), not for a server (garbage alive at that moment is kept)."""
         self.freeze = freeze
+        self.pending = False        # library modules stored since the last settle()
         self.entries: Dict[Tuple[str, str], Entry] = {}
         self.watched: Dict[int, tuple] = {}     # id -> (shared mutable object, its token)
         self.lock = threading.Lock()
@@ -99,6 +100,17 @@ class ModuleCache:
             if stale:
                 self._forget_unused()
         if self.freeze:
+            gc.freeze()
+        elif found.library:
+            self.pending = True
+
+    def settle(self) -> None:
+        """Between analyses (the server): once library modules were stored, collect, then
+        freeze what is alive, so later collections skip the libraries' modules (they are
+        loaded once per session; a workspace module, edited often, is never frozen)."""
+        if self.pending:
+            self.pending = False
+            gc.collect()
             gc.freeze()
 
     def changed(self, obj) -> None:
