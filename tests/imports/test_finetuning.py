@@ -82,3 +82,20 @@ def test_the_hover_on_a_library_layer_links_to_its_definition():
     line = old_fc.loc.range.start_line
     assert "defined in [torchvision/models/resnet.py:%d](file://" % line in text
     assert text.rstrip().endswith("torchvision/models/resnet.py#L%d)" % line)
+
+
+def test_torchvision_is_analysed_once_for_every_importer():
+    """Its model modules register themselves in another module's registry while they are
+    imported: that is part of importing them, and leaves every module shareable."""
+    cache = ModuleCache()
+    env = FolderEnvironment(TORCHVISION_SOURCE)
+    reports = []
+    for path in CASES + CASES:
+        resolver = WorkspaceResolver([str(path.parent)], environment=env, cache=cache)
+        reports.append(analyze(path.read_text(), str(path), resolver))
+        if len(reports) == 1:
+            first_runs = cache.runs
+    assert first_runs > 50                  # torchvision.models and what it imports
+    assert cache.runs == first_runs         # ... run once, then shared
+    assert cache.hits >= len(CASES) * 2 - 1
+    assert [r.shapes for r in reports[:len(CASES)]] == [r.shapes for r in reports[len(CASES):]]

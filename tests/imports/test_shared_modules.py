@@ -119,3 +119,54 @@ def test_a_library_module_past_the_budget_is_partly_known_and_not_shared():
                      "/ws/u.py", resolver)
     assert "y" not in shapes(report)
     assert cache.runs == 0
+
+
+TIMM_LIKE = textwrap.dedent("""\
+    import torch.nn as nn
+
+    _model_entrypoints = {}
+
+
+    def register_model(fn):
+        _model_entrypoints[fn.__name__] = fn
+        return fn
+
+
+    def create_model(model_name, **kwargs):
+        create_fn = _model_entrypoints[model_name]
+        return create_fn(**kwargs)
+
+
+    class TinyNet(nn.Module):
+        def __init__(self, num_classes=1000, in_chans=3):
+            super().__init__()
+            self.stem = nn.Conv2d(in_chans, 16, 3, stride=2)
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.head = nn.Linear(16, num_classes)
+
+        def forward(self, x):
+            return self.head(self.pool(self.stem(x)).flatten(1))
+
+
+    @register_model
+    def tinynet_a(**kwargs):
+        return TinyNet(**kwargs)
+    """)
+
+
+def test_a_factory_reached_through_a_registry_written_in_plain_code():
+    resolver = DictResolver({"/site/zoo/__init__.py": "from .models import create_model\n",
+                             "/site/zoo/models.py": TIMM_LIKE}, library_roots=["/site"])
+    user = textwrap.dedent("""\
+        import torch
+        import zoo
+
+        model = zoo.create_model("tinynet_a", num_classes=5, in_chans=1)
+        y = model(torch.randn(2, 1, 32, 32))
+        bad = model(torch.randn(2, 3, 32, 32))
+        other = zoo.create_model("no_such_model")
+        """)
+    report = analyze(user, "/ws/user.py", resolver)
+    assert shapes(report)["y"] == (2, 5)
+    assert [(d.code, d.range.start_line) for d in report.diagnostics] == \
+        [("conv-in-channels", 6)]

@@ -38,6 +38,7 @@ from .calls import Calls
 from .containers import Containers
 from .data import Data
 from .declared import Declared, forward_comment
+from .decorators import Decorators
 from .expressions import Expressions
 from .imports import Imports
 from .members import Members
@@ -48,7 +49,7 @@ from .statements import Statements
 
 
 class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Builtins, Declared,
-                  Containers, Soundness, Data):
+                  Containers, Soundness, Data, Decorators):
     """Evaluates files.  ``resolver(module, from_path, level)`` returns (path, text) of a
     workspace module or None; files it reads are listed in ``self.dependencies``."""
 
@@ -60,6 +61,8 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.work = 0
         self.library_work = 0           # statements of library code run (imports.py)
         self.shared = getattr(resolver, "cache", None)  # module results shared (modules.py)
+        self.loading: List[set] = []    # modules being loaded: what each imported (imports.py)
+        self.closures: Dict[str, set] = {}  # module path -> it and all it imports
         self.call_sites: List[tuple] = []   # (node, env) of user calls in progress
         self.memo: Dict[tuple, Value] = {}
         self.active: set = set()        # functions on the call stack (recursion guard)

@@ -135,6 +135,8 @@ class Imports:
             return None
         if found is None:
             return None
+        if self.loading:        # what the module being loaded imports, whatever way
+            self.loading[-1].add(found.path)
         loaded = self.modules.get(found.path)
         if loaded is not None:
             return loaded
@@ -143,6 +145,7 @@ class Imports:
             for path, sub in cached.envs.items():
                 self.modules.setdefault(path, sub)
                 self.note_file(sub)
+            self.closures[found.path] = set(cached.envs)
             self.dependencies.extend(p for p in cached.envs if p not in self.dependencies)
             return self.modules[found.path]
         return self.run_imported(found)
@@ -180,7 +183,7 @@ class Imports:
         self.modules[found.path] = sub
         self.note_file(sub)
         self.dependencies.append(found.path)
-        before = set(self.modules)
+        self.loading.append(set())
         saved = self.uncertain, self.call_sites, self.inferring
         # A module's top level is the same whoever imports it: not under the importer's
         # undecided branches, call stack or input inference.
@@ -196,8 +199,18 @@ class Imports:
             complete = False
         finally:
             self.uncertain, self.call_sites, self.inferring = saved
+            imported = self.loading.pop()
+        # The module with everything it imported, directly or not: an entry holds them all
+        # (a module that registers itself in another's registry is run again with it).
+        closure = {found.path}
+        for path in imported:
+            closure |= self.closures.get(path, {path})
+        self.closures[found.path] = closure
         if complete:
-            loaded = {p: self.modules[p] for p in self.modules if p not in before}
-            loaded[found.path] = sub
-            store_entry(self.resolver, found, loaded)
+            store_entry(self.resolver, found, {p: self.modules[p] for p in closure
+                                               if p in self.modules})
+        if not self.loading and self.shared is not None:
+            # Import-time changes (registrations) are part of the modules; from here on, a
+            # change to what they made is the importer's own (modules.py).
+            self.shared.watch_new()
         return sub

@@ -27,11 +27,13 @@ from ..values import (
     with_strides,
 )
 from .containers import MODULE_KINDS, positional, slice_bounds
+from .decorators import STR_METHODS
 from .program import (
     SELF_KEY,
     BoundFunction,
     Builtin,
     ClassRef,
+    Function,
     SuperRef,
     UserModuleRef,
     Wrapped,
@@ -294,6 +296,10 @@ class Members:
             if v is not None:
                 return v
             return self.package_attribute(obj.env, attr)
+        if kind is Const and isinstance(obj.value, str) and attr in STR_METHODS:
+            return BoundMethod(obj, attr)
+        if kind is Function and attr in ("__name__", "__qualname__", "__module__"):
+            return Const(obj.node.name if attr != "__module__" else obj.env.name)
         if kind is SuperRef:
             mro = obj.obj.cls.mro() if type(obj.obj) is Instance else []
             if obj.after in mro:

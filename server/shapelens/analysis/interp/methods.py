@@ -28,6 +28,7 @@ from ..values import (
 )
 from .containers import MODULE_KINDS, named, positional
 from .library import argparser_method
+from .decorators import str_method
 from .program import MAX_UNROLL, SELF_KEY, ArgParser
 
 LIST_READERS = frozenset({"copy", "index", "count", "__len__", "__contains__", "__iter__"})
@@ -105,6 +106,8 @@ class Methods:
             return Const(D.prod(as_int(i) for i in obj.items) or Unknown("numel"))
         if kind in DATA_VALUES:
             return self.data_method(obj, name, args, kwargs, node, frame)
+        if kind is Const and isinstance(obj.value, str):
+            return str_method(obj.value, name, args)
         return Unknown("method %s" % name)
 
     def tensor_method(self, obj, name, args, kwargs, node, frame):

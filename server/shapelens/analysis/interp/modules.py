@@ -64,6 +64,7 @@ class ModuleCache:
         self.pending = False        # library modules stored since the last settle()
         self.entries: Dict[Tuple[str, str], Entry] = {}
         self.watched: Dict[int, tuple] = {}     # id -> (shared mutable object, its token)
+        self.unwatched: list = []               # envs stored, not watched yet
         self.lock = threading.Lock()
         self.runs = 0               # top levels run and stored (for tests and benchmarks)
         self.hits = 0
@@ -88,8 +89,7 @@ class ModuleCache:
                 token = getattr(env, "token", None)
                 if token is None:
                     token = env.token = Token()
-                    for obj in _mutable_objects(env.globals):
-                        self.watched[id(obj)] = (obj, token)
+                    self.unwatched.append(env)
                 tokens.append(token)
             self.runs += 1
             # one text per file: an edited file's older entries go (the server runs for days)
@@ -112,6 +112,15 @@ class ModuleCache:
             self.pending = False
             gc.collect()
             gc.freeze()
+
+    def watch_new(self) -> None:
+        """Watch what the modules stored since the last call made (called once the import
+        that loaded them is over: changes made while importing belong to the modules)."""
+        with self.lock:
+            for env in self.unwatched:
+                for obj in _mutable_objects(env.globals):
+                    self.watched[id(obj)] = (obj, env.token)
+            self.unwatched = []
 
     def changed(self, obj) -> None:
         """``obj`` is about to change (Soundness.mutating): a module that shares it is stale."""

@@ -130,7 +130,8 @@ class Statements:
         return None
 
     def stmt_FunctionDef(self, node, frame):
-        frame.vars[node.name] = self.make_function(node, frame)
+        fn = self.make_function(node, frame)
+        frame.vars[node.name] = self.decorate(node, fn, frame) if node.decorator_list else fn
 
     stmt_AsyncFunctionDef = stmt_FunctionDef
 

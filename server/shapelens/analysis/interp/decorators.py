@@ -1,0 +1,69 @@
+"""Decorators written in plain code, and the registries they fill.
+
+Model libraries register their factory functions with a decorator (torchvision's
+``@register_model()``, timm's ``@register_model``) and look them up by name
+(``torchvision.models.get_model("resnet18")``, ``timm.create_model("resnet18")``).  A decorator
+the analysis can read (a function of the program or of a library) is called with the function,
+so the registry it writes is filled as at import time.  The name keeps the function itself
+unless the decorator returns it (a wrapper's own body is not followed: its arguments are the
+function's, which the function's own body checks).  A decorator the analysis cannot read
+changes nothing.
+
+Also here: the ``str`` methods such registries use on names (``name.lower()``).
+"""
+from __future__ import annotations
+
+from ..values import Const, ListVal, TupleVal, Unknown
+from .program import BoundFunction, Function
+
+# Decorators with a meaning of their own elsewhere (members.py, statements), or none for shapes.
+SKIPPED = {"property", "cached_property", "staticmethod", "classmethod", "abstractmethod",
+           "overload", "override", "final", "dataclass"}
+
+
+class Decorators:
+    """Running decorators written in plain code."""
+
+    def decorate(self, node, fn, frame):
+        for deco in reversed(node.decorator_list):
+            head = deco.func if hasattr(deco, "func") else deco
+            if getattr(head, "id", getattr(head, "attr", None)) in SKIPPED:
+                continue
+            decorator = self.eval(deco, frame)
+            if type(decorator) not in (Function, BoundFunction):
+                continue
+            result = self.call(decorator, (fn,), {}, deco, frame)
+            if result is not fn:
+                continue        # a wrapper: the name keeps the function (see above)
+        return fn
+
+
+STR_METHODS = {
+    "lower": str.lower, "upper": str.upper, "strip": str.strip, "lstrip": str.lstrip,
+    "rstrip": str.rstrip, "startswith": str.startswith, "endswith": str.endswith,
+    "replace": str.replace, "split": str.split, "rsplit": str.rsplit, "join": str.join,
+    "casefold": str.casefold, "title": str.title, "isdigit": str.isdigit,
+    "removeprefix": str.removeprefix, "removesuffix": str.removesuffix,
+}
+
+
+def str_method(text: str, name: str, args):
+    """``text.name(*args)`` for a constant string and constant arguments."""
+    method = STR_METHODS.get(name)
+    plain = []
+    for a in args:
+        if type(a) is Const:
+            plain.append(a.value)
+        elif type(a) in (TupleVal, ListVal) and all(type(i) is Const for i in a.items):
+            plain.append(tuple(i.value for i in a.items))
+        else:
+            return Unknown("str.%s of values the analysis cannot see" % name)
+    if method is None:
+        return Unknown("str.%s is not modelled" % name)
+    try:
+        out = method(text, *plain)
+    except Exception:
+        return Unknown("str.%s raised" % name)
+    if isinstance(out, list):
+        return ListVal([Const(s) for s in out])
+    return Const(out)
