@@ -3,7 +3,8 @@
 Model libraries register their factory functions with a decorator (torchvision's
 ``@register_model()``, timm's ``@register_model``) and look them up by name
 (``torchvision.models.get_model("resnet18")``, ``timm.create_model("resnet18")``).  A decorator
-the analysis can read (a function of the program or of a library) is called with the function,
+the analysis can read (a function of the program or of a library) on a module-level function is
+called with it,
 so the registry it writes is filled as at import time.  The name keeps the function itself
 unless the decorator returns it (a wrapper's own body is not followed: its arguments are the
 function's, which the function's own body checks).  A decorator the analysis cannot read
@@ -25,6 +26,10 @@ class Decorators:
     """Running decorators written in plain code."""
 
     def decorate(self, node, fn, frame):
+        if frame.func is not None:
+            # Only a module's own definitions: registries are filled at import time, and a
+            # decorator run inside a function (a wrapper's own decorators) fills none.
+            return fn
         for deco in reversed(node.decorator_list):
             head = deco.func if hasattr(deco, "func") else deco
             if getattr(head, "id", getattr(head, "attr", None)) in SKIPPED:
