@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Tuple
 
 from .config import Config, ConfigError, ConfigFinder
+from .suppressions import shown_diagnostics
 
 SKIPPED_FOLDERS = ("__pycache__", "node_modules")
 
@@ -113,26 +114,6 @@ class Checker:
         slim = replace(report, diagnostics=tuple(shown), expr_shapes=(), layers=(),
                        layer_refs=(), modules=(), samples=(), runs_made=())
         return Checked(slim, tuple(enclosing(d.range.start_line) for d in shown), problem)
-
-
-def shown_diagnostics(text: str, diagnostics, config: Config, warn_unused_ignores: bool):
-    """``diagnostics`` of the file ``text`` as they are shown under ``config``: severities
-    applied ("off" dropped), suppressed ones removed, unused suppressions reported."""
-    from .suppressions import apply_suppressions, unused_diagnostics
-
-    def leveled(items):
-        out = []
-        for d in items:
-            level = config.severity_of(d.code, d.severity)
-            if level != "off":
-                out.append(d if level == d.severity else replace(d, severity=level))
-        return out
-
-    applied = apply_suppressions(text, leveled(diagnostics))
-    if not warn_unused_ignores or not applied.unused:
-        return list(applied.kept)
-    found = list(applied.kept) + leveled(unused_diagnostics(applied))
-    return sorted(found, key=lambda d: (d.range.start_line, d.range.start_col))
 
 
 _worker: Optional[Checker] = None

@@ -41,6 +41,7 @@ except ImportError:  # Python 3.10
 CONFIG_NAMES = ("shapelens.toml", "pyproject.toml")   # in one folder, the first one wins
 SECTION = "tool.shapelens"
 SEVERITY_LEVELS = ("error", "warning", "information", "hint", "off")
+DEFAULT_INCLUDE = ("*.py",)
 
 
 class ConfigError(Exception):
@@ -106,7 +107,7 @@ def check_seconds(value) -> float:
 
 def check_dims(value) -> Mapping[str, int]:
     if not isinstance(value, Mapping):
-        raise TypeError("expected a table of name = integer, got %r" % (value,))
+        raise TypeError("expected a table (object) of name = integer, got %r" % (value,))
     out = {}
     for name, size in value.items():
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
@@ -119,7 +120,7 @@ def check_severity(value, codes: Optional[Iterable[str]] = None) -> Mapping[str,
     """``{code: level}``; with ``codes``, a code not among them is an error (a typo would
     otherwise silently change nothing)."""
     if not isinstance(value, Mapping):
-        raise TypeError("expected a table of code = level, got %r" % (value,))
+        raise TypeError("expected a table (object) of code = level, got %r" % (value,))
     known = set(codes) if codes is not None else None
     out = {}
     for code, level in value.items():
@@ -165,7 +166,7 @@ class Config:
     paths of the file are relative to; ``path`` the configuration file (None: defaults only).
     ``origins`` maps a field name to where its value came from (absent: the default)."""
 
-    include: Tuple[str, ...] = ("*.py",)
+    include: Tuple[str, ...] = DEFAULT_INCLUDE
     exclude: Tuple[str, ...] = ()
     severity: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     python: str = ""                    # "" = the interpreter running ShapeLens
@@ -195,7 +196,11 @@ class Config:
     def selects(self, path: str) -> bool:
         """Whether a walk over a folder checks ``path``: ``include`` matches, ``exclude``
         does not."""
-        return _spec(self.include).match_file(self.relative(path)) and not self.excludes(path)
+        if self.include == DEFAULT_INCLUDE:   # the common case, without compiling patterns
+            selected = path.endswith(".py")
+        else:
+            selected = _spec(self.include).match_file(self.relative(path))
+        return selected and not self.excludes(path)
 
     def excludes_folder(self, folder: str) -> bool:
         """Whether every file under ``folder`` is excluded (a walk need not enter it)."""
@@ -417,6 +422,10 @@ class ConfigFinder:
         self._reported.pop(config_file, None)
         self._loaded[config_file] = (stamp, config)
         return config
+
+    def had_good(self, config_file: str) -> bool:
+        """Whether ``config_file`` was read without error before."""
+        return config_file in self._loaded
 
     def errors(self) -> Dict[str, str]:
         """config file -> the error it has now (only files that are bad at present)."""

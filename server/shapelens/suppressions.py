@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 from .analysis.report import Diagnostic, Range
@@ -127,6 +127,24 @@ def unused_diagnostics(applied: Applied) -> List[Diagnostic]:
     return out
 
 
+def shown_diagnostics(text: str, diagnostics, config, warn_unused_ignores: bool):
+    """``diagnostics`` of the file ``text`` as they are shown under ``config``: severities
+    applied ("off" dropped), suppressed ones removed, unused suppressions reported."""
+    def leveled(items):
+        out = []
+        for d in items:
+            level = config.severity_of(d.code, d.severity)
+            if level != "off":
+                out.append(d if level == d.severity else replace(d, severity=level))
+        return out
+
+    applied = apply_suppressions(text, leveled(diagnostics))
+    if not warn_unused_ignores or not applied.unused:
+        return list(applied.kept)
+    found = list(applied.kept) + leveled(unused_diagnostics(applied))
+    return sorted(found, key=lambda d: (d.range.start_line, d.range.start_col))
+
+
 def suppression_edit(line_text: str, code: str) -> Optional[Tuple[int, int, str]]:
     """How to silence ``code`` on a line whose text is ``line_text``: (start column, end
     column, new text) of the edit, columns in code points; None when no comment can go there
@@ -154,4 +172,4 @@ def _comment_start(line_text: str) -> Optional[int]:
 
 
 __all__ = ["Suppression", "Applied", "find_suppressions", "apply_suppressions",
-           "unused_diagnostics", "suppression_edit", "UNUSED_CODE"]
+           "unused_diagnostics", "shown_diagnostics", "suppression_edit", "UNUSED_CODE"]

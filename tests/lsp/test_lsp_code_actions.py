@@ -12,6 +12,8 @@ from lsp_helpers import (by_code, change_document, corpus_file, diagnostics_for,
                          open_document)
 
 # the whole module on one xdist worker, so its shared server starts once
+IGNORE = "Ignore %s on this line (# shapelens: ignore)"
+
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.xdist_group("lsp-code_actions")]
 
 NUM_FEATURES = textwrap.dedent("""\
@@ -75,7 +77,8 @@ async def test_quick_fix_applied_removes_the_diagnostic(client, tmp_path, case, 
     [diagnostic] = by_code(await diagnostics_for(client, uri, version=1), code)
 
     actions = await request_fixes(client, uri, diagnostic)
-    assert [a.title for a in actions] == [title]
+    # the fix first, then the suppression comment (tests/lsp/test_lsp_project_config.py)
+    assert [a.title for a in actions] == [title, IGNORE % code]
     action = actions[0]
     assert action.kind == types.CodeActionKind.QuickFix
     assert action.is_preferred
@@ -114,4 +117,5 @@ async def test_no_actions_away_from_diagnostics_or_for_other_kinds(client):
     actions = await client.text_document_code_action_async(types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), range=inside,
         context=types.CodeActionContext(diagnostics=[])))
-    assert [a.title for a in actions] == ["Set in_channels of conv1 to 12"]
+    assert [a.title for a in actions] == ["Set in_channels of conv1 to 12",
+                                          IGNORE % "conv-in-channels"]

@@ -1,8 +1,9 @@
-"""``textDocument/codeAction``: the engine's quick fixes (``Diagnostic.fixes``).
+"""``textDocument/codeAction``: the engine's quick fixes (``Diagnostic.fixes``), and for every
+shown diagnostic "Ignore CODE on this line" (a ``# shapelens: ignore[CODE]`` comment).
 
 Set ``in_channels`` / ``in_features`` / ``num_features`` to the size that arrives, or
 ``padding`` to the value that keeps the spatial size.  Each action is a ``quickfix`` attached
-to its diagnostic.  The edit is versioned (``documentChanges`` with the analysed version) when
+to its diagnostic; the engine's fixes come first.  The edit is versioned (``documentChanges`` with the analysed version) when
 the client supports it, so a client whose buffer moved on refuses a stale edit.
 """
 from __future__ import annotations
@@ -10,6 +11,10 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 from lsprotocol import types
+
+from shapelens.analysis.report import Fix, Loc, Range, TextEdit
+from shapelens.suppressions import UNUSED_CODE, suppression_edit
+
 from .convert import file_range, snapshot_range
 from .documents import uri_key
 from .feature import LanguageFeature
@@ -36,13 +41,12 @@ class CodeActions(LanguageFeature):
         result = await self.settled_result(uri)
         if result is None:
             return []
+        target = self.server.documents.target_for(uri)
         diagnostics = self.server.feature_of("Diagnostics")
         wanted = {(d.code, d.message) for d in params.context.diagnostics
                   if d.source == "shapelens"}
-        actions = []
-        for engine_diagnostic in result.report.diagnostics:
-            if not engine_diagnostic.fixes:
-                continue
+        actions, ignores = [], []
+        for engine_diagnostic in diagnostics.shown(target, result):
             converted = diagnostics.convert(result, engine_diagnostic)
             if converted is None:
                 continue
@@ -60,7 +64,31 @@ class CodeActions(LanguageFeature):
                     title=fix.title, kind=types.CodeActionKind.QuickFix,
                     diagnostics=[lsp_diagnostic], edit=edit,
                     is_preferred=len(engine_diagnostic.fixes) == 1))
-        return actions
+            ignore = self.ignore_action(result, engine_diagnostic, lsp_diagnostic)
+            if ignore is not None:
+                ignores.append(ignore)
+        return actions + ignores   # the real fixes first
+
+    def ignore_action(self, result, diagnostic, lsp_diagnostic) -> Optional[types.CodeAction]:
+        """"Ignore CODE on this line": a ``# shapelens: ignore[CODE]`` comment on the line
+        where the diagnostic starts (added to one already there)."""
+        if diagnostic.code == UNUSED_CODE:
+            return None
+        line = diagnostic.range.start_line
+        lines = result.snapshot.lines
+        if not 0 < line <= len(lines):
+            return None
+        edit = suppression_edit(lines[line - 1], diagnostic.code)
+        if edit is None:
+            return None
+        start, end, new_text = edit
+        fix = Fix("Ignore %s on this line (# shapelens: ignore)" % diagnostic.code,
+                  (TextEdit(Loc(Range(line, start, line, end)), new_text),))
+        workspace_edit = self.workspace_edit(result, fix)
+        if workspace_edit is None:
+            return None
+        return types.CodeAction(title=fix.title, kind=types.CodeActionKind.QuickFix,
+                                diagnostics=[lsp_diagnostic], edit=workspace_edit)
 
     def workspace_edit(self, result, fix) -> Optional[types.WorkspaceEdit]:
         snapshot = result.snapshot

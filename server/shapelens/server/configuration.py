@@ -4,8 +4,9 @@ options (:meth:`ShapeLensServer.apply_settings`) and the features react to the c
 (diagnostics re-published with the new severities, inlay hints refreshed).
 
 Also registers, where the client allows dynamic registration, a file watcher for ``*.py``
-(so changes on disk re-analyse the documents that import them) and the configuration
-change notification.
+(so changes on disk re-analyse the documents that import them) and for the project
+configuration files (``pyproject.toml``, ``shapelens.toml``: everything is re-analysed and
+re-published), and the configuration change notification.
 """
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class Configuration(LanguageFeature):
             registrations.append(types.Registration(
                 id="shapelens-watch-py", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
                 register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                    watchers=[types.FileSystemWatcher(glob_pattern="**/*.py")])))
+                    watchers=[types.FileSystemWatcher(glob_pattern=pattern) for pattern in
+                              ("**/*.py", "**/pyproject.toml", "**/shapelens.toml")])))
         if self.server.client_supports(
                 "workspace.did_change_configuration.dynamic_registration"):
             registrations.append(types.Registration(

@@ -1,8 +1,10 @@
 """``textDocument/publishDiagnostics``: the report's diagnostics, plus the probe's.
 
 Every diagnostic keeps the engine's code and PyTorch-worded message, has ``source``
-"shapelens" and related information pointing at the cause.  Severity overrides from the
-``severity`` setting apply here ("off" hides a code).  Files that do not use torch get an
+"shapelens" and related information pointing at the cause.  What is shown follows the
+file's project configuration with the editor's settings on top (``ShapeLensServer.config_for``):
+nothing for an excluded file, severities per code ("off" hides a code), ``# shapelens: ignore``
+comments (and, with ``warn-unused-ignores``, the unused ones, tagged unnecessary).  Files that do not use torch get an
 empty list.  A notebook's diagnostics are split over its cells; a cell (or document) that had
 diagnostics and has none now gets an empty list, so nothing stale remains.
 
@@ -19,6 +21,7 @@ from lsprotocol import types
 
 from shapelens.analysis.report import Diagnostic, Loc, Range, Related
 from shapelens.analysis.values import format_shape
+from shapelens.suppressions import UNUSED_CODE, shown_diagnostics
 
 from .convert import line_extent, loc_location, snapshot_range
 from .feature import LanguageFeature
@@ -114,29 +117,38 @@ class Diagnostics(LanguageFeature):
                 version=version if isinstance(version, int) else None))
         target.published = set(per_uri)
 
-    def lsp_diagnostics(self, target):
-        """(URI, LSP diagnostic) for everything shown on the target's last result."""
-        result = target.result
+    def shown(self, target, result=None) -> List[Diagnostic]:
+        """The engine's and the probe's diagnostics of a result as the user sees them: none
+        for a file the configuration excludes; severities from the configuration and the
+        editor ("off" hides a code); ``# shapelens: ignore`` comments applied."""
+        result = result or target.result
         report = result.report
         if not report.uses_torch:
+            return []
+        config = self.server.config_for(result.snapshot.path)
+        if config.excludes(result.snapshot.path):
             return []
         found = list(report.diagnostics)
         outcome = self.server.feature_of("Probe").current(target)
         if outcome is not None:
             found.extend(probe_diagnostics(result, outcome))
+        return shown_diagnostics(result.snapshot.text, found, config,
+                                 config.warn_unused_ignores)
+
+    def lsp_diagnostics(self, target):
+        """(URI, LSP diagnostic) for everything shown on the target's last result."""
+        result = target.result
         out = []
         read = self.server.documents.reader()
-        for diagnostic in found:
+        for diagnostic in self.shown(target, result):
             converted = self.convert(result, diagnostic, read)
             if converted is not None:
                 out.append(converted)
         return out
 
     def convert(self, result, d: Diagnostic, read=None) -> Optional[tuple]:
-        """An engine diagnostic -> (URI, LSP diagnostic), None when its code is off."""
-        level = self.server.settings.severity_of(d.code, d.severity)
-        if level == "off":
-            return None
+        """A shown diagnostic -> (URI, LSP diagnostic); None when it lands nowhere."""
+        level = d.severity
         codec = self.server.codec
         uri, lsp_range = snapshot_range(result.snapshot, codec, d.range)
         if uri is None:
@@ -150,4 +162,5 @@ class Diagnostics(LanguageFeature):
                                                                   message=item.message))
         return uri, types.Diagnostic(
             range=lsp_range, message=d.message, severity=SEVERITY.get(level),
-            code=d.code, source=SOURCE, related_information=related or None)
+            code=d.code, source=SOURCE, related_information=related or None,
+            tags=[types.DiagnosticTag.Unnecessary] if d.code == UNUSED_CODE else None)

@@ -40,6 +40,7 @@ from pygls.workspace import TextDocument
 from shapelens.analysis.interp.modules import ModuleCache
 from shapelens.analysis.resolver import FileCache, WorkspaceResolver
 from shapelens.environment import workspace_resolver
+from shapelens.config import CONFIG_NAMES
 
 from .feature import LanguageFeature
 from .positions import Codec, lines_with_breaks
@@ -221,6 +222,8 @@ class Documents(LanguageFeature):
 
     def did_change_watched_files(self, params: types.DidChangeWatchedFilesParams) -> None:
         paths = [uri_path(change.uri) for change in params.changes]
+        if any(os.path.basename(p) in CONFIG_NAMES for p in paths):
+            self.server.config_files_changed()
         self.schedule_dependents(paths)
 
     # ------------------------------------------------------------------ lookups
@@ -351,7 +354,7 @@ class Documents(LanguageFeature):
         """Analyse ``snapshot`` in a thread of its own (see the module docstring)."""
         loop = asyncio.get_running_loop()
         return in_thread(loop, "shapelens-analysis " + os.path.basename(target.path),
-                         analyse, snapshot, self.resolver(), target.good)
+                         analyse, snapshot, self.resolver(snapshot.path), target.good)
 
     def _job_done(self, target: Target, job: tuple) -> None:
         if target.job is job and job[0] != target.seq and \
@@ -410,18 +413,21 @@ class Documents(LanguageFeature):
             return text if text is not None else files(path)
         return read
 
-    def python_for_imports(self) -> Optional[str]:
-        """The interpreter whose environment imports resolve into: ``shapelens.python`` in a
-        trusted workspace (starting an interpreter named in the workspace's own settings
-        needs trust), else the server's own."""
-        python = self.server.settings.python
+    def python_for_imports(self, for_path: Optional[str] = None) -> Optional[str]:
+        """The interpreter whose environment imports resolve into: the ``python`` of the
+        file's configuration (``shapelens.python``, else ``[tool.shapelens] python``) in a
+        trusted workspace (starting an interpreter named in the workspace's own settings or
+        files needs trust), else the server's own."""
+        python = self.server.config_for(for_path).python if for_path else \
+            self.server.settings.probe_python if self.server.settings.python else ""
         if python and self.server.trusted:
-            return self.server.settings.probe_python
+            return python
         return None
 
-    def resolver(self) -> WorkspaceResolver:
-        """Resolves imports against the workspace roots (reading open buffers first) and the
-        selected environment; module results are shared across analyses (modules.py)."""
+    def resolver(self, for_path: Optional[str] = None) -> WorkspaceResolver:
+        """Resolves imports against the workspace roots and the ``extra-paths`` of the
+        configuration of the file ``for_path`` (reading open buffers first) and the selected
+        environment; module results are shared across analyses (modules.py)."""
         workspace = self.server.workspace
         read = self.reader()
         roots: List[str] = []
@@ -431,7 +437,9 @@ class Documents(LanguageFeature):
                 roots.append(path)
         if workspace.root_path:
             roots.append(workspace.root_path)
-        python = self.python_for_imports()
+        if for_path is not None:
+            roots.extend(self.server.config_for(for_path).extra_paths)
+        python = self.python_for_imports(for_path)
         cache = self.module_caches.get(python)
         if cache is None:
             cache = self.module_caches[python] = ModuleCache()

@@ -20,6 +20,7 @@ import asyncio
 import functools
 import logging
 import os
+import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Mapping, Optional, Tuple
 
 from lsprotocol import types
 
+from .documents import uri_path
 from .feature import LanguageFeature
 
 if TYPE_CHECKING:  # the runner itself is imported by the first probe, not at start-up
@@ -101,8 +103,11 @@ class Probe(LanguageFeature):
         if not self.server.trusted:
             return reply("refused", UNTRUSTED)
         settings = self.server.settings
-        device = options.get("device") or settings.probe_device
-        timeout_s = options.get("timeoutSeconds") or settings.probe_timeout_s
+        # the file's [tool.shapelens] with the editor's settings on top; each value knows
+        # where it came from (config.origin(...)), e.g. an interpreter named by the repository
+        config = self.server.config_for(uri_path(uri))
+        device = options.get("device") or config.probe_device
+        timeout_s = options.get("timeoutSeconds") or config.probe_timeout_s
         if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) \
                 or timeout_s <= 0:
             return reply("refused", "timeoutSeconds must be a positive number, not %r"
@@ -133,7 +138,7 @@ class Probe(LanguageFeature):
                 path = os.path.join(self.server.workspace.root_path or os.getcwd(),
                                     "untitled_probe.py")
             request = {"path": path, "source": snapshot.text, "device": device,
-                       "dims": dict(settings.probe_dims), "samples": samples}
+                       "dims": dict(config.probe_dims), "samples": samples}
             title = "ShapeLens probe" + (" of %s" % class_name if class_name else "")
             token = await self.begin_progress(title, "%s on %s" % (os.path.basename(path),
                                                                     device), cancel)
@@ -142,10 +147,12 @@ class Probe(LanguageFeature):
                 def on_progress(text: str) -> None:
                     self.server.call_soon(self.report_progress, token, text)
             from shapelens.probe.runner import run_probe  # not needed before the first probe
-            logger.info("probing %s on %s (timeout %g s)", uri, device, timeout_s)
+            python = config.python or sys.executable
+            logger.info("probing %s on %s (timeout %g s) with %s (from %s)", uri, device,
+                        timeout_s, python, config.origin("python"))
             loop = asyncio.get_running_loop()
             outcome = await loop.run_in_executor(self.executor, functools.partial(
-                run_probe, request, python=settings.probe_python, timeout_s=float(timeout_s),
+                run_probe, request, python=python, timeout_s=float(timeout_s),
                 cancel=cancel, on_progress=on_progress,
                 memory_limit_mb=settings.probe_memory_limit_mb))
             logger.info("probe of %s: %s: %s", uri, outcome.status, outcome.message)

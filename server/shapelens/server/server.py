@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import threading
 from typing import Callable, Dict, List, Optional
 
@@ -20,6 +21,8 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from shapelens import __version__
+
+from shapelens.config import EDITOR, Config, ConfigError, ConfigFinder, DEFAULT_CONFIG
 
 from .feature import LanguageFeature, plain_function
 from .log import set_level, setup_logging
@@ -42,6 +45,9 @@ class ShapeLensServer(LanguageServer):
                          notebook_document_sync=NOTEBOOK_SYNC,
                          protocol_cls=ShapeLensProtocol, max_workers=4)
         self.settings = Settings()
+        # [tool.shapelens] / shapelens.toml of each file; a file that turns bad keeps its last
+        # good configuration, and the user is told once per distinct error
+        self.configs = ConfigFinder(keep_last_good=True, on_error=self._config_error)
         self.trusted = True                 # initializationOptions.workspaceTrusted
         self.connected = False              # initialize received: the client can be logged to
         self.loop: Optional[asyncio.AbstractEventLoop] = None
@@ -130,6 +136,34 @@ class ShapeLensServer(LanguageServer):
         if announce and old != new:
             logger.info("settings changed")
             self.emit("settings_changed", old, new)
+
+    def config_for(self, path: str) -> Config:
+        """The configuration of the file ``path``: its project file (found upwards), with
+        what the editor set explicitly on top.  Each value knows its origin
+        (``config.origin("python")``: default, file, or editor)."""
+        try:
+            config = self.configs.config_for(path) if os.path.isabs(path) else DEFAULT_CONFIG
+        except ConfigError:   # not raised with keep_last_good; kept as a guard
+            config = DEFAULT_CONFIG
+        overrides = self.settings.project_overrides()
+        return config.overridden(overrides, EDITOR) if overrides else config
+
+    def config_files_changed(self) -> None:
+        """A pyproject.toml or shapelens.toml was created, changed or deleted."""
+        self.configs.clear()
+        self.documents.schedule_all()   # extra-paths may resolve imports differently
+
+    def _config_error(self, error: ConfigError) -> None:
+        message = "ShapeLens: %s (%s)" % (error, "using its last good version"
+                                          if self.configs.had_good(error.path) else
+                                          "using the defaults")
+        logger.warning("%s", message)
+        self.call_soon(self._show_warning, message)
+
+    def _show_warning(self, message: str) -> None:
+        if self.connected:
+            self.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Warning, message=message))
 
     # ------------------------------------------------------------------ helpers
 

@@ -2,7 +2,9 @@
 
 Sources, later ones winning: the defaults below, ``initializationOptions.settings``, then the
 ``shapelens`` section of ``workspace/configuration`` (re-read on
-``workspace/didChangeConfiguration``).  Keys may be nested (``{"inlayHints": {"enabled":
+``workspace/didChangeConfiguration``).  What the editor sets explicitly also wins over a
+project's ``[tool.shapelens]`` (:meth:`Settings.project_overrides`, applied by
+``ShapeLensServer.config_for``); defaults do not.  Keys may be nested (``{"inlayHints": {"enabled":
 false}}``, as VS Code's configuration API returns them) or dotted (``{"inlayHints.enabled":
 false}``, as they appear in settings.json).  A bad value never stops the server: it is
 reported through :attr:`Settings.problems` and the default is kept.
@@ -12,9 +14,15 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
-SEVERITY_LEVELS = ("error", "warning", "information", "hint", "off")
+from shapelens.config import check_boolean as _boolean
+from shapelens.config import check_device as _device
+from shapelens.config import check_dims as _dims
+from shapelens.config import check_seconds as _positive_number
+from shapelens.config import check_severity as _severity
+from shapelens.config import check_string as _string
+
 LOG_LEVELS = ("error", "warning", "info", "debug")
 SECTION = "shapelens"
 
@@ -31,6 +39,7 @@ class Settings:
     log_level: str = "info"               # logLevel
     debounce_ms: int = 150                # analysis.debounceMs
     problems: Tuple[str, ...] = field(default=(), compare=False)
+    explicit: FrozenSet[str] = frozenset()   # the fields the editor set (not defaults)
 
     @property
     def probe_python(self) -> str:
@@ -78,7 +87,22 @@ class Settings:
         take("severity", "severity", _severity)
         take("logLevel", "log_level", _log_level)
         take("analysis.debounceMs", "debounce_ms", _debounce)
-        return _replace(self, problems=tuple(problems), **values)
+        return _replace(self, problems=tuple(problems), explicit=self.explicit | set(values),
+                        **values)
+
+    def project_overrides(self) -> Dict[str, Any]:
+        """What the editor set of the settings a project's configuration file also has
+        (``[tool.shapelens]``), by :class:`shapelens.config.Config` field: these win over the
+        file.  A ``python`` path is expanded as the probe uses it."""
+        out: Dict[str, Any] = {name: getattr(self, name) for name in PROJECT_FIELDS
+                               if name in self.explicit}
+        if out.get("python"):
+            out["python"] = self.probe_python
+        return out
+
+
+# Settings that a project file can hold too (same field names in shapelens.config.Config).
+PROJECT_FIELDS = ("python", "probe_device", "probe_timeout_s", "probe_dims", "severity")
 
 
 def _replace(settings: Settings, **changes) -> Settings:
@@ -112,63 +136,10 @@ def _nest(raw: Mapping) -> dict:
     return out
 
 
-def _string(value) -> str:
-    if not isinstance(value, str):
-        raise TypeError("expected a string, got %r" % (value,))
-    return value.strip()
-
-
-def _boolean(value) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError("expected true or false, got %r" % (value,))
-    return value
-
-
-def _device(value) -> str:
-    import re
-    text = _string(value)
-    # the runner decides what this torch can use; here only the form is checked
-    if not re.fullmatch(r"auto|meta|(cpu|mps|cuda|xpu)(:\d+)?", text):
-        raise ValueError("unknown device %r: use auto, cpu, cuda, cuda:N, mps or meta" % text)
-    return text
-
-
-def _positive_number(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError("expected a positive number of seconds, got %r" % (value,))
-    return float(value)
-
-
-def _dims(value) -> Mapping[str, int]:
-    if not isinstance(value, Mapping):
-        raise TypeError("expected an object of name: integer, got %r" % (value,))
-    out = {}
-    for name, size in value.items():
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise ValueError("dim %r must be a non-negative integer, got %r" % (name, size))
-        out[str(name)] = size
-    return MappingProxyType(out)
-
-
 def _memory_limit(value) -> Optional[int]:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError("expected a number of megabytes, got %r" % (value,))
     return value or None
-
-
-def _severity(value) -> Mapping[str, str]:
-    if not isinstance(value, Mapping):
-        raise TypeError("expected an object of code: level, got %r" % (value,))
-    out = {}
-    for code, level in value.items():
-        level = str(level).lower()
-        if level == "info":
-            level = "information"
-        if level not in SEVERITY_LEVELS:
-            raise ValueError("severity of %r must be one of %s, got %r"
-                             % (code, ", ".join(SEVERITY_LEVELS), level))
-        out[str(code)] = level
-    return MappingProxyType(out)
 
 
 def _log_level(value) -> str:
