@@ -29,6 +29,8 @@ export interface ProbeReply {
 /** Extra time the client waits beyond the probe's own timeout (interpreter start, torch import,
  * reporting) before it gives up on the server's answer. */
 const CLIENT_GRACE_SECONDS = 120;
+/** The watchdog's budget when the timeout comes from the project file (the server enforces it). */
+const UNSET_TIMEOUT_SECONDS = 3600;
 
 const UNTRUSTED_MESSAGE =
     'ShapeLens: the probe runs your model code with your Python interpreter, so it is disabled in Restricted Mode. ' +
@@ -76,6 +78,8 @@ export class ProbeController {
             return undefined;
         }
 
+        // Device and timeout only when set in the editor: else the server takes them from the
+        // project's [tool.shapelens], or its defaults.
         const settings = getProbeSettings(uri);
         const args: ProbeArguments = { uri: uri.toString(), device: settings.device, timeoutSeconds: settings.timeoutSeconds };
         if (typeof classArg === 'string' && classArg) {
@@ -85,10 +89,10 @@ export class ProbeController {
 
         const source = new CancellationTokenSource();
         this.running = source;
-        const watchdog = setTimeout(() => source.cancel(), (settings.timeoutSeconds + CLIENT_GRACE_SECONDS) * 1000);
+        const watchdog = setTimeout(() => source.cancel(), ((settings.timeoutSeconds ?? UNSET_TIMEOUT_SECONDS) + CLIENT_GRACE_SECONDS) * 1000);
         this.status.setProbing(target);
         void commands.executeCommand('setContext', PROBE_RUNNING_CONTEXT, true);
-        traceInfo(`Probe ${target} on ${settings.device} (timeout ${settings.timeoutSeconds} s)`);
+        traceInfo(`Probe ${target} on ${settings.device ?? 'the configured device'} (timeout ${settings.timeoutSeconds ?? 'as configured'} s)`);
         let reply: ProbeReply;
         try {
             const raw: unknown = await client.sendRequest(

@@ -15,7 +15,7 @@ import {
 } from 'vscode-languageclient/node';
 import { BUNDLED_LIBS_DIR, SERVER_ID, SERVER_MODULE, SERVER_NAME } from './constants';
 import { traceInfo, traceWarn } from './log/logging';
-import { getServerSettings, resolvePushedSettings, resolveServerSettings } from './settings';
+import { getServerSettings, resolvePushedSettings } from './settings';
 import { isRecord } from './utilities';
 
 export interface InitializationOptions {
@@ -72,7 +72,8 @@ export function createServer(
         synchronize: { configurationSection: SERVER_ID },
         middleware: {
             workspace: {
-                // The server pulls the `shapelens` section; hand it `python` as a real path.
+                // The server pulls the `shapelens` section: hand it what the user set (a
+                // project's [tool.shapelens] fills in the rest), `python` as a real path.
                 configuration: async (params, token, next) => {
                     const values = await next(params, token);
                     if (!Array.isArray(values)) {
@@ -82,7 +83,7 @@ export function createServer(
                         const item = params.items[i];
                         if (item?.section === SERVER_ID && isRecord(value)) {
                             const scope = item.scopeUri ? Uri.parse(item.scopeUri) : undefined;
-                            return resolveServerSettings(value, scope);
+                            return getServerSettings(scope);
                         }
                         return value;
                     });
