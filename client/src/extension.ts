@@ -3,11 +3,11 @@
 // commands. Laid out like the Microsoft Python tools extension template (src/common/*).
 import * as vscode from 'vscode';
 import { LanguageClient, State } from 'vscode-languageclient/node';
-import { Commands, MIN_PYTHON, SERVER_NAME } from './common/constants';
+import { BUNDLED_LIBS_DIR, Commands, MIN_PYTHON, SERVER_NAME } from './common/constants';
 import { registerLogger, traceError, traceInfo } from './common/log/logging';
 import { ProbeController } from './common/probe';
 import { checkPython, initializePython, onDidChangePythonInterpreter, resolveInterpreter } from './common/python';
-import { createServer } from './common/server';
+import { checkServerImports, createServer, hasBundledServer, serverImportMessage } from './common/server';
 import { getPythonSetting, needsRestart } from './common/settings';
 import { StatusBar } from './common/status';
 
@@ -72,6 +72,17 @@ export async function deactivate(): Promise<void> {
     }
 }
 
+/** An error toast for a server that cannot start, with the two ways forward. */
+function showStartError(message: string, outputChannel: vscode.LogOutputChannel): void {
+    void vscode.window.showErrorMessage(message, 'Open Settings', 'Show Output').then((choice) => {
+        if (choice === 'Open Settings') {
+            void vscode.commands.executeCommand('workbench.action.openSettings', 'shapelens.python');
+        } else if (choice === 'Show Output') {
+            outputChannel.show(true);
+        }
+    });
+}
+
 /** Stops the current server (if any) and starts a new one; `lsClient` is the new one, or undefined
  * when no usable Python was found. */
 async function restartServer(
@@ -109,16 +120,23 @@ async function restartServer(
         traceError(message);
         status.setInterpreter(interpreter.path);
         status.setState('no-python', message);
-        void vscode.window.showErrorMessage(message, 'Open Settings', 'Show Output').then((choice) => {
-            if (choice === 'Open Settings') {
-                void vscode.commands.executeCommand('workbench.action.openSettings', 'shapelens.python');
-            } else if (choice === 'Show Output') {
-                outputChannel.show(true);
-            }
-        });
+        showStartError(message, outputChannel);
         return;
     }
     status.setInterpreter(`${interpreter.path} (Python ${check.version.join('.')})`);
+
+    // Without this, a missing module only shows as "couldn't create connection to server".
+    const imports = await checkServerImports(interpreter.path, context.extensionPath);
+    if (!imports.ok) {
+        const bundled = hasBundledServer(context.extensionPath)
+            ? vscode.Uri.joinPath(context.extensionUri, ...BUNDLED_LIBS_DIR).fsPath
+            : undefined;
+        const message = serverImportMessage(interpreter.path, origin, check.version.join('.'), imports, bundled);
+        traceError(message);
+        status.setState('failed', message);
+        showStartError(message, outputChannel);
+        return;
+    }
 
     const client = createServer(context, interpreter.path, outputChannel);
     lsClient = client;

@@ -141,12 +141,17 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shapelens-e2e-'));
 const userDir = path.join(tmp, 'user');
 const extDir = path.join(tmp, 'extensions');
 const workspace = path.join(tmp, 'workspace');
+// A Python with nothing installed (a venv without pip of the .venv's base interpreter): first on
+// the PATH code-server gets, so it is the `python3` the extension runs the server with.
+const noPygls = path.join(tmp, 'python-no-pygls');
 const codeServers = [];
 let browser;
 let page;
 const serverLog = [];
 
-/** The user settings of a run; the probe needs torch, which the repository's .venv has. */
+/** The user settings of a run. No shapelens.python: the server runs on `python3` from PATH, a
+ * Python without pygls (see noPygls), and the probe on the interpreter the workspace's
+ * pyproject.toml names ([tool.shapelens] python), the repository's .venv, which has torch. */
 function userSettings(extra = {}) {
     return {
         'workbench.startupEditor': 'none',
@@ -159,7 +164,6 @@ function userSettings(extra = {}) {
         'extensions.ignoreRecommendations': true,
         'telemetry.telemetryLevel': 'off',
         'files.autoSave': 'off',
-        'shapelens.python': args.python,
         'shapelens.probe.device': 'cpu',
         ...extra,
     };
@@ -173,11 +177,12 @@ function writeUserSettings(dir, settings) {
 /** Starts code-server on a free port and waits until it answers; returns the port. */
 async function startCodeServer(dataDir, folder, { trust = false } = {}) {
     const port = await freePort();
+    const env = { ...process.env, PATH: [path.join(noPygls, 'bin'), process.env.PATH].join(path.delimiter) };
     const child = spawn(args.codeServer, [
         '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
         ...(trust ? [] : ['--disable-workspace-trust']),
         '--user-data-dir', dataDir, '--extensions-dir', extDir, folder,
-    ], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    ], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
     codeServers.push(child);
     child.stdout.on('data', (d) => serverLog.push(String(d)));
     child.stderr.on('data', (d) => serverLog.push(String(d)));
@@ -286,9 +291,21 @@ async function main() {
         return `code-server ${spawnSync(args.codeServer, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`;
     }, { fatal: true });
 
+    await step('a Python without pygls is first on PATH', async () => {
+        const base = spawnSync(args.python, ['-c', 'import sys; print(sys._base_executable)'], { encoding: 'utf8' }).stdout.trim();
+        const made = spawnSync(base, ['-m', 'venv', '--without-pip', noPygls], { encoding: 'utf8' });
+        check(made.status === 0, `python -m venv failed: ${made.stderr}`);
+        const python = path.join(noPygls, 'bin', 'python3');
+        const probe = spawnSync(python, ['-c', 'import pygls'], { encoding: 'utf8' });
+        check(probe.status !== 0, `${python} can import pygls`);
+        return `${python}: ${probe.stderr.trim().split('\n').pop()}`;
+    }, { fatal: true });
+
     fs.mkdirSync(extDir, { recursive: true });
     fs.mkdirSync(workspace, { recursive: true });
     fs.writeFileSync(path.join(workspace, 'model.py'), MODEL_PY);
+    // The probe's interpreter comes from the project's configuration (the user set none).
+    fs.writeFileSync(path.join(workspace, 'pyproject.toml'), `[tool.shapelens]\npython = '${args.python}'\n`);
     writeUserSettings(userDir, userSettings());
 
     await step('install the .vsix', async () => {
@@ -315,6 +332,14 @@ async function main() {
         // running = the symbol-array icon (starting spins, failure shows an error icon)
         await page.locator('.statusbar-item .codicon-symbol-array').first().waitFor({ timeout: 45_000 });
         return (await item.getAttribute('aria-label')) ?? (await item.innerText());
+    });
+
+    await step('the server runs on that Python, from the bundled libraries', async () => {
+        const log = fs.readdirSync(userDir, { recursive: true }).find((f) => String(f).endsWith('ShapeLens.log'));
+        const logged = log ? fs.readFileSync(path.join(userDir, String(log)), 'utf8') : '';
+        check(/Python: python3 \(from PATH\)/.test(logged), 'the client log does not show python3 from PATH');
+        check(/Server running/.test(logged), 'the client log does not show the server running');
+        return logged.split('\n').filter((l) => /Python: |Server running/.test(l)).map((l) => l.replace(/^\S+ \S+ /, '')).join(' | ');
     });
 
     await step('squiggle on the Conv2d call', async () => {
@@ -400,6 +425,31 @@ async function main() {
         const logged = log ? fs.readFileSync(path.join(userDir, String(log)), 'utf8') : '';
         check(/Probe Net in model\.py/.test(logged), 'the client log does not show a probe of class Net (the lens passes [uri, className])');
         return text;
+    });
+
+    await step('an interpreter that cannot run the server says why', async () => {
+        // As if the .vsix had been packaged without the server libraries: python3 (no pygls,
+        // no shapelens) must then say what is missing, with which interpreter, and what to do.
+        await page.keyboard.press('Escape');
+        await runCommand('Notifications: Clear All Notifications');
+        const installed = fs.readdirSync(extDir).find((d) => d.startsWith('shapelens.shapelens-'));
+        const libs = path.join(extDir, installed, 'bundled', 'libs');
+        fs.renameSync(libs, `${libs}.away`);
+        try {
+            await runCommand('ShapeLens: Restart Server');
+            const { text } = await toast('cannot start its language server', 30_000);
+            check(text.includes('"python3" (Python 3.'), `no interpreter in: ${text}`);
+            check(text.includes("cannot import the module 'shapelens'"), `no missing module in: ${text}`);
+            check(text.includes('npm run package') && text.includes('shapelens.python'), `no way forward in: ${text}`);
+            await page.locator('.statusbar-item .codicon-error').first().waitFor({ timeout: 10_000 });
+            const label = await page.locator('.statusbar-item', { hasText: 'ShapeLens' }).first().getAttribute('aria-label');
+            check(/failed/.test(label ?? ''), `status bar item: ${label}`);
+            await page.waitForTimeout(800);
+            await shot('server-cannot-start');
+            return `${text} | status bar: ${label}`;
+        } finally {
+            fs.renameSync(`${libs}.away`, libs);
+        }
     });
 
     await step('a missing Python interpreter gives a clear error', async () => {

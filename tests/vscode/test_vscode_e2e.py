@@ -1,10 +1,12 @@
 """ShapeLens in real VS Code (code-server 4.100.3 + Chromium + playwright-core).
 
-Runs tests/vscode/e2e.mjs once against the freshly built .vsix (scripts/build-vsix.sh) and
-checks each step of its scenario: install, squiggle, problem count, hover with the shape, quick
-fix through the lightbulb menu, probe from the command palette with the probed shape in a hover;
-then a missing interpreter set in the Settings editor, and a second window in Restricted Mode
-(static features on, probe refused with an explanation).
+Runs tests/vscode/e2e.mjs once against the freshly built .vsix (scripts/build-vsix.sh, which
+runs `npm run package`) and checks each step of its scenario: install, the server on a Python
+without pygls (only the bundled libraries), squiggle, problem count, hover with the shape, quick
+fix through the lightbulb menu, probe from the command palette (on the interpreter the
+workspace's [tool.shapelens] names) with the probed shape in a hover; then the message when the
+interpreter cannot import the server, a missing interpreter set in the Settings editor, and a
+second window in Restricted Mode (static features on, probe refused with an explanation).
 Screenshots, the extension's log and result.json land in test-output/vscode/.
 
 Nothing is skipped: a missing .vsix, code-server, Chromium or node is a failure, with the script
@@ -88,6 +90,18 @@ def test_vsix_installs_and_code_server_opens_the_file(e2e):
 
 def test_status_bar_shows_server_running(e2e):
     assert "running" in _step(e2e, "status bar shows the ShapeLens server running")
+
+
+def test_the_vsix_runs_on_a_python_without_pygls(e2e):
+    assert "No module named 'pygls'" in _step(e2e, "a Python without pygls is first on PATH")
+    assert "python3 (from PATH)" in _step(
+        e2e, "the server runs on that Python, from the bundled libraries")
+
+
+def test_an_interpreter_that_cannot_run_the_server_says_why(e2e):
+    detail = _step(e2e, "an interpreter that cannot run the server says why")
+    assert "cannot import the module 'shapelens'" in detail and "npm run package" in detail
+    assert "failed" in detail
 
 
 def test_conv2d_in_channels_bug_is_squiggled(e2e):
