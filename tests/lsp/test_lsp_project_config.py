@@ -10,18 +10,12 @@ import textwrap
 import pytest
 from lsprotocol import types
 
+from tests.tooling.helpers import BLOCKS, LINEAR_BAD, MAIN
+
 from lsp_helpers import (by_code, change_document, diagnostics_for, initialize, open_document,
                          uri_of, wait_for)
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module")]
-
-# line 4 (0-based 3): linear-in-features
-LINEAR_BAD = """\
-import torch
-import torch.nn as nn
-fc = nn.Linear(4, 2)
-y = fc(torch.zeros(3, 5))
-"""
 
 
 def write(path, text):
@@ -96,23 +90,8 @@ async def test_exclude_and_a_bad_file_keeps_the_last_good_configuration(raw_clie
 
 
 async def test_extra_paths_resolve_imports_in_the_editor(raw_client, tmp_path):
-    write(tmp_path / "lib" / "blocks.py", """\
-        import torch.nn as nn
-
-        class Block(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv = nn.Conv2d(3, 8, 3)
-
-            def forward(self, x):
-                return self.conv(x)
-        """)
-    main = write(tmp_path / "app" / "main.py", """\
-        import torch
-        from blocks import Block
-
-        out = Block()(torch.zeros(1, 4, 8, 8))
-        """)
+    write(tmp_path / "lib" / "blocks.py", BLOCKS)
+    main = write(tmp_path / "app" / "main.py", MAIN)
     write(tmp_path / "pyproject.toml", '[tool.shapelens]\nextra-paths = ["lib"]\n')
     await initialize(raw_client, root=tmp_path)
     uri = open_document(raw_client, main)

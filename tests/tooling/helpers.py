@@ -37,6 +37,26 @@ def helper(t):
 helper(torch.zeros(6))
 """
 
+# lib/blocks.py of a project whose app/main.py imports it with `from blocks import Block`
+# (found only through extra-paths = ["lib"]): conv-in-channels raised inside Block
+BLOCKS = """\
+import torch.nn as nn
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+
+    def forward(self, x):
+        return self.conv(x)
+"""
+MAIN = """\
+import torch
+from blocks import Block
+
+out = Block()(torch.zeros(1, 4, 8, 8))
+"""
+
 
 def write(folder, name, text):
     path = folder / name

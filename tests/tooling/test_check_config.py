@@ -3,7 +3,8 @@ extra import paths; ``--config FILE`` and ``--isolated``; a bad file is a usage 
 names the file and the key."""
 from __future__ import annotations
 
-from tests.tooling.helpers import LINEAR_BAD, NET_BAD, codes_by_line, shapelens, write
+from tests.tooling.helpers import (BLOCKS, LINEAR_BAD, MAIN, NET_BAD, codes_by_line,
+                                   shapelens, write)
 
 
 def test_severity_from_the_file_changes_and_silences_codes(tmp_path):
@@ -41,23 +42,8 @@ def test_include_selects_what_a_walk_checks(tmp_path):
 
 
 def test_extra_paths_resolve_imports(tmp_path):
-    write(tmp_path, "lib/blocks.py", """\
-        import torch.nn as nn
-
-        class Block(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.conv = nn.Conv2d(3, 8, 3)
-
-            def forward(self, x):
-                return self.conv(x)
-        """)
-    write(tmp_path, "app/main.py", """\
-        import torch
-        from blocks import Block
-
-        out = Block()(torch.zeros(1, 4, 8, 8))
-        """)
+    write(tmp_path, "lib/blocks.py", BLOCKS)
+    write(tmp_path, "app/main.py", MAIN)
     status, out, _ = shapelens("check", "app/main.py", "-j", "1", cwd=tmp_path)
     assert status == 0 and out == ""          # blocks is not found: nothing is known
     write(tmp_path, "pyproject.toml", '[tool.shapelens]\nextra-paths = ["lib"]\n')
