@@ -148,6 +148,15 @@ def run_instance(interp: Interpreter, env: ModuleEnv, cls, inst, given=None):
         if _ctor_takes_no_args(cls) and kind != "input":
             interp.rec.sample(SampleInput(cls.name, fnode.lineno, shapes, None, kind))
         return result
+    # Inferred input: what it records gives way to real samples (Recorder.drop_hypothetical).
+    interp.rec.hypothetical += 1
+    try:
+        return run_inferred(interp, cls, inst, fn, params, required, site, frame)
+    finally:
+        interp.rec.hypothetical -= 1
+
+
+def run_inferred(interp, cls, inst, fn, params, required, site, frame):
     # Inferred input: pass 1 (quiet) finds the layer each parameter reaches first.
     probe = InputInference(quiet=True)
     interp.inferring = probe

@@ -12,7 +12,7 @@ from typing import Optional
 
 from .dims import format_dim
 from .report import Fix, Loc, Range, Related, TextEdit
-from .values import Tensor, TupleVal, ListVal
+from .values import ListVal, Tensor, TupleVal
 
 CHANNEL_CODES = ("conv-in-channels", "norm-features")
 SPATIAL_CODES = ("linear-in-features", "spatial-collapse", "shape-mismatch", "matmul-mismatch",

@@ -68,6 +68,11 @@ class Recorder:
         self.data: Dict[Range, str] = {}            # range -> hover text of a data value
         self.data_names: Dict[Range, Range] = {}    # name bound to it -> the call's range
         self.calls = CallTree()
+        # > 0 while a module runs on an input the analysis inferred (no sample gives it): what
+        # is recorded then is dropped on lines a real sample reaches (they show the real run).
+        self.hypothetical = 0
+        self._hypothetical: set = set()             # keys of shapes/exprs/diagnostics so made
+        self._real: set = set()
 
     # ----------------------------------------------------------------- shapes
 
@@ -78,6 +83,7 @@ class Recorder:
             self.calls.bound(node.lineno, name, value)
         key = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset, name,
                value.shape)
+        self._note_origin(key)
         if key not in self._shape_keys:
             self._shape_keys.add(key)
             self.shapes.append((key, None))
@@ -87,6 +93,7 @@ class Recorder:
             return
         key = (arg.lineno, arg.col_offset, arg.end_lineno, arg.end_col_offset, arg.arg,
                value.shape)
+        self._note_origin(key)
         if key not in self._shape_keys:
             self._shape_keys.add(key)
             self.shapes.append((key, fnode))
@@ -110,8 +117,19 @@ class Recorder:
             self.calls.expr(node, value, env.src, self.path_of(env))
         if not env.is_main:
             return
-        self.exprs[(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset,
-                    value.shape)] = None
+        key = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset, value.shape)
+        self._note_origin(("expr",) + key)
+        self.exprs[key] = None
+
+    def _note_origin(self, key):
+        """Remember what only an inferred-input run recorded (a real run records it too, or
+        later, and it stays)."""
+        if self.hypothetical:
+            if key not in self._real:
+                self._hypothetical.add(key)
+        else:
+            self._real.add(key)
+            self._hypothetical.discard(key)
 
     def _expr(self, key) -> ExprShape:
         line, col, end_line, end_col, shape = key
@@ -210,6 +228,7 @@ class Recorder:
 
     def add(self, diag: Diagnostic):
         key = (diag.range, diag.code)
+        self._note_origin(("diag",) + key)
         if key not in self.diagnostics:
             self.diagnostics[key] = diag
 
@@ -281,6 +300,21 @@ class Recorder:
                 fixes.extend(data[1])
         self.add(Diagnostic(r, severity, err.code, message, tuple(related), tuple(fixes)))
         self.calls.error((r, err.code), node, env.src, self.path_of(env), args, layer)
+
+    def drop_hypothetical(self):
+        """On lines that a real sample reaches, the real run is what is shown: shapes and errors
+        that only an inferred-input run of the same code found there are dropped."""
+        if not self._hypothetical:
+            return
+        hypo = self._hypothetical
+        real_lines = {k[0] for k in self._real if type(k[0]) is int} | \
+            {k[1] for k in self._real if k[0] == "expr"}
+        self.shapes = [(k, f) for k, f in self.shapes if k not in hypo or k[0] not in real_lines]
+        self.exprs = {k: v for k, v in self.exprs.items()
+                      if ("expr",) + k not in hypo or k[0] not in real_lines}
+        self.diagnostics = {k: d for k, d in self.diagnostics.items()
+                            if ("diag",) + k not in hypo or
+                            d.range.start_line not in real_lines}
 
     @staticmethod
     def path_of(env):
@@ -383,6 +417,7 @@ class Recorder:
                 r = Range(r.start_line, name_col, r.start_line, name_col + len(cls.name))
             modules.append(ModuleSignature(name, r, m["inputs"], m["outputs"], m["source"],
                                            m["constraints"]))
+        self.drop_hypothetical()
         diagnostics = sorted(self.diagnostics.values(),
                              key=lambda d: (d.range.start_line, d.range.start_col, d.code))
         return Report(

@@ -133,14 +133,22 @@ class Builtins:
                     return args[2]
                 return v
             return Unknown("getattr")
-        if name == "setattr":
-            if len(args) == 3 and type(args[1]) is Const and isinstance(args[1].value, str):
-                self.set_attribute(args[0], args[1].value, args[2], node, frame)
+        if name in ("setattr", "delattr"):
+            if len(args) == 3 - (name == "delattr") and type(args[1]) is Const and \
+                    isinstance(args[1].value, str):
+                if name == "setattr":
+                    self.set_attribute(args[0], args[1].value, args[2], node, frame)
+                else:
+                    self.delete_attribute(args[0], args[1].value)
+            elif args:
+                self.havoc(args[0], "%s with a name the analysis cannot see" % name,
+                           deep=False)
             return Const(None)
         if name == "hasattr":
-            if len(args) == 2 and type(args[0]) is Instance and type(args[1]) is Const:
-                return Const(args[1].value in args[0].attrs) if args[1].value in \
-                    args[0].attrs else Unknown("hasattr")
+            if len(args) == 2 and type(args[1]) is Const and isinstance(args[1].value, str):
+                answer = self.has_attribute(args[0], args[1].value)
+                if answer is not None:
+                    return Const(answer)
             return Unknown("hasattr")
         if name == "divmod" and len(args) == 2 and all(type(a) is Const for a in args):
             try:
@@ -152,8 +160,6 @@ class Builtins:
             return Unknown("internals (__dict__) of an object", receiver=args[0])
         if name in ("map", "filter"):
             return self.map_filter(name, args, node, frame)
-        if name == "str.format":
-            return Unknown("formatted string")
         if name in ("iter", "next"):
             out = self.data_builtin(name, args, node, frame)
             if out is not None:

@@ -12,6 +12,7 @@ from ..rules import FUNCTIONS, LAYERS, layout
 from ..rules.call import Call
 from ..rules.modules import MODULE_WRAPPERS, READS_ARGUMENTS
 from ..values import (
+    DATA_VALUES,
     BoundMethod,
     Cause,
     Const,
@@ -24,7 +25,6 @@ from ..values import (
     TorchRef,
     TupleVal,
     Unknown,
-    DATA_VALUES,
     Value,
     join,
     module_path,

@@ -17,15 +17,17 @@ from typing import Optional
 from .. import dims as D
 from ..errors import ShapeError
 from ..report import Loc, Related
-from ..rules import FUNCTIONS, datasets as DS, transforms as TR
+from ..rules import FUNCTIONS
+from ..rules import datasets as DS
+from ..rules import transforms as TR
 from ..rules.call import MISSING, Call, as_int, as_python
 from ..rules.indexing import getitem
 from ..values import (
     Array,
     BoundMethod,
     Const,
-    DataStep,
     Dataset,
+    DataStep,
     DictVal,
     Image,
     Instance,

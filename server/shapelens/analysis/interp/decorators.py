@@ -9,12 +9,9 @@ so the registry it writes is filled as at import time.  The name keeps the funct
 unless the decorator returns it (a wrapper's own body is not followed: its arguments are the
 function's, which the function's own body checks).  A decorator the analysis cannot read
 changes nothing.
-
-Also here: the ``str`` methods such registries use on names (``name.lower()``).
 """
 from __future__ import annotations
 
-from ..values import Const, ListVal, TupleVal, Unknown
 from .program import BoundFunction, Function
 
 # Decorators with a meaning of their own elsewhere (members.py, statements), or none for shapes.
@@ -41,34 +38,3 @@ class Decorators:
             if result is not fn:
                 continue        # a wrapper: the name keeps the function (see above)
         return fn
-
-
-STR_METHODS = {
-    "lower": str.lower, "upper": str.upper, "strip": str.strip, "lstrip": str.lstrip,
-    "rstrip": str.rstrip, "startswith": str.startswith, "endswith": str.endswith,
-    "replace": str.replace, "split": str.split, "rsplit": str.rsplit, "join": str.join,
-    "casefold": str.casefold, "title": str.title, "isdigit": str.isdigit,
-    "removeprefix": str.removeprefix, "removesuffix": str.removesuffix,
-}
-
-
-def str_method(text: str, name: str, args):
-    """``text.name(*args)`` for a constant string and constant arguments."""
-    method = STR_METHODS.get(name)
-    plain = []
-    for a in args:
-        if type(a) is Const:
-            plain.append(a.value)
-        elif type(a) in (TupleVal, ListVal) and all(type(i) is Const for i in a.items):
-            plain.append(tuple(i.value for i in a.items))
-        else:
-            return Unknown("str.%s of values the analysis cannot see" % name)
-    if method is None:
-        return Unknown("str.%s is not modelled" % name)
-    try:
-        out = method(text, *plain)
-    except Exception:
-        return Unknown("str.%s raised" % name)
-    if isinstance(out, list):
-        return ListVal([Const(s) for s in out])
-    return Const(out)

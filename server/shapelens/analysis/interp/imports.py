@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .modules import LIBRARY_WORK, LibraryBudget, entry_for, store_entry
 from ..recorder import shown_path
 from ..resolver import Importer, relative_base
 from ..source import Source
 from ..values import ListVal, TorchRef, TupleVal, Unknown
+from .modules import LIBRARY_WORK, LibraryBudget, entry_for, store_entry
 from .program import ALIASES, KNOWN_ROOTS, Frame, ModuleEnv, UserModuleRef, normalize
 
 # Packages whose names the rule tables model even where the rest of their library is read from

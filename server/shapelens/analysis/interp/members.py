@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+from typing import Optional
 
 from ..errors import ShapeError
 from ..rules import LAYERS, layout, tensor_basics
@@ -10,6 +11,7 @@ from ..rules.call import UNKNOWN, as_int, as_python
 from ..rules.indexing import getitem
 from ..rules.modules import MODULE_METHODS
 from ..values import (
+    DATA_VALUES,
     BoundMethod,
     Const,
     Container,
@@ -22,13 +24,13 @@ from ..values import (
     TorchRef,
     TupleVal,
     Unknown,
-    DATA_VALUES,
     Value,
     with_strides,
 )
 from .containers import MODULE_KINDS, positional, slice_bounds
-from .decorators import STR_METHODS
+from .methods import STR_METHODS
 from .program import (
+    MODULE_BASES,
     SELF_KEY,
     BoundFunction,
     Builtin,
@@ -82,6 +84,29 @@ class Members:
                 self.changed_in_place(obj, value)
         elif kind is Unknown and obj.receiver is not None:
             self.havoc(obj.receiver, "changed through %s" % obj.reason)
+
+    def has_attribute(self, obj, attr: str) -> Optional[bool]:
+        """``hasattr(obj, attr)`` when the analysis can tell."""
+        if type(obj) is not Instance:
+            return None
+        if attr in obj.attrs:
+            return True
+        base = obj.attrs.get(SELF_KEY)
+        if type(base) is Container and self.container_attribute(base, attr) is not None:
+            return True
+        mro = obj.cls.mro()
+        if any(attr in c.method_values or attr in c.attrs for c in mro):
+            return True
+        if obj.cls.is_module and (attr in MODULE_METHODS or attr == "training"):
+            return True
+        if obj.lost or obj.opaque or base is not None or attr.startswith("_"):
+            return None
+        # Every base is known (user classes, nn.Module, object): nothing else defines it.
+        if all(type(b) is ClassRef or (type(b) is TorchRef and b.qualname in MODULE_BASES) or
+               (type(b) is Builtin and b.name == "object")
+               for c in mro for b in c.bases):
+            return False
+        return None
 
     def delete_attribute(self, obj, attr):
         kind = type(obj)
@@ -313,8 +338,8 @@ class Members:
                 if base is not None:
                     return self.get_attribute(base, attr, node, frame)
             return Builtin("noop")
-        if kind is Const and isinstance(obj.value, str) and attr == "format":
-            return Builtin("str.format")
+        if kind is Const and isinstance(obj.value, str) and attr in STR_METHODS:
+            return BoundMethod(obj, attr)
         if kind is TupleVal and obj.size and attr == "numel":
             return BoundMethod(obj, attr)
         if kind is TupleVal and len(obj.items) == 2 and attr in ("values", "indices"):

@@ -12,6 +12,7 @@ from ..rules.call import UNKNOWN, Call, as_int, as_python
 from ..rules.modules import FORWARD_HOOKS, LAYERS_WITH_CHILDREN, READ_ONLY, RETURNS_SELF
 from ..rules.tensor_basics import RESHAPES_IN_PLACE
 from ..values import (
+    DATA_VALUES,
     Const,
     Container,
     DictVal,
@@ -20,7 +21,6 @@ from ..values import (
     ListVal,
     Tensor,
     TupleVal,
-    DATA_VALUES,
     Unknown,
     set_training,
     visible,
@@ -28,7 +28,6 @@ from ..values import (
 )
 from .containers import MODULE_KINDS, named, positional
 from .library import argparser_method
-from .decorators import str_method
 from .program import MAX_UNROLL, SELF_KEY, ArgParser
 
 LIST_READERS = frozenset({"copy", "index", "count", "__len__", "__contains__", "__iter__"})
@@ -100,14 +99,14 @@ class Methods:
             return self.dict_method(obj, name, args, kwargs)
         if kind in (Layer, Instance, Container):
             return self.module_method(obj, name, args, kwargs, node, frame)
+        if kind is Const and isinstance(obj.value, str):
+            return str_method(obj.value, name, args, kwargs)
         if kind is ArgParser:
             return argparser_method(self, obj, name, args, kwargs)
         if kind is TupleVal and obj.size and name == "numel":
             return Const(D.prod(as_int(i) for i in obj.items) or Unknown("numel"))
         if kind in DATA_VALUES:
             return self.data_method(obj, name, args, kwargs, node, frame)
-        if kind is Const and isinstance(obj.value, str):
-            return str_method(obj.value, name, args)
         return Unknown("method %s" % name)
 
     def tensor_method(self, obj, name, args, kwargs, node, frame):
@@ -145,6 +144,9 @@ class Methods:
             return obj
         if name in ("forward", "__call__"):
             return self.call_module(obj, args, kwargs, node, frame, hooked=name == "__call__")
+        if name in ("__setattr__", "__getattr__", "__getattribute__", "__delattr__"):
+            return self.call_builtin(name.strip("_").replace("attribute", "attr"), (obj,) + args,
+                                     kwargs, node, frame)
         if name in RETURNS_SELF:
             return obj
         if name in READ_ONLY:
@@ -449,3 +451,37 @@ def view_fix(node, frame):
     end = src.col(line, node.func.end_col_offset)
     r = Range(line, end - 4, line, end)
     return (Fix("Use .reshape(...) instead of .view(...)", (TextEdit(Loc(r), "reshape"),)),)
+
+
+# str methods evaluated on constants (safe, bounded): ``"layer{}".format(i)``, ``name.find``...
+STR_METHODS = frozenset({"format", "join", "lower", "upper", "replace", "split", "rsplit",
+                         "startswith", "endswith", "strip", "lstrip", "rstrip", "find", "rfind",
+                         "count", "isdigit", "title", "capitalize", "zfill", "partition",
+                         "casefold", "removeprefix", "removesuffix"})
+
+
+def str_method(text: str, name: str, args, kwargs):
+    if name not in STR_METHODS:
+        return Unknown("str.%s" % name)
+    values = [visible(a) for a in args]
+    if name == "join":
+        items = values[0].items if values and type(values[0]) in (TupleVal, ListVal) else None
+        if items is None or not all(type(i) is Const and type(i.value) is str for i in items):
+            return Unknown("str.join")
+        values = [[i.value for i in items]]
+    elif not all(type(v) is Const and type(v.value) in (int, float, str, bool, type(None))
+                 for v in values + [visible(v) for v in kwargs.values()]):
+        return Unknown("str.%s of values the analysis cannot see" % name)
+    else:
+        values = [v.value for v in values]
+    kw = {k: visible(v).value for k, v in kwargs.items()}
+    try:
+        out = getattr(text, name)(*values, **kw)
+    except Exception:
+        return Unknown("str.%s raises" % name)
+    if isinstance(out, str) and len(out) > 10_000:
+        return Unknown("long string")
+    if isinstance(out, (list, tuple)):
+        return ListVal([Const(o) for o in out]) if isinstance(out, list) else \
+            TupleVal(tuple(Const(o) for o in out))
+    return Const(out)
