@@ -106,3 +106,32 @@ def test_comment_declared_inputs_come_from_the_static_analysis(capsys):
         "%s:13:23: shape feats [8, 48]" % path,
         "%s:14:9: error runtime-error %s" % (path, truth["error"]["message"]),
     ]
+
+
+def test_device_timeout_and_dims_come_from_the_project_configuration(capsys, tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.shapelens.probe]\ndevice = "meta"\ndims = {B = 3, D = 5}\n')
+    model = tmp_path / "head.py"
+    model.write_text(
+        "import torch.nn as nn\n\n\nclass Head(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(5, 2)\n\n"
+        "    def forward(self, x):  # shape: x=[B, D]\n        return self.fc(x)\n")
+    status, out, err = run_cli(capsys, str(model), "--format", "json")
+    assert status == 0, err
+    document = json.loads(out)
+    assert document["probe"]["device"] == "meta"
+    assert {s["name"]: s["shape"] for s in document["files"][0]["shapes"]} == {"x": [3, 5]}
+    # the command line wins over the file
+    status, out, _ = run_cli(capsys, str(model), "--format", "json", "--dims", "B=7",
+                             "--device", "cpu")
+    document = json.loads(out)
+    assert document["probe"]["device"] == "cpu"
+    assert {s["name"]: s["shape"] for s in document["files"][0]["shapes"]} == {"x": [7, 5]}
+    (tmp_path / "pyproject.toml").write_text('[tool.shapelens.probe]\ntimeout-seconds = 2\n')
+    hang = tmp_path / "hang.py"
+    hang.write_text("while True:\n    pass\n")
+    status, _, err = run_cli(capsys, str(hang), "--device", "cpu")
+    assert status == 3 and "timed out after 2 s" in err
+    (tmp_path / "pyproject.toml").write_text('[tool.shapelens.probe]\ndevice = "tpu"\n')
+    status, _, err = run_cli(capsys, str(model))
+    assert status == 2 and "[tool.shapelens] probe.device: unknown device 'tpu'" in err

@@ -58,14 +58,17 @@ def main(argv: list[str] | None = None) -> int:
                     "\"__main__\":` blocks are skipped) and print the shape of every tensor "
                     "name per line, and the run-time error if there is one.")
     parser.add_argument("file", metavar="FILE")
-    parser.add_argument("--device", default="auto",
-                        help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps or meta")
+    parser.add_argument("--device", default=None,
+                        help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps or meta "
+                             "(default: [tool.shapelens.probe] device, else auto)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="S",
-                        help="seconds the file may run before it is stopped (default 60; "
-                             "starting Python and importing torch are not counted)")
+    parser.add_argument("--timeout", type=float, default=None, metavar="S",
+                        help="seconds the file may run before it is stopped (default: "
+                             "[tool.shapelens.probe] timeout-seconds, else 60; starting Python "
+                             "and importing torch are not counted)")
     parser.add_argument("--dims", default="", metavar="N=2,H=32",
-                        help="values of symbolic dims in sample inputs")
+                        help="values of symbolic dims in sample inputs (over "
+                             "[tool.shapelens.probe] dims)")
     parser.add_argument("--python", default=sys.executable,
                         help="interpreter to run the file with (default: this one)")
     parser.add_argument("--memory-limit", type=int, default=None, metavar="MB",
@@ -78,6 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print("shapelens probe: --dims: %s" % exc, file=sys.stderr)
         return EXIT_USAGE
+    # the file's [tool.shapelens.probe] fills in what the command line leaves out (the
+    # interpreter is not taken from it: running one a repository names needs --python)
+    try:
+        from shapelens.config import ConfigFinder
+        config = ConfigFinder().config_for(os.path.abspath(args.file))
+    except Exception as exc:  # ConfigError: the file and the key at fault
+        print("shapelens probe: %s" % exc, file=sys.stderr)
+        return EXIT_USAGE
+    args.device = args.device or config.probe_device
+    args.timeout = args.timeout if args.timeout is not None else config.probe_timeout_s
+    dims = dict(config.probe_dims, **dims)
     if not DEVICE_PATTERN.match(args.device):
         print("shapelens probe: --device: unknown device %r (auto, cpu, cuda, cuda:N, mps, meta)"
               % args.device, file=sys.stderr)
