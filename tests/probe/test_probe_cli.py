@@ -67,7 +67,7 @@ def test_an_interpreter_without_torch_exits_3(capsys, tmp_path, python_without_t
 @pytest.mark.parametrize("argv, message", [
     ([], "required"),
     (["missing_file.py"], "cannot read"),
-    (["FILE", "--dims", "N"], "--dims"),
+    (["FILE", "--dim", "N"], "--dim"),
     (["FILE", "--device", "tpu"], "--device"),
     (["FILE", "--format", "sarif"], "invalid choice"),
     (["FILE", "--timeout", "0"], "--timeout"),

@@ -296,7 +296,7 @@ def test_probe_does_not_inherit_the_servers_bundled_library_path(monkeypatch):
     from shapelens.probe import runner
     bundle = str(Path(runner.__file__).resolve().parent.parent.parent)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([bundle, "/elsewhere"]))
-    env = runner._child_env()
+    env = runner._child_env("/scratch")
     assert env["PYTHONPATH"] == "/elsewhere"
     monkeypatch.setenv("PYTHONPATH", bundle)
-    assert "PYTHONPATH" not in runner._child_env()
+    assert "PYTHONPATH" not in runner._child_env("/scratch")

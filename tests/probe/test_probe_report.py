@@ -4,7 +4,7 @@ from __future__ import annotations
 import textwrap
 
 from shapelens.probe.report import file_report, format_text, probe_json
-from shapelens.probe.runner import ProbeError, ProbeFact, ProbeResult
+from shapelens.probe.runner import ProbeError, ProbeFact, ProbeNote, ProbeResult
 
 SOURCE = textwrap.dedent("""\
     import torch
@@ -79,7 +79,27 @@ def test_probe_json_has_the_check_layout_plus_the_run_status():
     assert [f["path"] for f in document["files"]] == ["net.py"]
     assert document["files"][0]["shapes"][0]["shape"] == [1, 8]
     assert document["probe"] == {"status": "ok", "message": "m", "device": "cpu",
-                                 "elapsed_s": 1.25}
+                                 "elapsed_s": 1.25, "skipped": [], "dims": {},
+                                 "default_dims": [], "memory_limit_mb": None}
+
+
+def test_what_the_run_held_back_and_the_dims_it_used_are_in_the_report():
+    held_back = ProbeResult(
+        status="ok", message="m", device="cpu", facts=(ProbeFact(5, "x", ((1, 8),)),),
+        skipped=(ProbeNote(6, "training loop: ran 1 of 10 iterations"),),
+        dims={"N": 4, "H": 32}, default_dims=("H",), memory_limit_mb=2048)
+    document = probe_json(held_back, "net.py", SOURCE)
+    assert document["probe"]["skipped"] == [{"line": 6, "message":
+                                             "training loop: ran 1 of 10 iterations"}]
+    assert document["probe"]["dims"] == {"N": 4, "H": 32}
+    assert document["probe"]["default_dims"] == ["H"]
+    assert document["probe"]["memory_limit_mb"] == 2048
+    [note] = document["files"][0]["diagnostics"]
+    assert (note["severity"], note["code"], note["range"]["start"]["line"]) == \
+        ("information", "probe-skipped", 6)
+    assert note["message"] == "probe: training loop: ran 1 of 10 iterations"
+    assert format_text(held_back, "net.py", SOURCE).splitlines()[-1] == \
+        "net.py:6:9: information probe-skipped probe: training loop: ran 1 of 10 iterations"
 
 
 def test_text_lines_are_sorted_and_errors_are_one_line():

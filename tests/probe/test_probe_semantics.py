@@ -9,21 +9,25 @@ from shapelens.probe.runner import AGENT_PATH
 from probe_helpers import facts_of, probe_source
 
 
-def test_main_guard_is_skipped_but_module_code_and_main_run(tmp_path):
+def test_the_file_runs_as_the_program_main_guard_and_main_included(tmp_path):
     result = probe_source(tmp_path, """\
+        import sys
         import torch
 
         def main():
             a = torch.ones(5)
             return a
 
-        main()
         name = torch.zeros(len(__name__))
         if __name__ == "__main__":
             b = torch.ones(6)
+            main()
+            assert sys.modules["__main__"].main is main  # pickle finds the file's classes
         """)
     assert result.status == "ok", result.message
-    assert facts_of(result) == {(4, "a"): [[5]], (8, "name"): [[len("__probe__")]]}
+    assert facts_of(result) == {(5, "a"): [[5]], (8, "name"): [[len("__main__")]],
+                                (10, "b"): [[6]]}
+    assert result.skipped == ()
 
 
 def test_the_given_source_runs_not_the_file_on_disk(tmp_path):

@@ -26,6 +26,7 @@ CODES = {
     "shape-contract": "warning",
     "shape-comment": "warning",
     "probe-disagrees": "information",
+    "probe-skipped": "information",
     "runtime-error": "error",
 }
 

@@ -1,46 +1,60 @@
 """ShapeLens probe agent: run one Python file with torch and report the real tensor shapes.
 
 This is a standalone script (standard library + torch only).  It runs in the *user's* Python
-interpreter, where shapelens is usually not installed, as ``python /abs/path/agent.py``.
+interpreter, where shapelens is usually not installed, as ``python /abs/path/agent.py``; it
+loads its two helpers, ``guards.py`` and ``processes.py``, from beside itself.
 
 Protocol (see ``runner.py`` for the other side):
 
 * stdin carries one JSON request, then EOF::
 
-      {"path": "/abs/model.py", "source": "...", "device": "auto",
-       "dims": {"N": 4}, "memory_limit_mb": null,
+      {"path": "/abs/model.py", "source": "...", "device": "auto", "secret": "9f0c...",
+       "dims": {"N": 4}, "memory_limit_mb": null, "scratch": "/tmp/shapelens-probe-x1y2",
        "samples": [{"class_name": "Net", "line": 12, "inputs": {"x": ["N", 3, 32, 32]},
                     "ctor_kwargs": null}]}
 
 * stdout is the result channel.  The first thing the agent does is take the stdout file
-  descriptor for itself (``os.dup``) and point fd 1 at fd 2, so nothing the probed code prints,
-  from Python or from C, can reach the channel.  Python-level ``print`` output is kept in a
-  bounded buffer (its tail is returned as ``stdout_tail``); C-level output goes to stderr, which
-  the runner drains into a bounded buffer.  Every message is one JSON line::
+  descriptor for itself (``os.dup``, not inherited by child processes) and point fd 1 at fd 2,
+  so nothing the probed code prints, from Python or from C, can reach the channel.  Every
+  message carries the request's ``secret``, which the probed code is never given: the runner
+  ignores lines without it, so a result written to the channel by the probed code is not taken
+  for the agent's.  Python-level ``print`` output is kept in a bounded buffer (its tail is
+  returned as ``stdout_tail``); C-level output goes to stderr, which the runner drains into a
+  bounded buffer.  Every message is one JSON line::
 
-      {"progress": "running module code"}
-      {"result": {"status": "ok", "device": "cpu", "facts": [...], "error": null, ...}}
+      {"secret": "9f0c...", "progress": "running module code"}
+      {"secret": "9f0c...", "result": {"status": "ok", "device": "cpu", "facts": [...], ...}}
 
   ``status`` is ``ok`` or ``error`` (the probed code raised), ``no-torch`` (torch cannot be
   imported here) or ``refused`` (a bad request or an unavailable device; nothing was run).
+  ``skipped`` lists what the run did not do (``guards.py``: training beyond one step, writes,
+  downloads...), ``dims`` the value each symbolic dim of a sample input took, and
+  ``default_dims`` those of them that were not given.
 
 What is recorded follows ``tools/groundtruth.py``: a fact is a plain name (local or global, any
 function, module level, each name of a tuple unpacking, ``for`` targets, function parameters at
 their ``def`` line) bound to a ``torch.Tensor``, at the line whose execution bound it, with every
 distinct shape seen there.  Only frames whose code comes from the probed file are traced.
 
-Unlike ``groundtruth.py`` the file runs as module ``__probe__`` (not ``__main__``), so
-``if __name__ == "__main__":`` blocks do not run; module-level code, including a ``main()``
-called at module level, does.  Everything runs under ``torch.no_grad()`` with the default device
-set to the requested one.  Then each sample input from the request whose class's ``forward`` was
-not called by the file itself is run: the class is built (with ``ctor_kwargs``, or no arguments),
-put in eval mode and called with ``torch.randn`` inputs of the sample shapes.  Symbolic dims take
-their value from ``dims``; a name not given there is ``DEFAULT_BATCH_DIM`` (2) when it looks like a
-batch size (``N``, ``B``, ``batch``, ``batch_size``, ``bs``) and ``DEFAULT_DIM`` (32) otherwise.
+The file runs as the program, module ``__main__``, so samples written under ``if __name__ ==
+"__main__":`` and in a ``main()`` called there are measured like module-level ones; what such a
+program does beyond its samples is held back by the rules of ``guards.py`` (one step of a
+training loop, one or two batches of a loader, no writes, no downloads, no arguments).
+Everything runs under ``torch.no_grad()`` with the default device set to the requested one.
+Then each sample input from the request whose class's ``forward`` was not called by the file
+itself is run: the class is built (with ``ctor_kwargs``, or no arguments), put in eval mode and
+called with ``torch.randn`` inputs of the sample shapes.  Symbolic dims take their value from
+``dims``; a name not given there is ``DEFAULT_BATCH_DIM`` (2) when it looks like a batch size
+(``N``, ``B``, ``batch``, ``batch_size``, ``bs``) and ``DEFAULT_DIM`` (32) otherwise.
+
+The agent makes itself a child subreaper and ends every process the probed code started before
+it reports (``processes.py``).
 """
 import ast
 import builtins
 import faulthandler
+import functools
+import importlib.util
 import inspect
 import io
 import json
@@ -66,6 +80,18 @@ BINARY_OPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
               ast.Mod: lambda a, b: a % b}
 
 
+def load_helper(name):
+    """A helper module beside this file (``guards``, ``processes``), under a private name so
+    that it cannot collide with the user's modules."""
+    spec = importlib.util.spec_from_file_location(
+        "_shapelens_probe_" + name, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                 name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 class DeviceUnavailable(Exception):
     """The requested device cannot be used with this interpreter's torch."""
 
@@ -83,12 +109,15 @@ def on_sigint(signum, frame):
 # --------------------------------------------------------------------------- I/O plumbing
 
 class Channel:
-    """The result pipe: one JSON object per line, written straight to a private file descriptor."""
+    """The result pipe: one JSON object per line, written straight to a private file descriptor,
+    each carrying the run's secret."""
 
     def __init__(self, fd):
         self.fd = fd
+        self.secret = None
 
     def send(self, message):
+        message = dict(message, secret=self.secret)
         data = memoryview((json.dumps(message) + "\n").encode("utf-8"))
         try:
             while data:
@@ -378,8 +407,29 @@ def resolve_device(torch, requested):
                             % requested)
 
 
+class SampleDims:
+    """The values of symbolic dims: the request's ``dims``, else a default; remembers every
+    name it was asked for, so the report can say which values the samples used."""
+
+    def __init__(self, given):
+        self.given = {str(name): int(value) for name, value in (given or {}).items()}
+        self.used = {}
+
+    def __getitem__(self, name):
+        if name in self.given:
+            value = self.given[name]
+        else:
+            value = DEFAULT_BATCH_DIM if name.lower() in BATCH_DIM_NAMES else DEFAULT_DIM
+        self.used[name] = value
+        return value
+
+    def defaulted(self):
+        return sorted(name for name in self.used if name not in self.given)
+
+
 def dim_value(dim, dims):
-    """An int for one sample dim: an int, a symbolic name, or an integer expression of names."""
+    """An int for one sample dim: an int, a symbolic name, or an integer expression of names;
+    ``dims`` is a :class:`SampleDims`."""
     if isinstance(dim, bool) or dim is None:
         raise ValueError("dim %r is not a size" % (dim,))
     if isinstance(dim, int) and dim >= 0:
@@ -391,9 +441,7 @@ def dim_value(dim, dims):
         if isinstance(node, ast.Constant) and type(node.value) is int:
             return node.value
         if isinstance(node, ast.Name):
-            if node.id in dims:
-                return int(dims[node.id])
-            return DEFAULT_BATCH_DIM if node.id.lower() in BATCH_DIM_NAMES else DEFAULT_DIM
+            return dims[node.id]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return -value_of(node.operand)
         if isinstance(node, ast.BinOp) and type(node.op) in BINARY_OPS:
@@ -424,8 +472,10 @@ def needs_arguments(cls):
                for p in list(signature.parameters.values())[1:])
 
 
-def run_sample(sample, namespace, torch, tracer, called_in_run, dims, channel, warnings):
-    """Build and call one sample module; returns an error record, or None."""
+def run_sample(sample, namespace, torch, tracer, called_in_run, dims, channel, warnings,
+               failure):
+    """Build and call one sample module; returns ``failure(exception)`` if it raised, else
+    None."""
     class_name = sample.get("class_name")
     cls = namespace.get(class_name)
     if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
@@ -457,7 +507,7 @@ def run_sample(sample, namespace, torch, tracer, called_in_run, dims, channel, w
         inputs = {param: torch.randn(*shape) for param, shape in shapes.items()}
         model(**inputs)
     except Exception as exc:  # the sample raised: that is what the probe reports
-        return error_record(exc, tracer.path)
+        return failure(exc)
     finally:
         sys.settrace(None)
     return None
@@ -477,12 +527,13 @@ def set_memory_limit(megabytes, warnings):
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def probe(request, channel):
+def probe(request, channel, helpers):
     """Run one request; returns the result object (without ``stdout_tail``)."""
     started = time.perf_counter()
     warnings = []
     result = {"status": "ok", "device": None, "facts": [], "error": None, "message": "",
-              "warnings": warnings, "torch_version": None, "elapsed_s": 0.0}
+              "warnings": warnings, "skipped": [], "dims": {}, "default_dims": [],
+              "torch_version": None, "elapsed_s": 0.0}
 
     path = os.path.abspath(request["path"])
     source = request.get("source")
@@ -513,24 +564,31 @@ def probe(request, channel):
         return result
     result["device"] = device
 
+    guards = helpers.guards
     try:
-        code = compile(source, path, "exec", dont_inherit=True)
         tree = ast.parse(source, filename=path)
+        code = compile(guards.limit_training_loops(ast.parse(source, filename=path)), path,
+                       "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:  # ValueError: null bytes in the source
         result.update(status="error", error=error_record(exc, path))
         return result
 
-    module = types.ModuleType("__probe__")
+    # The file is the program: module __main__ (sys.modules too, for pickle and dataclasses).
+    module = types.ModuleType("__main__")
     namespace = module.__dict__
-    namespace.update({"__name__": "__probe__", "__file__": path, "__builtins__": builtins,
+    namespace.update({"__name__": "__main__", "__file__": path, "__builtins__": builtins,
                       "__package__": None, "__spec__": None, "__loader__": None,
                       "__cached__": None})
-    sys.modules["__probe__"] = module  # dataclasses, pickle and typing look their module up
-    sys.argv = [path]
+    sys.modules["__main__"] = module
+    sys.argv = [path]  # no command-line arguments: argparse takes its defaults
     sys.path[0] = os.path.dirname(path)  # in place of this agent's own directory
+    sys.dont_write_bytecode = True  # importing the user's modules writes no __pycache__
 
     tracer = ShapeTracer(path, SourceMap(tree), torch.Tensor, warnings)
-    dims = request.get("dims") or {}
+    dims = SampleDims(request.get("dims"))
+    notes = guards.Notes(path)
+    rules = guards.Guards(torch, path, device, request.get("scratch"), notes)
+    rules.install()
     random.seed(0)
     torch.manual_seed(0)
     if device != "cpu":  # cpu is already the default; skip the dispatch cost of a device mode
@@ -539,26 +597,37 @@ def probe(request, channel):
                           "is torch %s); use device cpu" % (device, torch.__version__))
             return result
         torch.set_default_device(device)
+
+    def failure(exc):
+        """The error record of an exception, or None when a guard caused it (a refused
+        download, argument parsing without arguments, values on meta): then a note says
+        where and why the run stopped."""
+        record = error_record(exc, path)
+        return None if rules.explain(exc, record) else record
+
     error = None
     run_started = time.perf_counter()
-    with torch.no_grad():
+    meta_mode = rules.meta_mode()
+    with torch.no_grad(), (meta_mode if meta_mode is not None else NoMode()):
         channel.progress("running module code")
         sys.settrace(tracer.on_call)
         try:
             exec(code, namespace)
         except SystemExit as exc:
             if exc.code not in (None, 0):
-                error = error_record(exc, path)
-        except BaseException as exc:  # anything the file raised is the probe's answer
+                error = failure(exc)
+        except ProbeTimeout as exc:
             error = error_record(exc, path)
+        except BaseException as exc:  # anything the file raised is the probe's answer
+            error = failure(exc)
         finally:
             sys.settrace(None)
-        if error is None:
+        if error is None and notes.stop is None:
             called_in_run = set(tracer.entered)
             try:
                 for sample in request.get("samples") or []:
                     sample_error = run_sample(sample, namespace, torch, tracer, called_in_run,
-                                              dims, channel, warnings)
+                                              dims, channel, warnings, failure)
                     error = error or sample_error
             except ProbeTimeout as exc:
                 error = error_record(exc, path)
@@ -568,6 +637,9 @@ def probe(request, channel):
         except Exception as exc:
             error = error_record(exc, path)
     result["facts"] = tracer.result_facts()
+    result["skipped"] = notes.to_json()
+    result["dims"] = dict(sorted(dims.used.items()))
+    result["default_dims"] = dims.defaulted()
     if error is not None:
         result.update(status="error", error=error)
     result["run_s"] = time.perf_counter() - run_started
@@ -575,10 +647,26 @@ def probe(request, channel):
     return result
 
 
+class NoMode:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class Helpers:
+    """The agent's helper modules, loaded from beside this file."""
+
+    def __init__(self):
+        self.guards = load_helper("guards")
+        self.processes = load_helper("processes")
+
+
 def main():
     signal.signal(signal.SIGINT, on_sigint)
     # Take stdout for the result channel before anything can print to it.
-    channel = Channel(os.dup(1))
+    channel = Channel(os.dup(1))  # os.dup: not inherited by the processes the probed code starts
     os.dup2(2, 1)
     stdout = TailWriter(STDOUT_TAIL_CHARS)
     sys.stdout = stdout
@@ -589,24 +677,37 @@ def main():
     os.dup2(devnull, 0)  # probed code reading stdin sees end of file
     sys.stdin = io.TextIOWrapper(io.FileIO(devnull, closefd=False))
 
+    helpers = Helpers()
+    end_processes = functools.partial(helpers.processes.end_tree, os.getpid())
+    helpers.processes.become_subreaper()
+    real_exit = os._exit
+
+    def exit_after_cleanup(status):
+        end_processes()  # the probed code's os._exit must not leave its children behind
+        real_exit(status)
+
+    os._exit = exit_after_cleanup
     try:
         request = json.loads(raw.decode("utf-8"))
         if not isinstance(request, dict) or not isinstance(request.get("path"), str):
             raise ValueError("the request must be an object with a 'path'")
+        channel.secret = request.pop("secret", None)
+        del raw
     except ValueError as exc:
         result = {"status": "refused", "message": "bad probe request: %s" % exc}
     else:
         try:
-            result = probe(request, channel)
+            result = probe(request, channel, helpers)
         except MemoryError:
             result = {"status": "error", "error": {"type": "MemoryError", "message": "",
                                                    "lines": []}}
         except Exception as exc:  # a problem of the agent itself, e.g. an unreadable file
             result = {"status": "refused", "message": "%s: %s" % (type(exc).__name__, exc)}
+    end_processes()
     result["stdout_tail"] = stdout.tail()
     channel.send({"result": result})
     # Exit at once: threads the probed code started must not keep the process alive.
-    os._exit(0)
+    real_exit(0)
 
 
 if __name__ == "__main__":

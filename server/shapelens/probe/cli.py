@@ -47,6 +47,8 @@ def parse_dims(text: str) -> dict[str, int]:
         if not sep or not name.isidentifier():
             raise ValueError("expected NAME=INT, got %r" % part.strip())
         dims[name] = int(value)
+        if dims[name] < 0:
+            raise ValueError("%s=%d: a size cannot be negative" % (name, dims[name]))
     return dims
 
 
@@ -54,9 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``shapelens probe`` with ``argv`` (without the program name); returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="shapelens probe",
-        description="Run FILE with torch (as module __probe__, so `if __name__ == "
-                    "\"__main__\":` blocks are skipped) and print the shape of every tensor "
-                    "name per line, and the run-time error if there is one.")
+        description="Run FILE with torch and print the shape of every tensor name per line, "
+                    "and the run-time error if there is one.  FILE runs as the program "
+                    "(`if __name__ == \"__main__\":` blocks and the main() they call "
+                    "included), without its command-line arguments; a training loop runs one "
+                    "step, a DataLoader one batch (and one of the last batch's size), nothing "
+                    "is written or downloaded, and the report says what was held back.")
     parser.add_argument("file", metavar="FILE")
     parser.add_argument("--device", default=None,
                         help="auto (cuda, then mps, then cpu), cpu, cuda, cuda:N, mps or meta "
@@ -66,20 +71,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds the file may run before it is stopped (default: "
                              "[tool.shapelens.probe] timeout-seconds, else 60; starting Python "
                              "and importing torch are not counted)")
-    parser.add_argument("--dims", default="", metavar="N=2,H=32",
-                        help="values of symbolic dims in sample inputs (over "
-                             "[tool.shapelens.probe] dims)")
+    parser.add_argument("--dim", action="append", default=[], metavar="NAME=VALUE",
+                        help="the value of a symbolic dim of the sample inputs (# shape: "
+                             "comments, annotations), e.g. --dim N=2 --dim T=10; repeatable "
+                             "(N=2,T=10 also works; over [tool.shapelens.probe] dims); the "
+                             "report says which values were used")
+    parser.add_argument("--dims", action="append", dest="dim", help=argparse.SUPPRESS)
     parser.add_argument("--python", default=sys.executable,
                         help="interpreter to run the file with (default: this one)")
     parser.add_argument("--memory-limit", type=int, default=None, metavar="MB",
-                        help="cap the probe's address space (POSIX)")
+                        help="the most memory the probe's processes may use together, and its "
+                             "address space (default: half of this machine's memory, no "
+                             "address-space cap)")
     try:
         args = parser.parse_args(argv)
-        dims = parse_dims(args.dims)
+        dims = {}
+        for text in args.dim:
+            dims.update(parse_dims(text))
     except SystemExit as exc:  # argparse: --help exits 0, a usage error exits 2
         return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
     except ValueError as exc:
-        print("shapelens probe: --dims: %s" % exc, file=sys.stderr)
+        print("shapelens probe: --dim: %s" % exc, file=sys.stderr)
         return EXIT_USAGE
     # the file's [tool.shapelens.probe] fills in what the command line leaves out (the
     # interpreter is not taken from it: running one a repository names needs --python)

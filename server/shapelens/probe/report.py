@@ -11,19 +11,25 @@ import tokenize
 from .runner import ProbeResult
 
 RUNTIME_ERROR_CODE = "runtime-error"
+SKIPPED_CODE = "probe-skipped"
 
 
 def probe_json(result: ProbeResult, path: str, source: str) -> dict:
     """The whole JSON document for one probed file: ``{"version": 1, "files": [...]}``.
 
     A top-level ``"probe"`` object adds how the run went (status, message, device, seconds),
-    which ``check`` has no use for.
+    what it held back (``skipped``: line and message, also information diagnostics in the file
+    entry), the values the symbolic dims of sample inputs took (``dims``; ``default_dims``:
+    those not given) and its memory limit, which ``check`` has no use for.
     """
     return {
         "version": 1,
         "files": [file_report(result, path, source)],
         "probe": {"status": result.status, "message": result.message,
-                  "device": result.device, "elapsed_s": result.elapsed_s},
+                  "device": result.device, "elapsed_s": result.elapsed_s,
+                  "skipped": [{"line": n.line, "message": n.message} for n in result.skipped],
+                  "dims": dict(result.dims), "default_dims": list(result.default_dims),
+                  "memory_limit_mb": result.memory_limit_mb},
     }
 
 
@@ -34,6 +40,8 @@ def file_report(result: ProbeResult, path: str, source: str) -> dict:
     of ``x = f(x)`` and the parameter on a ``def`` line); a name not found on its line gets
     the whole line.  The error diagnostic (code ``runtime-error``, message PyTorch's text) sits
     on the deepest traceback line in the file, with the calling lines as related information.
+    What the run held back (a training loop cut short, a file not written, a refused download,
+    where it stopped) is an information diagnostic ``probe-skipped`` at its line.
     """
     lines = source.splitlines()
     names = _name_columns(source)
@@ -55,12 +63,19 @@ def file_report(result: ProbeResult, path: str, source: str) -> dict:
             "code": RUNTIME_ERROR_CODE, "message": error.message or error.type,
             "exception": error.type, "source": "probe (%s)" % result.device,
             "related": related})
+    for note in result.skipped:
+        line = note.line if 1 <= note.line <= len(lines) else 1
+        diagnostics.append({
+            "range": _range(line, *_line_span(lines, line)), "severity": "information",
+            "code": SKIPPED_CODE, "message": "probe: " + note.message,
+            "source": "probe (%s)" % result.device, "related": []})
     return {"path": path, "diagnostics": diagnostics, "shapes": shapes}
 
 
 def format_text(result: ProbeResult, path: str, source: str) -> str:
-    """``path:line:col: shape name [dims]`` per shape and ``path:line:col: error runtime-error
-    message`` for the run-time error, in line order, one per line."""
+    """``path:line:col: shape name [dims]`` per shape, ``path:line:col: error runtime-error
+    message`` for the run-time error and ``path:line:col: information probe-skipped message``
+    for what the run held back, in line order, one per line."""
     report = file_report(result, path, source)
     rows = []
     for entry in report["shapes"]:

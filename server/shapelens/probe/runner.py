@@ -10,24 +10,34 @@ returns a :class:`ProbeResult` whose ``status`` says what happened:
 ``timeout``    it ran past ``timeout_s`` (or could not even start) and was killed
 ``cancelled``  ``cancel`` was set and it was killed
 ``crashed``    the process died without reporting (segfault, ``os._exit``...)
-``oom``        it ran out of memory (``MemoryError``, an allocator failure, or killed by SIGKILL)
+``oom``        it ran out of memory (``MemoryError``, an allocator failure, killed by SIGKILL),
+               or its processes together went over the memory limit and it was stopped
 ``no-torch``   torch cannot be imported by that interpreter
 ``refused``    nothing was run: a bad request, an interpreter that cannot be started, or a
                device this torch cannot use (``cuda`` on a CPU-only build...)
+
+Whatever the status, every process the probed code started is ended with the run
+(``processes.py``), its files go to a scratch folder that is deleted afterwards, and only
+messages that carry the run's secret are read from the agent's channel.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
+
+from . import processes
 
 AGENT_PATH = str(Path(__file__).with_name("agent.py"))
 
@@ -42,6 +52,11 @@ STARTUP_TIMEOUT_S = 120.0  # interpreter start and `import torch`, before timeou
 INTERRUPT_GRACE_S = 1.0  # how long a timed-out agent may take to report what it saw so far
 RUN_STARTED = "running module code"  # the agent's progress line when the file starts running
 OOM_MESSAGES = ("can't allocate memory", "out of memory", "cannot allocate memory")
+DEFAULT_MEMORY_SHARE = 0.5  # of the machine's memory, for all the probe's processes together
+WATCH_S = 0.25  # how often the process tree is looked at (its members, their memory)
+# Given to the probed program: a non-interactive matplotlib (plt.show() returns at once) and
+# no experiment-tracking uploads.
+CHILD_ENV = {"MPLBACKEND": "Agg", "WANDB_MODE": "disabled"}
 
 
 @dataclass(frozen=True)
@@ -64,8 +79,21 @@ class ProbeError:
 
 
 @dataclass(frozen=True)
+class ProbeNote:
+    """Something the run did not do at ``line`` (a training loop cut to one iteration, a file
+    not written, a download refused...), or where it stopped early and why."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
 class ProbeResult:
-    """What one probe run produced.  ``message`` is one human-readable sentence or two."""
+    """What one probe run produced.  ``message`` is one human-readable sentence or two.
+
+    ``skipped`` says what the run did not do (see ``guards.py``); ``dims`` the value each
+    symbolic dim of a sample input took, ``default_dims`` which of them were not given;
+    ``memory_limit_mb`` the limit the run had."""
 
     status: str
     message: str
@@ -76,6 +104,10 @@ class ProbeResult:
     stdout_tail: str = ""
     stderr_tail: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    skipped: tuple[ProbeNote, ...] = ()
+    dims: Mapping[str, int] = field(default_factory=dict)
+    default_dims: tuple[str, ...] = ()
+    memory_limit_mb: int | None = None
 
     def to_dict(self) -> dict:
         """The result as JSON-ready Python objects."""
@@ -88,7 +120,16 @@ class ProbeResult:
                 "lines": list(self.error.lines)},
             "elapsed_s": self.elapsed_s, "stdout_tail": self.stdout_tail,
             "stderr_tail": self.stderr_tail, "warnings": list(self.warnings),
+            "skipped": [{"line": n.line, "message": n.message} for n in self.skipped],
+            "dims": dict(self.dims), "default_dims": list(self.default_dims),
+            "memory_limit_mb": self.memory_limit_mb,
         }
+
+
+def default_memory_limit_mb() -> int | None:
+    """The memory limit of a run that sets none: a share of this machine's memory."""
+    total = processes.machine_memory_bytes()
+    return int(total * DEFAULT_MEMORY_SHARE) // (1024 * 1024) if total else None
 
 
 def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
@@ -106,12 +147,15 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
     The whole process tree is killed when the probed code (the file, then the sample calls) has
     run for ``timeout_s`` seconds, when starting the interpreter and importing torch takes more
     than ``startup_timeout_s`` (a cold import of a CUDA build can take many seconds, which should
-    not eat into the user's run time), or as soon as ``cancel`` is set.  On a timeout the agent
-    is first interrupted, so the facts seen so far and the line it was on still come back.
-    ``on_progress`` is called from a background thread with short texts such as
-    ``"calling Net.forward"``; exceptions it raises are ignored.  ``memory_limit_mb`` caps the
-    child's address space (POSIX), so that a huge allocation fails with status ``oom`` instead
-    of exhausting the machine.  ``cwd`` defaults to the file's directory.  Never raises for failures of the probed code or interpreter.
+    not eat into the user's run time), as soon as ``cancel`` is set, or when its processes
+    together use more than ``memory_limit_mb`` megabytes (default: :data:`DEFAULT_MEMORY_SHARE`
+    of this machine's memory; an explicit limit also caps the agent's address space, so that a
+    huge allocation fails at its line).  On a timeout or over the memory limit the agent is
+    first interrupted, so the facts seen so far and the line it was on still come back; either
+    is reported as ``timeout``/``oom``.  ``on_progress`` is called from a background thread
+    with short texts such as ``"calling Net.forward"``; exceptions it raises are ignored.
+    ``cwd`` defaults to the file's directory.  Never raises for failures of the probed code or
+    interpreter.
     """
     started = time.monotonic()
     problem = _request_problem(request)
@@ -121,9 +165,14 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
     request["path"] = os.path.abspath(request["path"])
     if memory_limit_mb:
         request["memory_limit_mb"] = int(memory_limit_mb)
+    limit_mb = int(memory_limit_mb) if memory_limit_mb else default_memory_limit_mb()
+    secret = secrets.token_hex(16)
+    scratch = tempfile.mkdtemp(prefix="shapelens-probe-")
+    request.update(secret=secret, scratch=scratch)
     try:
         payload = json.dumps(request).encode("utf-8")
     except (TypeError, ValueError) as exc:
+        shutil.rmtree(scratch, ignore_errors=True)
         return ProbeResult("refused", "bad probe request: %s" % exc)
     if cwd is None:
         cwd = os.path.dirname(request["path"])
@@ -133,17 +182,35 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
     try:
         process = subprocess.Popen(
             [python, AGENT_PATH], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=cwd, env=_child_env(), **_new_process_group())
+            stderr=subprocess.PIPE, cwd=cwd, env=_child_env(scratch), **_new_process_group())
     except (OSError, ValueError) as exc:
+        shutil.rmtree(scratch, ignore_errors=True)
         return ProbeResult("refused", "cannot start the Python interpreter %r: %s"
                            % (python, exc))
+    try:
+        return _supervise(process, request["path"], payload, secret, limit_mb, started,
+                          timeout_s, startup_timeout_s, cancel, on_progress)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
-    session = _Session(process, request["path"], on_progress)
+
+def _supervise(process, path, payload, secret, limit_mb, started, timeout_s,
+               startup_timeout_s, cancel, on_progress) -> ProbeResult:
+    """Watch one agent process to its end (or ours) and make its result."""
+    session = _Session(process, path, secret, on_progress, limit_mb)
     session.start(payload)
+    watch = processes.TreeWatch(process.pid)
+    next_look = time.monotonic()
     ended_by = None  # "cancelled", "timeout" or "lingering" when we stopped it
     reported_at = interrupted_at = None
     while process.poll() is None:
         now = time.monotonic()
+        if now >= next_look:
+            next_look = now + WATCH_S
+            used = watch.look()
+            if limit_mb and used > limit_mb * 1024 * 1024 and session.over_memory is None \
+                    and session.result is None:
+                session.over_memory = used
         if cancel is not None and cancel.is_set():
             ended_by = "cancelled"
         elif session.result is not None:
@@ -152,13 +219,14 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
                 ended_by = "lingering"  # it reported but did not exit: stop it
         elif interrupted_at is not None and now - interrupted_at > INTERRUPT_GRACE_S:
             ended_by = "timeout"
-        elif interrupted_at is None and now >= session.deadline(started, timeout_s,
-                                                                startup_timeout_s):
+        elif interrupted_at is None and (session.over_memory is not None or now >= (
+                session.deadline(started, timeout_s, startup_timeout_s))):
             # Ask for a report first (SIGINT raises ProbeTimeout in the agent); kill if ignored.
             interrupted_at = now
             if not _interrupt(process):
                 ended_by = "timeout"
         if ended_by:
+            watch.end()  # the agent's descendants first, while it still holds them
             _kill_tree(process)
             process.wait()
             break
@@ -166,11 +234,14 @@ def run_probe(request: dict, *, python: str = sys.executable, timeout_s: float,
             cancel.wait(POLL_S)
         else:
             time.sleep(POLL_S)
+    watch.end()
     _kill_tree(process)  # grandchildren the probed code left behind (DataLoader workers...)
     session.join()
     elapsed = time.monotonic() - started
     if ended_by == "cancelled" and session.result is None:
         return session.make("cancelled", "probe cancelled", elapsed)
+    if session.over_memory is not None:
+        return _over_memory(session, elapsed)
     if interrupted_at is not None:
         return _timed_out(session, timeout_s, startup_timeout_s, elapsed)
     if session.result is not None:
@@ -230,14 +301,27 @@ def _timed_out(session: "_Session", timeout_s: float, startup_timeout_s: float,
         return session.make("timeout", "the probe did not start within %g s: starting the "
                             "interpreter and importing torch took too long (the process was "
                             "stopped)" % startup_timeout_s, elapsed)
-    agent = session.result or {}
-    facts = _facts(agent)
-    error = agent.get("error") or {}
-    lines = error.get("lines") or []
-    where = " at line %d" % lines[-1] if lines and error.get("type") == "ProbeTimeout" else ""
     return session.make("timeout", "the probe timed out after %g s%s: the file or a sample call "
-                        "did not finish (the process was stopped)" % (timeout_s, where),
-                        elapsed, facts=facts)
+                        "did not finish (the process was stopped)"
+                        % (timeout_s, _interrupted_at(session)), elapsed,
+                        facts=_facts(session.result or {}))
+
+
+def _over_memory(session: "_Session", elapsed: float) -> ProbeResult:
+    """Stopped because its processes together used more memory than the limit."""
+    return session.make(
+        "oom", "out of memory: the probe's processes used %d MB, more than its limit of %d MB "
+        "(shapelens.probe.memoryLimitMb; by default half of this machine's memory)%s, and "
+        "were stopped" % (session.over_memory // (1024 * 1024), session.limit_mb,
+                          _interrupted_at(session)),
+        elapsed, facts=_facts(session.result or {}))
+
+
+def _interrupted_at(session: "_Session") -> str:
+    """' at line N' when the agent reported where the interrupt found it."""
+    error = (session.result or {}).get("error") or {}
+    lines = error.get("lines") or []
+    return " at line %d" % lines[-1] if lines and error.get("type") == "ProbeTimeout" else ""
 
 
 def _facts(agent: dict) -> tuple[ProbeFact, ...]:
@@ -247,11 +331,12 @@ def _facts(agent: dict) -> tuple[ProbeFact, ...]:
         for f in agent.get("facts") or ())
 
 
-def _child_env() -> dict:
+def _child_env(scratch: str) -> dict:
     """The environment of the probed program: the server's, without the folder the server's
     own bundled libraries were put on PYTHONPATH from (the VS Code extension's bundled/libs),
-    so the user's packages are the ones torch and their code import."""
-    env = dict(os.environ)
+    so the user's packages are the ones torch and their code import; the run's scratch folder
+    as the temp dir; :data:`CHILD_ENV`."""
+    env = dict(os.environ, TMPDIR=scratch, TEMP=scratch, TMP=scratch, **CHILD_ENV)
     bundle = str(Path(__file__).resolve().parent.parent.parent)
     parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     kept = [p for p in parts if os.path.realpath(p) != os.path.realpath(bundle)]
@@ -286,10 +371,14 @@ def _kill_tree(process: subprocess.Popen) -> None:
 class _Session:
     """The three pipes of one agent process, each served by its own thread so none can fill."""
 
-    def __init__(self, process: subprocess.Popen, path: str, on_progress):
+    def __init__(self, process: subprocess.Popen, path: str, secret: str, on_progress,
+                 limit_mb: int | None):
         self.process = process
         self.path = path
+        self.secret = secret
         self.on_progress = on_progress
+        self.limit_mb = limit_mb
+        self.over_memory: int | None = None  # bytes used when the memory limit was passed
         self.result: dict | None = None
         self.run_started_at: float | None = None  # when the agent began running the file
         self.stderr_tail = bytearray()
@@ -329,10 +418,11 @@ class _Session:
                     message = json.loads(line)
                 except ValueError:
                     continue  # not ours (e.g. a sitecustomize that prints)
-                if not isinstance(message, dict):
-                    continue
+                if not isinstance(message, dict) or message.get("secret") != self.secret:
+                    continue  # not the agent's: the probed code cannot know the secret
                 if isinstance(message.get("result"), dict):
-                    self.result = message["result"]
+                    if self.result is None:
+                        self.result = message["result"]
                 elif isinstance(message.get("progress"), str):
                     if message["progress"] == RUN_STARTED and self.run_started_at is None:
                         self.run_started_at = time.monotonic()
@@ -363,11 +453,44 @@ class _Session:
 
     def make(self, status: str, message: str, elapsed: float, **fields) -> ProbeResult:
         agent = self.result or {}
+        skipped = _notes(agent)
+        if skipped:
+            message += "; " + _notes_summary(skipped)
         return ProbeResult(
             status=status, message=message, device=agent.get("device"),
             elapsed_s=round(elapsed, 4), stdout_tail=str(agent.get("stdout_tail") or ""),
             stderr_tail=self.stderr_text(),
-            warnings=tuple(str(w) for w in agent.get("warnings") or ()), **fields)
+            warnings=tuple(str(w) for w in agent.get("warnings") or ()), skipped=skipped,
+            dims=_dims(agent.get("dims")),
+            default_dims=tuple(str(n) for n in agent.get("default_dims") or ()),
+            memory_limit_mb=self.limit_mb, **fields)
+
+
+def _notes(agent: dict) -> tuple[ProbeNote, ...]:
+    notes = []
+    for note in agent.get("skipped") or ():
+        if isinstance(note, dict):
+            try:
+                notes.append(ProbeNote(int(note.get("line") or 0), str(note.get("message"))))
+            except (TypeError, ValueError):
+                continue
+    return tuple(notes)
+
+
+def _notes_summary(notes: tuple[ProbeNote, ...], shown: int = 3) -> str:
+    """'not run: line 44: training loop ...; line 52: ...' (the first few; the rest counted)."""
+    parts = ["line %d: %s" % (n.line, n.message) if n.line else n.message
+             for n in notes[:shown]]
+    if len(notes) > shown:
+        parts.append("%d more in the report" % (len(notes) - shown))
+    return "held back: " + "; ".join(parts)
+
+
+def _dims(raw) -> dict:
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): int(v) for k, v in raw.items()
+            if isinstance(v, int) and not isinstance(v, bool)}
 
 
 def _from_agent(session: _Session, elapsed: float) -> ProbeResult:
@@ -383,21 +506,32 @@ def _from_agent(session: _Session, elapsed: float) -> ProbeResult:
     device = agent.get("device")
     if status == "ok":
         names = len({f.name for f in facts})
-        return session.make("ok", "probed %d tensor name%s on %s in %.1f s"
-                            % (names, "" if names == 1 else "s", device, elapsed),
-                            elapsed, facts=facts)
+        return session.make("ok", "probed %d tensor name%s on %s in %.1f s%s"
+                            % (names, "" if names == 1 else "s", device, elapsed,
+                               _dims_used(agent)), elapsed, facts=facts)
     if status == "error" and error is not None:
         where = " at line %d" % error.lines[-1] if error.lines else ""
         if _is_out_of_memory(error):
             return session.make("oom", "out of memory%s on %s: %s: %s"
                                 % (where, device, error.type, error.message or "no message"),
                                 elapsed, facts=facts, error=error)
-        return session.make("error", "%s%s: %s" % (error.type, where, error.message),
+        return session.make("error", "%s%s%s: %s" % (error.type, where, _dims_used(agent),
+                                                     error.message),
                             elapsed, facts=facts, error=error)
     if status in ("no-torch", "refused"):
         return session.make(status, str(agent.get("message") or status), elapsed)
     return session.make("crashed", "the probe agent sent an unexpected result (status %r)"
                         % (status,), elapsed)
+
+
+def _dims_used(agent: dict) -> str:
+    """' with N=4, H=32 (default)' for the symbolic dims the samples used."""
+    dims = _dims(agent.get("dims"))
+    if not dims:
+        return ""
+    defaulted = set(agent.get("default_dims") or ())
+    return " with " + ", ".join("%s=%d%s" % (name, value, " (default)" if name in defaulted
+                                             else "") for name, value in dims.items())
 
 
 def _is_out_of_memory(error: ProbeError) -> bool:

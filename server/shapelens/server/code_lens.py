@@ -5,7 +5,8 @@ shape summary panel), and "▶ probe" above each one with a sample input.
 A class has a sample input when its forward inputs come from code in the file, a ``# shape:``
 comment or shape annotations (``ModuleSignature.source`` sample/comment/annotation).  An input
 that is only *inferred* from the first layers is not one: the probe has nothing to call the
-class with, so no lens there.  The lens runs the client-side command ``shapelens.probe`` with
+class with, so no lens there; nor where the client has not said the workspace is trusted.
+The lens runs the client-side command ``shapelens.probe`` with
 ``[uri, className]``; the client then calls ``shapelens.runProbe``.
 """
 from __future__ import annotations
@@ -43,8 +44,9 @@ class CodeLens(LanguageFeature):
             if module.name in summarised:
                 lenses.append(types.CodeLens(range=lsp_range, command=types.Command(
                     title="▦ summary", command=SUMMARY_COMMAND, arguments=[uri, module.name])))
-            # The probe is refused in an untrusted workspace: no lens for it there.
-            if module.source in PROBE_SOURCES and self.server.trusted:
+            # No lens for the probe unless the client says the workspace is trusted: refused
+            # where it is not, and only on an explicit request where the client does not say.
+            if module.source in PROBE_SOURCES and self.server.trusted is True:
                 lenses.append(types.CodeLens(range=lsp_range, command=types.Command(
                     title="▶ probe", command=CLIENT_COMMAND, arguments=[uri, module.name])))
         return lenses

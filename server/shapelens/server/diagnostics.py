@@ -9,8 +9,10 @@ empty list.  A notebook's diagnostics are split over its cells; a cell (or docum
 diagnostics and has none now gets an empty list, so nothing stale remains.
 
 From the probe (when its result is for the exact text analysed, see probe.py):
-``runtime-error`` (error) at the deepest traceback line in the file, and ``probe-disagrees``
-(information) wherever a fully known static shape is not among the shapes the probe saw.
+``runtime-error`` (error) at the deepest traceback line in the file, ``probe-disagrees``
+(information) wherever a fully known static shape is not among the shapes the probe saw, and
+``probe-skipped`` (information) where the run held something back (a training loop cut to one
+step, a file not written, a refused download, where it stopped).
 """
 from __future__ import annotations
 
@@ -71,6 +73,11 @@ def probe_diagnostics(result, outcome) -> List[Diagnostic]:
                 "static analysis says %s, probe on %s saw %s" % (
                     " or ".join(format_shape(s) for s in static), device,
                     " or ".join(format_shape(p) for p in probed))))
+    lines = result.snapshot.lines
+    for note in outcome.skipped:
+        if 1 <= note.line <= len(lines):
+            found.append(Diagnostic(line_extent(lines, note.line), "information",
+                                    "probe-skipped", "probe on %s: %s" % (device, note.message)))
     return found
 
 

@@ -1,8 +1,17 @@
 """The probe's LSP side: ``workspace/executeCommand`` ``shapelens.runProbe``.
 
 Arguments ``[{uri, device?, timeoutSeconds?, className?}]``; returns ``{status, message,
-device}``.  Refused in an untrusted workspace (``initializationOptions.workspaceTrusted ===
-false``).  Otherwise the document's current text and the sample inputs the analysis found go
+device, skipped}`` (``skipped``: ``[{line, message}]``, what the run held back).
+
+Trust: the probe runs the workspace's code, so it needs trust the user gave.  Refused in an
+untrusted workspace (``initializationOptions.workspaceTrusted === false``).  A client that says
+nothing about trust (``workspaceTrusted`` absent: any client but VS Code) gets the probe only
+through this command, which a user has to ask for (no code lenses), and only with the
+interpreter and probe settings of the user's own configuration (what the client sent, or the
+server's own interpreter): a value read from a file in the workspace (``[tool.shapelens]``,
+``Config.origins``) makes the probe refuse until the client says the workspace is trusted.
+
+Otherwise the document's current text and the sample inputs the analysis found go
 to :func:`shapelens.probe.runner.run_probe`, in a worker thread, with work-done progress
 (server-created, cancellable).  ``window/workDoneProgress/cancel``, ``$/cancelRequest`` and
 closing the document all stop the run through its cancel event.  The event loop never waits
@@ -33,13 +42,16 @@ from .documents import uri_path
 from .feature import LanguageFeature
 
 if TYPE_CHECKING:  # the runner itself is imported by the first probe, not at start-up
-    from shapelens.probe.runner import ProbeError
+    from shapelens.probe.runner import ProbeError, ProbeNote
 
 logger = logging.getLogger("shapelens")
 
 COMMAND = "shapelens.runProbe"
 UNTRUSTED = ("the probe runs code from this workspace, so it is disabled while the workspace "
              "is not trusted; trust the workspace to probe")
+# The settings that choose what the probe runs and how (Settings field names).
+PROBE_SETTINGS = ("python", "probe_device", "probe_timeout_s", "probe_dims",
+                  "probe_memory_limit_mb")
 PROGRESS_CREATE_TIMEOUT_S = 5.0
 
 
@@ -51,10 +63,30 @@ class ProbeOutcome:
     device: Optional[str]
     facts: Mapping[Tuple[int, str], tuple] = field(default_factory=dict)
     error: Optional[ProbeError] = None
+    skipped: Tuple[ProbeNote, ...] = ()
 
 
-def reply(status: str, message: str, device: Optional[str] = None) -> dict:
-    return {"status": status, "message": message, "device": device}
+def reply(status: str, message: str, device: Optional[str] = None,
+          skipped: Tuple[ProbeNote, ...] = ()) -> dict:
+    return {"status": status, "message": message, "device": device,
+            "skipped": [{"line": n.line, "message": n.message} for n in skipped]}
+
+
+def trust_refusal(trusted: Optional[bool], config) -> str:
+    """Why the probe may not run with this trust and this configuration ("" when it may):
+    ``config`` is a :class:`shapelens.config.Config`, whose ``origins`` say where each value
+    came from."""
+    if trusted is False:
+        return UNTRUSTED
+    origins = getattr(config, "origins", None) or {}
+    from_workspace = ["%s (from %s)" % (name, origins[name].path) for name in PROBE_SETTINGS
+                      if getattr(origins.get(name), "from_workspace_file", False)]
+    if trusted is None and from_workspace:
+        return ("the probe would run with %s, read from a file in this workspace, and the "
+                "client has not said that the workspace is trusted; set these in your own "
+                "editor settings, or trust the workspace (initializationOptions."
+                "workspaceTrusted: true)" % ", ".join(from_workspace))
+    return ""
 
 
 class Probe(LanguageFeature):
@@ -100,12 +132,13 @@ class Probe(LanguageFeature):
         uri = options.get("uri")
         if not isinstance(uri, str) or not uri:
             return reply("refused", "shapelens.runProbe needs {uri: ...} as its argument")
-        if not self.server.trusted:
-            return reply("refused", UNTRUSTED)
         settings = self.server.settings
         # the file's [tool.shapelens] with the editor's settings on top; each value knows
         # where it came from (config.origin(...)), e.g. an interpreter named by the repository
         config = self.server.config_for(uri_path(uri))
+        refusal = trust_refusal(self.server.trusted, config)
+        if refusal:
+            return reply("refused", refusal)
         device = options.get("device") or config.probe_device
         timeout_s = options.get("timeoutSeconds") or config.probe_timeout_s
         if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) \
@@ -159,7 +192,7 @@ class Probe(LanguageFeature):
             self.end_progress(token, outcome.message)
             token = None
             self.store(target, snapshot, outcome)
-            return reply(outcome.status, outcome.message, outcome.device)
+            return reply(outcome.status, outcome.message, outcome.device, outcome.skipped)
         except asyncio.CancelledError:
             cancel.set()
             raise
@@ -194,7 +227,7 @@ class Probe(LanguageFeature):
         for fact in outcome.facts:
             facts[(fact.line, fact.name)] = tuple(tuple(s) for s in fact.shapes)
         target.probe = ProbeOutcome(snapshot.text, outcome.status, outcome.message,
-                                    outcome.device, facts, outcome.error)
+                                    outcome.device, facts, outcome.error, outcome.skipped)
         self.server.emit("probe_done", target)
 
     # ------------------------------------------------------------------ progress

@@ -48,7 +48,9 @@ class ShapeLensServer(LanguageServer):
         # [tool.shapelens] / shapelens.toml of each file; a file that turns bad keeps its last
         # good configuration, and the user is told once per distinct error
         self.configs = ConfigFinder(keep_last_good=True, on_error=self._config_error)
-        self.trusted = True                 # initializationOptions.workspaceTrusted
+        # initializationOptions.workspaceTrusted: True/False as the client says; None when it
+        # says nothing (any client but VS Code): see server/probe.py for what that allows.
+        self.trusted: Optional[bool] = None
         self.connected = False              # initialize received: the client can be logged to
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self._loop_thread: Optional[int] = None
@@ -78,8 +80,8 @@ class ShapeLensServer(LanguageServer):
         self.connected = True
         options = params.initialization_options
         if isinstance(options, dict):
-            if options.get("workspaceTrusted") is False:
-                self.trusted = False
+            if isinstance(options.get("workspaceTrusted"), bool):
+                self.trusted = options["workspaceTrusted"]
             raw = options.get("settings")
             if raw is None and "settings" not in options and "workspaceTrusted" not in options:
                 raw = options  # settings given directly as the initialization options
@@ -90,7 +92,9 @@ class ShapeLensServer(LanguageServer):
         logger.info("ShapeLens %s ready (position encoding %s, workspace %s)", __version__,
                     getattr(self.workspace.position_encoding, "value",
                             self.workspace.position_encoding),
-                    "trusted" if self.trusted else "untrusted: the probe is disabled")
+                    {True: "trusted", False: "untrusted: the probe is disabled",
+                     None: "trust not stated by the client: the probe runs only on request, "
+                           "with an interpreter from your own settings"}[self.trusted])
         self.emit("initialized")
 
     def _shutdown(self, params) -> None:
