@@ -678,12 +678,14 @@ def main():
     sys.stdin = io.TextIOWrapper(io.FileIO(devnull, closefd=False))
 
     helpers = Helpers()
-    end_processes = functools.partial(helpers.processes.end_tree, os.getpid())
+    agent_pid = os.getpid()
+    end_processes = functools.partial(helpers.processes.end_tree, agent_pid)
     helpers.processes.become_subreaper()
     real_exit = os._exit
 
     def exit_after_cleanup(status):
-        end_processes()  # the probed code's os._exit must not leave its children behind
+        if os.getpid() == agent_pid:  # not in a forked child (multiprocessing workers...)
+            end_processes()  # the probed code's os._exit must not leave its children behind
         real_exit(status)
 
     os._exit = exit_after_cleanup
