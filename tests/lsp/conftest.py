@@ -19,7 +19,7 @@ from lsp_helpers import CONFIG, initialize
 
 @pytest_lsp.fixture(config=CONFIG, scope="module")
 async def client(lsp_client: LanguageClient):
-    await initialize(lsp_client)
+    await initialize(lsp_client, trusted=True)  # VS Code always says whether it trusts
     yield
     await lsp_client.shutdown_session()
 

@@ -235,6 +235,75 @@ async def test_untrusted_workspace_refuses_the_probe(raw_client):
     assert [lens.command.title for lens in lenses] == ["▦ summary"]
 
 
+MAIN_BLOCK = textwrap.dedent("""\
+    import torch
+    import torch.nn as nn
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(12, 4)
+
+        def forward(self, x):
+            h = self.fc(x)
+            return h
+
+
+    if __name__ == "__main__":
+        net = Net()
+        x = torch.randn(3, 12)
+        out = net(x)
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        for epoch in range(100):
+            loss = net(x).sum()
+            loss.backward()
+            opt.step()
+        torch.save(net.state_dict(), "net.pt")
+    """)
+
+
+async def test_a_sample_under_a_main_guard_is_probed_and_what_was_held_back_shown(client,
+                                                                                  tmp_path):
+    path = tmp_path / "main_block.py"
+    path.write_text(MAIN_BLOCK)
+    uri = open_document(client, path)
+    await diagnostics_for(client, uri)
+    lenses = await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert [list(lens.command.arguments) for lens in lenses] == [[uri, "Net"]]
+    count = len(client.publications)
+    result = await run_probe(client, uri, device="cpu")
+    assert result["status"] == "ok", result
+    assert "held back" in result["message"]
+    assert {note["line"] for note in result["skipped"]} == {20, 22, 24}
+    line, col = position_of(MAIN_BLOCK, "out = net(x)")
+    hover = await hover_text(client, uri, line, col)
+    assert "out: Tensor[3, 4]" in hover and "probed on cpu: [3, 4]" in hover
+    line, col = position_of(MAIN_BLOCK, "h = self.fc(x)")
+    assert "probed on cpu: [3, 4]" in await hover_text(client, uri, line, col)
+    await wait_for(lambda: len(client.publications) > count, message="re-published diagnostics")
+    held_back = by_code(client.diagnostics[uri], "probe-skipped")
+    assert sorted(d.range.start.line + 1 for d in held_back) == [20, 22, 24]
+    assert all(d.severity == types.DiagnosticSeverity.Information for d in held_back)
+    assert any("training loop: ran 1 of 100 iterations" in d.message for d in held_back)
+    assert not errors(client.diagnostics[uri])
+    assert not (tmp_path / "net.pt").exists()
+
+
+async def test_a_client_silent_about_trust_gets_the_probe_on_request_only(raw_client, tmp_path):
+    client = raw_client
+    await initialize(client)  # no workspaceTrusted, as any client but VS Code
+    path = tmp_path / "main_block.py"
+    path.write_text(MAIN_BLOCK)
+    uri = open_document(client, path)
+    await diagnostics_for(client, uri)
+    assert not await client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    result = await run_probe(client, uri, device="meta")  # an explicit request: it runs
+    assert result["status"] == "ok", result
+
+
 async def test_probe_code_lens_on_modules_with_a_sample_input(client, tmp_path):
     lenses = {}
     for name in ("comment_driven.py", "lenet.py"):

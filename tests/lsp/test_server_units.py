@@ -98,3 +98,22 @@ def test_range_conversion_is_the_one_place():
     r = Codec().range(lines, 1, 1, 2, 1)
     assert r == types.Range(start=types.Position(line=0, character=1),
                             end=types.Position(line=1, character=1))
+
+
+def test_the_probe_needs_trust_the_user_gave_for_settings_from_the_workspace():
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from shapelens.server.probe import UNTRUSTED, trust_refusal
+
+    own = Settings().merged({"python": "/usr/bin/python3", "probe": {"device": "cpu"}})
+    from_repo = replace(own, origins=MappingProxyType({"python": "pyproject.toml"}))
+    assert trust_refusal(True, own) == "" and trust_refusal(True, from_repo) == ""
+    assert trust_refusal(False, own) == UNTRUSTED == trust_refusal(False, from_repo)
+    # a client that says nothing about trust: the user's own settings only
+    assert trust_refusal(None, own) == ""
+    refusal = trust_refusal(None, from_repo)
+    assert "python (from pyproject.toml)" in refusal and "trusted" in refusal
+    # a workspace value of a setting the probe does not use changes nothing
+    other = replace(own, origins=MappingProxyType({"severity": "pyproject.toml"}))
+    assert trust_refusal(None, other) == ""
