@@ -48,7 +48,8 @@ function parseArgs(argv) {
     return args;
 }
 
-// The file under test. Line numbers below are 1-based, as in the editor.
+// The file under test, its sample input under a main guard as most scripts write it (the
+// analysis and the probe both use it). Line numbers below are 1-based, as in the editor.
 const MODEL_PY = `import torch
 import torch.nn as nn
 
@@ -64,14 +65,16 @@ class Net(nn.Module):
         return self.relu(h)
 
 
-x = torch.randn(1, 12, 28, 28)
-model = Net()
-out = model(x)
+if __name__ == "__main__":
+    x = torch.randn(1, 12, 28, 28)
+    model = Net()
+    out = model(x)
 `;
 const LINE_OF = (prefix) => MODEL_PY.split('\n').findIndex((l) => l.startsWith(prefix)) + 1;
 const CONV_LINE = MODEL_PY.split('\n').findIndex((l) => l.includes('self.conv1 = ')) + 1;
-const X_LINE = LINE_OF('x = torch.randn');
-const OUT_LINE = LINE_OF('out = model(x)');
+const X_LINE = LINE_OF('    x = torch.randn');
+const OUT_LINE = LINE_OF('    out = model(x)');
+const MAIN_COLUMN = 5; // the names under the main guard are indented by four spaces
 
 const args = parseArgs(process.argv);
 fs.mkdirSync(args.out, { recursive: true });
@@ -361,7 +364,7 @@ async function main() {
     });
 
     await step('hover on x shows its shape [1, 12, 28, 28]', async () => {
-        const text = await hoverText(X_LINE, 1, /\[1, 12, 28, 28\]/);
+        const text = await hoverText(X_LINE, MAIN_COLUMN, /\[1, 12, 28, 28\]/);
         return text.replace(/\s+/g, ' ').slice(0, 200);
     });
     await shot('hover-shape');
@@ -407,7 +410,7 @@ async function main() {
         const { item, text: message } = await toast('ShapeLens probe', 150_000);
         check(await item.locator('.codicon-info, .codicon-notifications-info').count() > 0, `the probe did not succeed: ${message}`);
         await shot('probe-finished');
-        const text = await hoverText(OUT_LINE, 1, /probe[^\n]*cpu[\s\S]*\[1, 64, 28, 28\]|\[1, 64, 28, 28\][\s\S]*probe[^\n]*cpu/i, 20_000);
+        const text = await hoverText(OUT_LINE, MAIN_COLUMN, /probe[^\n]*cpu[\s\S]*\[1, 64, 28, 28\]|\[1, 64, 28, 28\][\s\S]*probe[^\n]*cpu/i, 20_000);
         return `${message} | status bar ${probing ? 'showed' : 'did not show'} "probing…" | hover: ${text.replace(/\s+/g, ' ').slice(0, 200)}`;
     });
     await shot('probe-hover');
@@ -484,7 +487,7 @@ async function main() {
         await openModel(restrictedPort, restrictedWorkspace);
         await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 15_000 });
         await page.locator('.monaco-editor .squiggly-error').first().waitFor({ state: 'attached', timeout: 45_000 });
-        const text = await hoverText(X_LINE, 1, /\[1, 12, 28, 28\]/);
+        const text = await hoverText(X_LINE, MAIN_COLUMN, /\[1, 12, 28, 28\]/);
         return `squiggle shown; hover: ${text.replace(/\s+/g, ' ').slice(0, 80)}`;
     });
     await step('Restricted Mode: the probe is disabled with an explanation', async () => {

@@ -1,10 +1,11 @@
 """ShapeLens in real VS Code (code-server 4.100.3 + Chromium + playwright-core).
 
 Runs tests/vscode/e2e.mjs once against the freshly built .vsix (scripts/build-vsix.sh, which
-runs `npm run package`) and checks each step of its scenario: install, the server on a Python
-without pygls (only the bundled libraries), squiggle, problem count, hover with the shape, quick
-fix through the lightbulb menu, probe from the command palette (on the interpreter the
-workspace's [tool.shapelens] names) with the probed shape in a hover; then the message when the
+runs `npm run package`) on a model.py whose sample input is under `if __name__ == "__main__":`,
+and checks each step of its scenario: install, the server on a Python without pygls (only the
+bundled libraries), squiggle, problem count, hover with the shape, quick fix through the
+lightbulb menu, probe from the command palette (on the interpreter the workspace's
+[tool.shapelens] names) with the probed shape in a hover; then the message when the
 interpreter cannot import the server, a missing interpreter set in the Settings editor, and a
 second window in Restricted Mode (static features on, probe refused with an explanation).
 Screenshots, the extension's log and result.json land in test-output/vscode/.
