@@ -101,19 +101,20 @@ def test_range_conversion_is_the_one_place():
 
 
 def test_the_probe_needs_trust_the_user_gave_for_settings_from_the_workspace():
-    from dataclasses import replace
-    from types import MappingProxyType
-
+    from shapelens.config import EDITOR, Config, Origin
     from shapelens.server.probe import UNTRUSTED, trust_refusal
 
-    own = Settings().merged({"python": "/usr/bin/python3", "probe": {"device": "cpu"}})
-    from_repo = replace(own, origins=MappingProxyType({"python": "pyproject.toml"}))
+    pyproject = Origin("file", "/ws/pyproject.toml")
+    own = Config().overridden({"python": "/usr/bin/python3", "probe_device": "cpu"}, EDITOR)
+    from_repo = own.overridden({"python": ".venv/bin/python"}, pyproject)
     assert trust_refusal(True, own) == "" and trust_refusal(True, from_repo) == ""
     assert trust_refusal(False, own) == UNTRUSTED == trust_refusal(False, from_repo)
-    # a client that says nothing about trust: the user's own settings only
-    assert trust_refusal(None, own) == ""
+    # a client that says nothing about trust: the user's own settings (and defaults) only
+    assert trust_refusal(None, own) == "" and trust_refusal(None, Config()) == ""
     refusal = trust_refusal(None, from_repo)
-    assert "python (from pyproject.toml)" in refusal and "trusted" in refusal
-    # a workspace value of a setting the probe does not use changes nothing
-    other = replace(own, origins=MappingProxyType({"severity": "pyproject.toml"}))
-    assert trust_refusal(None, other) == ""
+    assert "python (from /ws/pyproject.toml)" in refusal and "trusted" in refusal
+    probe_settings = Config().overridden({"probe_dims": {"N": 2}}, pyproject)
+    assert "probe_dims (from /ws/pyproject.toml)" in trust_refusal(None, probe_settings)
+    # a workspace value the probe does not use changes nothing
+    severity = Config().overridden({"severity": {"shape-contract": "error"}}, pyproject)
+    assert trust_refusal(None, severity) == ""

@@ -1,7 +1,6 @@
 """The probe's tracer records exactly what tools/groundtruth.py records, on code chosen to hit
 the corners of its rules (generators, globals, ``with``, multi-line statements, in-place ops,
-class bodies, comprehensions, caught exceptions).  The snippets have no ``__main__`` guard, so
-running them as ``__main__`` (the tool) or ``__probe__`` (the probe) makes no difference."""
+class bodies, comprehensions, caught exceptions).  Both run the snippet as ``__main__``."""
 from __future__ import annotations
 
 import json
