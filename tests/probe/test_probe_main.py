@@ -123,7 +123,7 @@ def test_a_training_script_is_measured_not_trained_and_writes_nothing(tmp_path):
     assert "'log.txt'" in notes[line('open("log.txt", "w")')]
     download = notes[line("urllib.request.urlretrieve")]
     assert download.startswith("stopped here: this needs a download")
-    assert "held back: line" in result.message  # the user sees it in the reply too
+    assert "held back (the probe measures" in result.message  # in the reply too
     assert set(tree_of(tmp_path)) == {"train.py"}  # no checkpoint, log, download, __pycache__
 
 
@@ -148,6 +148,31 @@ def test_argument_parsing_that_needs_arguments_stops_the_run_with_a_note(tmp_pat
     note = notes_of(result)[line_of(script, "args = parser.parse_args()")]
     assert note.startswith("stopped here: argument parsing needs command-line arguments")
     assert "--data" in note
+
+
+def test_comment_samples_still_run_when_the_main_block_stopped_early(tmp_path):
+    script = MODEL + """\
+
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, z):  # shape: z=[B, 4]
+            return self.fc(z)
+
+    if __name__ == "__main__":
+        parser = argparse.ArgumentParser()
+        parser.add_argument("data")
+        args = parser.parse_args()
+    """
+    forward = line_of(script, "def forward(self, z)")
+    sample = {"class_name": "Head", "line": forward, "inputs": {"z": ["B", 4]},
+              "ctor_kwargs": None}
+    result = probe_source(tmp_path, script, samples=[sample])
+    assert result.status == "ok", result.message
+    assert facts_of(result)[(forward, "z")] == [[2, 4]]
+    assert "stopped here" in notes_of(result)[line_of(script, "args = parser.parse_args()")]
 
 
 def test_a_dataset_that_would_download_is_not_downloaded(tmp_path):

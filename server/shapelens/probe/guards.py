@@ -189,11 +189,10 @@ class Loops:
         else:
             return
         try:
-            total = " of %d" % len(iterable)
+            ran = "ran 1 of %d iterations" % len(iterable)
         except TypeError:
-            total = ""
-        self.notes.add("loop", "training loop: ran 1%s iterations (the probe measures, it "
-                       "does not train)" % total, line)
+            ran = "ran 1 iteration"
+        self.notes.add("loop", "training loop: " + ran, line)
 
     def enter(self, line):
         self.rounds[line] = 0
@@ -202,8 +201,7 @@ class Loops:
         self.rounds[line] = self.rounds.get(line, 0) + 1
         if self.rounds[line] <= 1:
             return True
-        self.notes.add("loop", "training loop: ran 1 iteration (the probe measures, it does "
-                       "not train)", line)
+        self.notes.add("loop", "training loop: ran 1 iteration", line)
         return False
 
 
@@ -235,8 +233,7 @@ class Guards:
         notes = self.notes
 
         def backward(*args, **kwargs):
-            notes.add("backward", "backward() not run (the probe runs under torch.no_grad() "
-                      "and does not train)")
+            notes.add("backward", "backward() not run (the probe runs under torch.no_grad())")
 
         self.torch.Tensor.backward = backward
         self.torch.autograd.backward = backward
@@ -270,23 +267,20 @@ class Guards:
         def open_(file, mode="r", *args, **kwargs):
             if isinstance(file, int) or not (set(mode) & WRITE_MODES) or guards.writable(file):
                 return real_open(file, mode, *args, **kwargs)
-            notes.add("write", "open(%r, %r): nothing written (the probe writes no files)"
-                      % (os.fspath(file), mode))
+            notes.add("write", "open(%r, %r): nothing written" % (os.fspath(file), mode))
             return real_open(os.devnull, mode.replace("x", "w").replace("a", "w"), *args,
                              **kwargs)
 
         def os_open(path, flags, *args, **kwargs):
             if not flags & WRITE_FLAGS or guards.writable(path) or "dir_fd" in kwargs:
                 return real_os_open(path, flags, *args, **kwargs)
-            notes.add("write", "os.open(%r): nothing written (the probe writes no files)"
-                      % (os.fspath(path),))
+            notes.add("write", "os.open(%r): nothing written" % (os.fspath(path),))
             return real_os_open(os.devnull, os.O_RDWR)
 
         def mkdir(path, *args, **kwargs):
             if guards.writable(path) or os.path.exists(path) or "dir_fd" in kwargs:
                 return real_mkdir(path, *args, **kwargs)
-            notes.add("mkdir", "directory %r not made (the probe writes no files)"
-                      % (os.fspath(path),))
+            notes.add("mkdir", "directory %r: not made" % (os.fspath(path),))
             return None
 
         builtins.open = io.open = open_
@@ -306,8 +300,7 @@ class Guards:
         def change(path, *args, **kwargs):
             if guards.writable(path) or "dir_fd" in kwargs:
                 return real(path, *args, **kwargs)
-            guards.notes.add("write", "os.%s(%r) not done (the probe writes no files)"
-                             % (name, os.fspath(path)))
+            guards.notes.add("write", "os.%s(%r): not done" % (name, os.fspath(path)))
             return None
 
         return change
@@ -323,8 +316,7 @@ class Guards:
                 target = args[2] if len(args) > 2 else kwargs.get("f")
             if not isinstance(target, (str, bytes, os.PathLike)) or guards.writable(target):
                 return real(*args, **kwargs)  # a buffer (io.BytesIO) or the scratch folder
-            guards.notes.add("write", "%s(..., %r) not run (the probe writes no files)"
-                             % (label, os.fspath(target)))
+            guards.notes.add("write", "%s(..., %r): not run" % (label, os.fspath(target)))
             return None
 
         return save
@@ -338,8 +330,7 @@ class Guards:
 
         def refuse(host, port):
             where = "%s:%s" % (host, port) if port is not None else str(host)
-            notes.add("network", "network access to %s refused (the probe does not "
-                      "download)" % where)
+            notes.add("network", "network access to %s: refused" % where)
             return NetworkRefused(where)
 
         def getaddrinfo(host, port, *args, **kwargs):
@@ -448,7 +439,7 @@ def _few_batches(loader, original, notes, line, data):
             break
         else:
             return
-        notes.add("loader", "DataLoader: measured its first batch only", line)
+        notes.add("loader", "DataLoader: its first batch only", line)
         return
     first = next(iter(sampler), None)
     if first is None:
@@ -463,10 +454,10 @@ def _few_batches(loader, original, notes, line, data):
         return
     if last_size is not None and 0 < last_size < len(first):
         yield _fetch(loader, list(first)[:last_size])
-        notes.add("loader", "DataLoader: measured 2 of %s batches: the first (%d samples) and "
-                  "one of the last batch's size (%d)" % (count, len(first), last_size), line)
+        notes.add("loader", "DataLoader: 2 of %s batches, the first (%d samples) and one of "
+                  "the last batch's size (%d)" % (count, len(first), last_size), line)
         return
-    notes.add("loader", "DataLoader: measured 1 of %s batches (all have %d samples)"
+    notes.add("loader", "DataLoader: 1 of %s batches (all have %d samples)"
               % (count if count is not None else "its", len(first)), line)
 
 

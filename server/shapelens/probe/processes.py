@@ -13,8 +13,9 @@ keep them in reach (Linux; elsewhere only the process group is killed):
   process the run started is in its tree of ``/proc/*/stat`` parent links;
 * the agent ends its whole tree before it reports (:func:`end_tree` on itself), and the runner
   ends the tree of an agent it stops (timeout, cancel, memory limit) before the agent itself;
-* the runner notes every process it has seen in the tree (:class:`TreeWatch`), so that those
-  that outlive an agent which died without cleaning up (a crash) are ended too.
+* the runner notes every process it has seen in the tree (:class:`TreeWatch`, every
+  ``WATCH_S`` of the runner), so that those that outlive an agent which died without cleaning
+  up (a crash) are ended too.
 
 A process is named by ``(pid, start time)``, so a recycled pid is never killed by mistake.
 """
@@ -27,6 +28,7 @@ import time
 PR_SET_CHILD_SUBREAPER = 36
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 HAS_PROC = os.path.isdir("/proc/self")
+HAS_CHILDREN_FILES = HAS_PROC and os.path.exists("/proc/self/task/%d/children" % os.getpid())
 
 
 def become_subreaper() -> bool:
@@ -75,6 +77,8 @@ def descendants(root: int) -> dict:
     """{(pid, start time): state} of every live process below ``root`` (not ``root`` itself)."""
     if not HAS_PROC:
         return {}
+    if HAS_CHILDREN_FILES:
+        return _descendants_by_children_files(root)
     table = _all_processes()
     children = {}
     for pid, (parent, state, start) in table.items():
@@ -86,6 +90,30 @@ def descendants(root: int) -> dict:
             if child != root and (child, table[child][2]) not in found:
                 found[(child, table[child][2])] = table[child][1]
                 frontier.append(child)
+    return found
+
+
+def _descendants_by_children_files(root: int) -> dict:
+    """The same from /proc/PID/task/TID/children (kernels built with CONFIG_PROC_CHILDREN):
+    no need to read every process of the machine."""
+    found, frontier = {}, [root]
+    while frontier:
+        pid = frontier.pop()
+        try:
+            tasks = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open("/proc/%d/task/%s/children" % (pid, task), "rb") as handle:
+                    children = [int(c) for c in handle.read().split()]
+            except (OSError, ValueError):
+                continue
+            for child in children:
+                info = _stat(child)
+                if info is not None and child != root and (child, info[2]) not in found:
+                    found[(child, info[2])] = info[1]
+                    frontier.append(child)
     return found
 
 
@@ -138,16 +166,20 @@ def _reap_children() -> None:
             return
 
 
-def memory_bytes(processes) -> int:
-    """Proportional set size (resident memory, shared pages split between their users) of the
-    given ``(pid, start time)`` processes together; resident size where PSS is not available."""
-    total = 0
-    for pid, _start in processes:
-        total += _memory_of(pid)
-    return total
+def resident_bytes(pid: int) -> int:
+    """Resident memory of one process (cheap: /proc/PID/statm)."""
+    try:
+        with open("/proc/%d/statm" % pid, "rb") as handle:
+            return int(handle.read().split()[1]) * PAGE_BYTES
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
-def _memory_of(pid: int) -> int:
+def proportional_bytes(pid: int) -> int:
+    """Proportional set size of one process: its resident memory with each shared page split
+    between the processes that map it, so that forked workers sharing their parent's pages are
+    not counted twice.  Dearer to read than the resident size (the kernel walks the page
+    tables); the resident size where it is not available."""
     try:
         with open("/proc/%d/smaps_rollup" % pid, "rb") as handle:
             for line in handle:
@@ -155,11 +187,7 @@ def _memory_of(pid: int) -> int:
                     return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    try:
-        with open("/proc/%d/statm" % pid, "rb") as handle:
-            return int(handle.read().split()[1]) * PAGE_BYTES
-    except (OSError, ValueError, IndexError):
-        return 0
+    return resident_bytes(pid)
 
 
 def machine_memory_bytes() -> int | None:
@@ -181,10 +209,12 @@ class TreeWatch:
         self.seen = set()
 
     def look(self) -> int:
-        """Note the tree's processes; return the memory of the agent and its tree, in bytes."""
+        """Note the tree's processes; return the memory of the agent and its tree, in bytes:
+        the agent's resident size (one process: nothing to share) plus the proportional size of
+        each descendant (forked workers share the agent's pages)."""
         tree = [p for p, state in descendants(self.root).items() if state not in ("Z", "X")]
         self.seen.update(tree)
-        return memory_bytes(tree + [(self.root, self.root_start)])
+        return resident_bytes(self.root) + sum(proportional_bytes(pid) for pid, _ in tree)
 
     def end(self) -> None:
         """Kill the agent's tree (while the agent, a subreaper, still holds it), then every

@@ -53,7 +53,7 @@ INTERRUPT_GRACE_S = 1.0  # how long a timed-out agent may take to report what it
 RUN_STARTED = "running module code"  # the agent's progress line when the file starts running
 OOM_MESSAGES = ("can't allocate memory", "out of memory", "cannot allocate memory")
 DEFAULT_MEMORY_SHARE = 0.5  # of the machine's memory, for all the probe's processes together
-WATCH_S = 0.25  # how often the process tree is looked at (its members, their memory)
+WATCH_S = 0.5  # how often the process tree is looked at (its members, their memory)
 # Given to the probed program: a non-interactive matplotlib (plt.show() returns at once) and
 # no experiment-tracking uploads.
 CHILD_ENV = {"MPLBACKEND": "Agg", "WANDB_MODE": "disabled"}
@@ -483,7 +483,8 @@ def _notes_summary(notes: tuple[ProbeNote, ...], shown: int = 3) -> str:
              for n in notes[:shown]]
     if len(notes) > shown:
         parts.append("%d more in the report" % (len(notes) - shown))
-    return "held back: " + "; ".join(parts)
+    return "held back (the probe measures: it does not train, write files or download): " \
+        + "; ".join(parts)
 
 
 def _dims(raw) -> dict:
