@@ -1,5 +1,6 @@
 // Bundles the extension client (client/src/extension.ts and its dependencies, such as
-// vscode-languageclient) into one file, dist/extension.js, which package.json's "main" names.
+// vscode-languageclient) into one file, dist/extension.js, which package.json's "main" names,
+// and the shape summary panel's page into dist/summary.js + dist/summary.css.
 //   node client/esbuild.mjs               development build, with a source map
 //   node client/esbuild.mjs --production  minified, for the .vsix
 //   node client/esbuild.mjs --watch       rebuild on change
@@ -40,12 +41,26 @@ const options = {
     plugins: [reportProblems],
 };
 
+// The shape summary panel's page (client/webview/summary.ts with dagre, and its stylesheet):
+// dist/summary.js and dist/summary.css, loaded by the webview; no network needed.
+const webview = {
+    ...options,
+    entryPoints: ['client/webview/summary.ts'],
+    outfile: 'dist/summary.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2020',
+    external: [],
+};
+
 if (watch) {
-    const context = await esbuild.context(options);
-    await context.watch();
+    for (const build of [options, webview]) {
+        const context = await esbuild.context(build);
+        await context.watch();
+    }
 } else {
-    const result = await esbuild.build(options);
-    if (result.errors.length) {
+    const results = await Promise.all([esbuild.build(options), esbuild.build(webview)]);
+    if (results.some((result) => result.errors.length)) {
         process.exit(1);
     }
 }

@@ -1,6 +1,6 @@
 // ShapeLens extension entry point: starts the ShapeLens language server with the right Python,
-// restarts it when that interpreter changes, and contributes the probe, restart and output
-// commands. Laid out like the Microsoft Python tools extension template (src/common/*).
+// restarts it when that interpreter changes, and contributes the probe, shape summary, restart
+// and output commands. Laid out like the Microsoft Python tools extension template (src/common/*).
 import * as vscode from 'vscode';
 import { LanguageClient, State } from 'vscode-languageclient/node';
 import { BUNDLED_LIBS_DIR, Commands, MIN_PYTHON, SERVER_NAME } from './common/constants';
@@ -10,6 +10,7 @@ import { checkPython, initializePython, onDidChangePythonInterpreter, resolveInt
 import { checkServerImports, createServer, hasBundledServer, serverImportMessage } from './common/server';
 import { getPythonSetting, needsRestart } from './common/settings';
 import { StatusBar } from './common/status';
+import { SummaryPanel } from './common/summary';
 
 let lsClient: LanguageClient | undefined;
 
@@ -20,7 +21,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
     const status = new StatusBar();
     const probe = new ProbeController(() => lsClient, status);
-    context.subscriptions.push(status);
+    const summary = new SummaryPanel(context);
+    context.subscriptions.push(status, summary);
 
     // Restarts are queued one after another, and a burst of requests is one restart.
     let queue: Promise<void> = Promise.resolve();
@@ -35,12 +37,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
             traceInfo(`Starting the server (${reason})`);
             probe.cancel();
             await restartServer(context, outputChannel, status);
+            if (lsClient) {
+                summary.attach(lsClient);
+            }
         });
         return queue;
     };
 
     context.subscriptions.push(
         vscode.commands.registerCommand(Commands.probe, (uri?: unknown, className?: unknown) => probe.run(uri, className)),
+        vscode.commands.registerCommand(Commands.showSummary, (uri?: unknown, className?: unknown) => summary.show(uri, className)),
         vscode.commands.registerCommand(Commands.cancelProbe, () => probe.cancel()),
         vscode.commands.registerCommand(Commands.restart, () => runServer('restart command')),
         vscode.commands.registerCommand(Commands.showOutput, () => outputChannel.show(true)),

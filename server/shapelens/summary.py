@@ -196,6 +196,8 @@ def to_json(summary: Summary, path: str) -> dict:
         "failure": _diag(summary.failure, path),
         "notes": list(summary.notes),
         "flow": flow,
+        "calls": [{"path": p, "type": kind, "parent": parent}
+                  for p, kind, parent in summary.calls],
     }
 
 

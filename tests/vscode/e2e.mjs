@@ -30,11 +30,14 @@ function parseArgs(argv) {
         codeServer: path.join(ROOT, '.tools', 'code-server-4.100.3', 'node_modules', '.bin', 'code-server'),
         chromium: '/usr/lib/chromium/chromium',
         keep: false,
+        scenario: 'all',
     };
     for (let i = 2; i < argv.length; i++) {
         const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase());
         if (key === 'keep') {
             args.keep = true;
+        } else if (key === 'scenario') {
+            args.scenario = argv[++i];
         } else if (key in args) {
             args[key] = path.resolve(argv[++i]);
         } else {
@@ -69,6 +72,34 @@ if __name__ == "__main__":
     x = torch.randn(1, 12, 28, 28)
     model = Net()
     out = model(x)
+`;
+// The shape summary panel's file: a skip connection through torch.cat and a residual add.
+const UNET_PY = `import torch
+import torch.nn as nn
+
+
+class TinyUNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down = nn.Conv2d(3, 16, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.mid = nn.Conv2d(16, 16, 3, padding=1)
+        self.up = nn.ConvTranspose2d(16, 16, 2, stride=2)
+        self.fuse = nn.Conv2d(32, 8, 3, padding=1)
+        self.refine = nn.Conv2d(8, 8, 3, padding=1)
+        self.head = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        skip = torch.relu(self.down(x))
+        h = torch.relu(self.mid(self.pool(skip)))
+        h = torch.cat([self.up(h), skip], dim=1)
+        h = self.fuse(h)
+        h = h + torch.relu(self.refine(h))
+        return self.head(h)
+
+
+net = TinyUNet()
+y = net(torch.randn(1, 3, 32, 32))
 `;
 const LINE_OF = (prefix) => MODEL_PY.split('\n').findIndex((l) => l.startsWith(prefix)) + 1;
 const CONV_LINE = MODEL_PY.split('\n').findIndex((l) => l.includes('self.conv1 = ')) + 1;
@@ -208,13 +239,19 @@ async function openModel(port, folder) {
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     await page.locator('.explorer-folders-view, .monaco-workbench .part.sidebar').first().waitFor({ timeout: 30_000 });
+    await openFile('model.py', 'torch.randn(1, 12, 28, 28)');
+}
+
+/** Opens a workspace file with Ctrl+P and waits until a line showing `text` is drawn. */
+async function openFile(name, text) {
+    await page.keyboard.press('Escape');
     await page.keyboard.press('Control+P');
     const input = page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 15_000 });
-    await input.fill('model.py');
-    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'model.py' }).first().waitFor({ timeout: 15_000 });
+    await input.fill(name);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15_000 });
     await page.keyboard.press('Enter');
-    await page.locator('.monaco-editor .view-line', { hasText: 'torch.randn(1, 12, 28, 28)' }).waitFor({ timeout: 15_000 });
+    await page.locator('.monaco-editor .view-line', { hasText: text }).first().waitFor({ timeout: 15_000 });
 }
 
 /** Waits for a notification toast whose text matches `pattern`; returns its text. */
@@ -309,6 +346,7 @@ async function main() {
     fs.writeFileSync(path.join(workspace, 'model.py'), MODEL_PY);
     // The probe's interpreter comes from the project's configuration (the user set none).
     fs.writeFileSync(path.join(workspace, 'pyproject.toml'), `[tool.shapelens]\npython = '${args.python}'\n`);
+    fs.writeFileSync(path.join(workspace, 'unet.py'), UNET_PY);
     writeUserSettings(userDir, userSettings());
 
     await step('install the .vsix', async () => {
@@ -430,6 +468,8 @@ async function main() {
         return text;
     });
 
+    await summarySteps();
+
     await step('an interpreter that cannot run the server says why', async () => {
         // As if the .vsix had been packaged without the server libraries: python3 (no pygls,
         // no shapelens) must then say what is missing, with which interpreter, and what to do.
@@ -500,8 +540,182 @@ async function main() {
     await shot('restricted-mode-probe');
 }
 
+// --- the shape summary panel ---------------------------------------------------------------------
+
+/** The panel's page: code-server puts each webview in an iframe holding the page's iframe. */
+function summaryFrame() {
+    return page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+}
+
+/** Picks a colour theme in "Preferences: Color Theme", as a person would. */
+async function pickTheme(name) {
+    await runCommand('Preferences: Color Theme');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(name);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** The panel's timings (command -> drawn) the extension logged, in ms. */
+function loggedSummaryTimes() {
+    const times = [];
+    const walk = (dir) => {
+        for (const entry of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+            const full = path.join(dir, entry.name);
+            if (entry.isDirectory()) walk(full);
+            else if (entry.name === 'ShapeLens.log') {
+                for (const m of fs.readFileSync(full, 'utf8').matchAll(/Shape summary of (\S+) shown (\d+) ms after the command/g)) {
+                    times.push({ model: m[1], ms: Number(m[2]) });
+                }
+            }
+        }
+    };
+    walk(path.join(userDir, 'logs'));
+    return times;
+}
+
+async function summarySteps() {
+    const UNET_LINE = (needle) => UNET_PY.split('\n').findIndex((l) => l.includes(needle)) + 1;
+    await step('the "▦ summary" code lens opens the shape summary panel', async () => {
+        await pickTheme('Light Modern');
+        await openFile('unet.py', 'class TinyUNet');
+        const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'summary' }).first();
+        await lens.waitFor({ state: 'visible', timeout: 30_000 });
+        await lens.click();
+        const frame = summaryFrame();
+        await frame.locator('#summary-table tbody tr.row').first().waitFor({ timeout: 30_000 });
+        const rows = await frame.locator('#summary-table tbody tr.row td.layer').allInnerTexts();
+        const expected = ['TinyUNet (TinyUNet)', '├─Conv2d (down): 1-1', '├─MaxPool2d (pool): 1-2', '├─Conv2d (mid): 1-3',
+            '├─ConvTranspose2d (up): 1-4', '├─Conv2d (fuse): 1-5', '├─Conv2d (refine): 1-6', '├─Conv2d (head): 1-7'];
+        check(JSON.stringify(rows) === JSON.stringify(expected), `table rows: ${JSON.stringify(rows)}`);
+        const fuse = (await frame.locator('#summary-table tr[data-path="fuse"]').innerText()).replace(/\s+/g, ' ');
+        check(/\[1, 32, 32, 32\] \[1, 8, 32, 32\] 2,312 True 2,367,488/.test(fuse), `the fuse row: ${fuse}`);
+        const labels = await frame.locator('#diagram g.node').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-label')));
+        for (const label of ['x', 'down', 'cat', 'fuse', '+', 'head', 'output']) {
+            check(labels.includes(label), `no diagram node ${label}: ${JSON.stringify(labels)}`);
+        }
+        const cat = (await frame.locator('#diagram g.node.merge[data-label="cat"]').innerText()).replace(/\s+/g, ' ');
+        check(/\[1, 32, 32, 32\]/.test(cat), `the cat node: ${cat}`);
+        const skips = await frame.locator('#diagram path.edge.skip').count();
+        check(skips >= 2, `${skips} skip edges (the cat's and the residual add's)`);
+        const times = loggedSummaryTimes();
+        return `${rows.length} rows, ${labels.length} diagram nodes, ${skips} skip edges; panel drawn ${times.at(-1)?.ms ?? '?'} ms after the command`;
+    });
+    await page.waitForTimeout(500);
+    await shot('summary-panel-light');
+
+    await step('a row of the table reveals the line that defines the layer', async () => {
+        await summaryFrame().locator('#summary-table tr[data-path="refine"]').click();
+        const line = UNET_LINE('self.refine = ');
+        await page.locator('.statusbar-item', { hasText: new RegExp(`Ln ${line},`) }).first().waitFor({ timeout: 10_000 });
+        return `cursor on line ${line}`;
+    });
+
+    await step('an edit that breaks a layer turns its diagram node to the error state', async () => {
+        const line = UNET_LINE('self.fuse = ');
+        const column = UNET_PY.split('\n')[line - 1].indexOf('(32') + 2;
+        await goTo(line, column);
+        await page.keyboard.press('Shift+ArrowRight');
+        await page.keyboard.press('Shift+ArrowRight');
+        await page.keyboard.type('24');
+        await page.locator('.monaco-editor .view-line', { hasText: 'nn.Conv2d(24, 8' }).waitFor({ timeout: 10_000 });
+        const frame = summaryFrame();
+        const node = frame.locator('#diagram g.node.error').first();
+        await node.waitFor({ timeout: 30_000 });
+        const label = await node.getAttribute('data-label');
+        check(label === 'fuse', `the error node is ${label}`);
+        const text = (await node.innerText()).replace(/\s+/g, ' ');
+        check(/conv-in-channels/.test(text), `error node text: ${text}`);
+        const failed = (await frame.locator('#summary-table tr.row.failed').innerText()).replace(/\s+/g, ' ');
+        check(/fuse/.test(failed), `failed row: ${failed}`);
+        const message = await frame.locator('#summary-table tr.message').innerText();
+        check(/expected input\[1, 32, 32, 32\] to have 24 channels/.test(message), `message row: ${message}`);
+        const after = await frame.locator('#summary-table tr.row').count();
+        return `node "${label}" in the error state (${text}); ${after} rows up to it`;
+    });
+    await page.waitForTimeout(500);
+    await shot('summary-panel-error');
+
+    await step('the panel follows a switch to a dark theme', async () => {
+        await pickTheme('Dark Modern');
+        const body = summaryFrame().locator('body');
+        await page.waitForTimeout(500);
+        let classes = '';
+        for (let i = 0; i < 20 && !/vscode-dark/.test(classes); i++) {
+            classes = (await body.getAttribute('class')) ?? '';
+            await page.waitForTimeout(250);
+        }
+        check(/vscode-dark/.test(classes), `webview body class: ${classes}`);
+        const fill = await summaryFrame().locator('#diagram g.node.error rect').first().evaluate((r) => getComputedStyle(r).stroke);
+        return `body class "${classes.trim()}", error node stroke ${fill}`;
+    });
+    await page.waitForTimeout(500);
+    await shot('summary-panel-dark');
+
+    await step('undoing the edit clears the error state', async () => {
+        await openFile('unet.py', 'class TinyUNet');
+        await page.keyboard.press('Control+Z');
+        await page.locator('.monaco-editor .view-line', { hasText: 'nn.Conv2d(32, 8' }).waitFor({ timeout: 10_000 });
+        await summaryFrame().locator('#diagram g.node.error').first().waitFor({ state: 'detached', timeout: 30_000 });
+        await page.keyboard.press('Control+S');
+        return 'no error node';
+    });
+    await step('Copy as Markdown puts the table on the clipboard', async () => {
+        await runCommand('Notifications: Clear All Notifications');
+        await summaryFrame().locator('#copy-markdown').click();
+        const { text } = await toast('on the clipboard', 10_000);
+        return text;
+    });
+}
+
+/** `--scenario summary-bench`: the time from "ShapeLens: Show Shape Summary" to the drawn panel
+ * on the 2,000-line benchmark file, opened fresh several times (bench/bench_summary_panel.py). */
+async function summaryBench() {
+    const big = spawnSync(args.python, [path.join(ROOT, 'bench', 'large_file.py')], { encoding: 'utf8' });
+    check(big.status === 0, `bench/large_file.py: ${big.stderr}`);
+    fs.mkdirSync(extDir, { recursive: true });
+    fs.mkdirSync(workspace, { recursive: true });
+    fs.writeFileSync(path.join(workspace, 'model.py'), MODEL_PY);
+    fs.writeFileSync(path.join(workspace, 'big.py'), big.stdout);
+    writeUserSettings(userDir, userSettings());
+    const install = spawnSync(args.codeServer, ['--user-data-dir', userDir, '--extensions-dir', extDir, '--install-extension', args.vsix],
+        { encoding: 'utf8', timeout: 120_000 });
+    check(install.status === 0, install.stderr);
+    const port = await startCodeServer(userDir, workspace);
+    await openModel(port, workspace);
+    const lines = big.stdout.split('\n');
+    const classLine = lines.findIndex((l) => l.startsWith('class ')) + 1;
+    await step('open the 2,000-line file', async () => {
+        await openFile('big.py', lines[0].slice(0, 20) || 'import');
+        await page.locator('.monaco-editor .codelens-decoration a', { hasText: 'summary' }).first().waitFor({ timeout: 60_000 });
+        return `${lines.length} lines`;
+    }, { fatal: true });
+    const runs = 7;
+    for (let i = 0; i < runs; i++) {
+        await step(`panel ${i + 1}`, async () => {
+            await openFile('big.py', lines[0].slice(0, 20) || 'import');
+            await goTo(classLine + 2 + i, 5);
+            await runCommand('ShapeLens: Show Shape Summary');
+            await summaryFrame().locator('#summary-table tbody tr.row').first().waitFor({ timeout: 30_000 });
+            await page.waitForTimeout(800);
+            await runCommand('View: Close All Editor Groups');
+            return '';
+        });
+    }
+    const times = loggedSummaryTimes().map((t) => t.ms);
+    const sorted = [...times].sort((a, b) => a - b);
+    result.summaryPanelMs = { runs: times, median: sorted[Math.floor(sorted.length / 2)], max: sorted.at(-1) };
+    await step('timings', async () => `command -> panel drawn: ${JSON.stringify(result.summaryPanelMs)}`);
+}
+
 try {
-    await main();
+    if (args.scenario === 'summary-bench') {
+        await summaryBench();
+    } else {
+        await main();
+    }
 } catch (error) {
     if (!(error instanceof Fatal)) {
         result.steps.push({ name: 'driver', ok: false, detail: String(error?.stack ?? error), ms: 0 });

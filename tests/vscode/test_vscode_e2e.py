@@ -5,7 +5,10 @@ runs `npm run package`) on a model.py whose sample input is under `if __name__ =
 and checks each step of its scenario: install, the server on a Python without pygls (only the
 bundled libraries), squiggle, problem count, hover with the shape, quick fix through the
 lightbulb menu, probe from the command palette (on the interpreter the workspace's
-[tool.shapelens] names) with the probed shape in a hover; then the message when the
+[tool.shapelens] names) with the probed shape in a hover; the shape summary panel from its code
+lens (table rows and diagram nodes in the DOM, a row revealing its line, an edit that breaks a
+layer turning its node to the error state, a switch to a dark theme, Copy as Markdown); then the
+message when the
 interpreter cannot import the server, a missing interpreter set in the Settings editor, and a
 second window in Restricted Mode (static features on, probe refused with an explanation).
 Screenshots, the extension's log and result.json land in test-output/vscode/.
@@ -29,7 +32,7 @@ DRIVER = Path(__file__).with_name("e2e.mjs")
 CODE_SERVER = ROOT / ".tools" / "code-server-4.100.3" / "node_modules" / ".bin" / "code-server"
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 PYTHON = ROOT / ".venv" / "bin" / "python"
-DRIVER_TIMEOUT_S = 420
+DRIVER_TIMEOUT_S = 540
 
 # One code-server run serves every test here: keep them on one xdist worker (--dist loadgroup).
 pytestmark = pytest.mark.xdist_group("vscode")
@@ -144,3 +147,21 @@ def test_restricted_mode_keeps_static_features_and_disables_probe(e2e):
 
 def test_code_lens_probes_the_class(e2e):
     assert "probed" in _step(e2e, 'the "▶ probe" code lens probes the class')
+
+
+def test_summary_panel_from_the_code_lens(e2e):
+    detail = _step(e2e, 'the "▦ summary" code lens opens the shape summary panel')
+    assert "8 rows" in detail and "skip edges" in detail
+    assert "cursor on line" in _step(
+        e2e, "a row of the table reveals the line that defines the layer")
+
+
+def test_summary_panel_shows_a_broken_layer_in_the_error_state(e2e):
+    detail = _step(e2e, "an edit that breaks a layer turns its diagram node to the error state")
+    assert 'node "fuse" in the error state' in detail and "conv-in-channels" in detail
+    assert _step(e2e, "undoing the edit clears the error state") == "no error node"
+
+
+def test_summary_panel_follows_the_theme_and_copies_markdown(e2e):
+    assert "vscode-dark" in _step(e2e, "the panel follows a switch to a dark theme")
+    assert "clipboard" in _step(e2e, "Copy as Markdown puts the table on the clipboard")

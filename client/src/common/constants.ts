@@ -20,6 +20,7 @@ export const PYTHON_EXTENSION_ID = 'ms-python.python';
 
 export const Commands = {
     probe: 'shapelens.probe',
+    showSummary: 'shapelens.showSummary',
     cancelProbe: 'shapelens.cancelProbe',
     restart: 'shapelens.restart',
     showOutput: 'shapelens.showOutput',

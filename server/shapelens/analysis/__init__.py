@@ -4,11 +4,10 @@ No LSP, no I/O beyond reading the workspace files an import names, no torch.
 """
 from __future__ import annotations
 
-import gc
 import os
 from typing import Optional
 
-from .report import Report
+from .report import Report, gc_paused
 from .resolver import WorkspaceResolver
 
 _loaded = False
@@ -29,16 +28,13 @@ def analyze(text: str, path: str = "<string>", resolver=None, inputs=None) -> Re
     # An analysis allocates many short-lived objects; pausing the cyclic garbage collector
     # while it runs removes collection pauses (20% of the median time, more of the tail on a
     # 2,000-line file).  The previous state is restored, whatever happens.
-    collecting = gc.isenabled()
-    gc.disable()
     from .values import IN_PLACE, TensorCells
     in_place = IN_PLACE.set(TensorCells())
     try:
-        return _analyze(text, path, resolver, inputs)
+        with gc_paused():
+            return _analyze(text, path, resolver, inputs)
     finally:
         IN_PLACE.reset(in_place)
-        if collecting:
-            gc.enable()
 
 
 def _analyze(text: str, path: str, resolver, inputs=None) -> Report:

@@ -14,6 +14,7 @@ runs no hooks for it), except as the outermost call, which stands for the model.
 from __future__ import annotations
 
 import ast
+import functools
 from typing import Dict, List, Optional
 
 from . import dims as D
@@ -445,18 +446,23 @@ class CallTree:
                 return
 
     def build(self, diagnostics, trainable_known=True) -> tuple:
-        """The model runs; ``diagnostics`` maps (range, code) to the final diagnostic."""
-        out = []
-        for run in self.runs:
-            calls = tuple(ModuleCall(c.index, c.depth, c.input, c.output, c.dtype,
-                                     *_first_error(c.errors, diagnostics)) for c in run.calls)
-            flow = tuple(FlowNode(kind, label, sources, output, group, call, _where(where),
-                                  diagnostics.get(error) if error is not None else None, bound)
-                         for kind, label, sources, output, group, call, where, error, bound
-                         in run.flow)
-            out.append(ModelRun(run.name, run.source, run.line, run.inputs,
-                                tuple(run.structure.nodes(trainable_known)), calls, flow))
-        return tuple(out)
+        """The model runs; ``diagnostics`` maps (range, code) to the final diagnostic.  Each
+        run's parts are made when first read."""
+        return tuple(ModelRun(run.name, run.source, run.line, run.inputs,
+                              tuple(dict.fromkeys(_kind(c.module) for c in run.calls)),
+                              functools.partial(_parts, run, diagnostics, trainable_known))
+                     for run in self.runs)
+
+
+def _parts(run: _Run, diagnostics, trainable_known):
+    """(modules, calls, flow) of a recorded run."""
+    calls = tuple(ModuleCall(c.index, c.depth, c.input, c.output, c.dtype,
+                             *_first_error(c.errors, diagnostics)) for c in run.calls)
+    flow = tuple(FlowNode(kind, label, sources, output, group, call, _where(where),
+                          diagnostics.get(error) if error is not None else None, bound)
+                 for kind, label, sources, output, group, call, where, error, bound
+                 in run.flow)
+    return tuple(run.structure.nodes(trainable_known)), calls, flow
 
 
 def _where(where):

@@ -6,6 +6,9 @@ UTF-16 units.  Both conversions live in their views, not here.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
+
 from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
@@ -13,6 +16,20 @@ from .dims import decimal_fits, format_dim
 from .values import Shape, format_shape, shape_known
 
 SEVERITIES = ("error", "warning", "information", "hint")
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """The cyclic garbage collector paused while a burst of allocation runs (the analysis's
+    many short-lived objects; the model runs made from its records): a collection over the
+    analysis's heap costs more than the work.  The previous state is restored."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,20 +252,41 @@ class FlowNode:
     bound: Tuple[Tuple[int, str], ...] = ()     # (line, name) of names bound to its result
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ModelRun:
     """One forward of a model the analysis followed: a sample call, or a declared, inferred
     or given (``--input``) input.  ``source`` is "sample", "comment", "annotation",
-    "inferred" or "input"."""
+    "inferred" or "input".  Its ``modules``, ``calls`` and ``flow`` are made when first read
+    (``parts``: that tuple, or a function that makes it), so a report with many models pays
+    only for the one summarised."""
 
     name: str                       # the model's class name; a torch module called as a
                                     # model: the name it is called through (``conv_layer``)
     source: str
     line: int                       # the sample call (or the class, for other sources)
     inputs: Tuple[Tuple[Shape, Optional[str]], ...]   # (shape, dtype) of each positional arg
-    modules: Tuple[ModuleNode, ...]
-    calls: Tuple[ModuleCall, ...]
-    flow: Tuple[FlowNode, ...] = ()
+    called: Tuple[str, ...] = ()    # class names of the modules called in it
+    parts: Any = field(default=((), (), ()), compare=False, repr=False)
+
+    def _parts(self):
+        made = self.parts
+        if callable(made):
+            with gc_paused():
+                made = made()
+            object.__setattr__(self, "parts", made)
+        return made
+
+    @property
+    def modules(self) -> Tuple[ModuleNode, ...]:
+        return self._parts()[0]
+
+    @property
+    def calls(self) -> Tuple[ModuleCall, ...]:
+        return self._parts()[1]
+
+    @property
+    def flow(self) -> Tuple[FlowNode, ...]:
+        return self._parts()[2]
 
 
 @dataclass(frozen=True)
@@ -276,7 +314,8 @@ class Report:
         """The forwards of models the analysis followed (see ``calltree.py``)."""
         made = self.runs_made
         if callable(made):
-            made = made()
+            with gc_paused():
+                made = made()
             object.__setattr__(self, "runs_made", made)
         return made
 

@@ -86,6 +86,8 @@ class Summary:
     failure: Optional[Diagnostic] = None
     notes: Tuple[str, ...] = ()
     flow: Tuple[FlowNode, ...] = ()     # the data flow, up to the failing step
+    # For each module call (FlowNode.group, SummaryRow.call): (path, type, enclosing call).
+    calls: Tuple[Tuple[str, str, int], ...] = ()
 
     @property
     def non_trainable_params(self):
@@ -115,6 +117,8 @@ def find_run(report: Report, model: str) -> Optional[ModelRun]:
     if given or own:
         return (given or own)[0]
     for run in report.runs:
+        if model not in run.called:
+            continue
         for i, call in enumerate(run.calls):
             if i and run.modules[call.module].kind == model:
                 return replace(_sub_run(run, i), source="within " + run.name)
@@ -151,7 +155,8 @@ def _sub_run(run: ModelRun, start: int) -> ModelRun:
             calls.append(replace(c, module=new_index[c.module], depth=c.depth - first.depth))
     flow = _sub_flow(run.flow, call_index, first.input, prefix)
     return ModelRun(run.modules[root].kind, run.source, run.line, ((first.input, None),),
-                    tuple(modules), tuple(calls), flow)
+                    tuple(dict.fromkeys(modules[c.module].kind for c in calls)),
+                    (tuple(modules), tuple(calls), flow))
 
 
 def _sub_flow(flow, call_index, input_shape, prefix) -> tuple:
@@ -226,7 +231,18 @@ def summarize_run(run: ModelRun, depth: int = DEFAULT_DEPTH) -> Summary:
     shown = tuple(r for r in rows if r.depth <= depth)
     return Summary(run.name, run.source, run.line, run.inputs, shown, depth, total_params,
                    trainable, mult_adds, input_bytes, output_bytes, param_bytes, failure, notes,
-                   _flow_up_to_failure(run.flow))
+                   _flow_up_to_failure(run.flow), _call_tree(run))
+
+
+def _call_tree(run: ModelRun):
+    out = []
+    open_calls: List[int] = []
+    for i, c in enumerate(run.calls):
+        del open_calls[c.depth:]
+        m = run.modules[c.module]
+        out.append((m.path, m.kind, open_calls[-1] if open_calls else -1))
+        open_calls.append(i)
+    return tuple(out)
 
 
 def _up_to_failure(calls: Tuple[ModuleCall, ...]):
