@@ -580,6 +580,7 @@ async function summarySteps() {
     const UNET_LINE = (needle) => UNET_PY.split('\n').findIndex((l) => l.includes(needle)) + 1;
     await step('the "▦ summary" code lens opens the shape summary panel', async () => {
         await pickTheme('Light Modern');
+        await runCommand('View: Close Primary Side Bar'); // room for the panel beside the editor
         await openFile('unet.py', 'class TinyUNet');
         const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'summary' }).first();
         await lens.waitFor({ state: 'visible', timeout: 30_000 });
@@ -596,11 +597,12 @@ async function summarySteps() {
         for (const label of ['x', 'down', 'cat', 'fuse', '+', 'head', 'output']) {
             check(labels.includes(label), `no diagram node ${label}: ${JSON.stringify(labels)}`);
         }
-        const cat = (await frame.locator('#diagram g.node.merge[data-label="cat"]').innerText()).replace(/\s+/g, ' ');
+        const cat = ((await frame.locator('#diagram g.node.merge[data-label="cat"]').textContent()) ?? '').replace(/\s+/g, ' ');
         check(/\[1, 32, 32, 32\]/.test(cat), `the cat node: ${cat}`);
         const skips = await frame.locator('#diagram path.edge.skip').count();
         check(skips >= 2, `${skips} skip edges (the cat's and the residual add's)`);
         const times = loggedSummaryTimes();
+        await frame.locator('#diagram g.node.merge[data-label="+"]').scrollIntoViewIfNeeded();
         return `${rows.length} rows, ${labels.length} diagram nodes, ${skips} skip edges; panel drawn ${times.at(-1)?.ms ?? '?'} ms after the command`;
     });
     await page.waitForTimeout(500);
@@ -626,13 +628,14 @@ async function summarySteps() {
         await node.waitFor({ timeout: 30_000 });
         const label = await node.getAttribute('data-label');
         check(label === 'fuse', `the error node is ${label}`);
-        const text = (await node.innerText()).replace(/\s+/g, ' ');
+        const text = ((await node.textContent()) ?? '').replace(/\s+/g, ' ');
         check(/conv-in-channels/.test(text), `error node text: ${text}`);
         const failed = (await frame.locator('#summary-table tr.row.failed').innerText()).replace(/\s+/g, ' ');
         check(/fuse/.test(failed), `failed row: ${failed}`);
         const message = await frame.locator('#summary-table tr.message').innerText();
         check(/expected input\[1, 32, 32, 32\] to have 24 channels/.test(message), `message row: ${message}`);
         const after = await frame.locator('#summary-table tr.row').count();
+        await node.scrollIntoViewIfNeeded();
         return `node "${label}" in the error state (${text}); ${after} rows up to it`;
     });
     await page.waitForTimeout(500);
