@@ -264,7 +264,20 @@ async function toast(pattern, timeoutMs) {
 async function shot(name) {
     if (!page) return;
     const file = path.join(args.out, `${String(result.screenshots.length + 1).padStart(2, '0')}-${name}.png`);
-    await page.screenshot({ path: file }).catch(() => {});
+    // A busy machine can make one capture time out (fonts, a repaint): try again before giving
+    // up, and say why in result.json when every try failed.
+    let error = null;
+    for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+            await page.screenshot({ path: file, timeout: 20_000 });
+            if (fs.statSync(file).size > 10_000) { error = null; break; }
+            error = `only ${fs.statSync(file).size} bytes`;
+        } catch (e) {
+            error = String(e).split('\n')[0];
+        }
+        await page.waitForTimeout(1_000).catch(() => {});
+    }
+    if (error) result.screenshotErrors = { ...(result.screenshotErrors ?? {}), [name]: error };
     result.screenshots.push(path.relative(ROOT, file));
 }
 

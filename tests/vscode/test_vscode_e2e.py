@@ -131,7 +131,9 @@ def test_probe_from_command_palette_shows_probed_shape(e2e):
 
 def test_screenshots_saved(e2e):
     shots = [ROOT / s for s in e2e["screenshots"]]
-    assert shots and all(s.is_file() and s.stat().st_size > 10_000 for s in shots), shots
+    sizes = {s.name: s.stat().st_size if s.is_file() else None for s in shots}
+    assert shots and all(size and size > 10_000 for size in sizes.values()), (
+        sizes, e2e.get("screenshotErrors"))
 
 
 def test_missing_python_gives_clear_error(e2e):
