@@ -2,12 +2,13 @@
 
 ``torch.randn(1, 3, 28, 28)``, ``torch.zeros((2, 5))``, ``torch.randint(0, 10, (8, 20))``,
 ``torch.tensor([[1, 2], [3, 4]])``, ``torch.full((2, 3), 0.5)``, ``torch.arange(10)``,
-``torch.zeros_like(x)``, ``nn.Parameter(t)``.
+``torch.zeros_like(x)``, ``nn.Parameter(t)``; ``torch.multinomial`` (indices drawn per row).
 """
 from __future__ import annotations
 
 from ..dims import ceildiv, is_int
-from ..values import Const, ListVal, Tensor, TupleVal, Unknown
+from ..errors import error
+from ..values import Const, ListVal, Tensor, TupleVal, Unknown, format_shape
 from . import function
 from .call import MISSING, Call, as_int
 
@@ -70,6 +71,29 @@ def randint(call: Call):
     if type(size) in (TupleVal, ListVal):
         return Tensor(tuple(as_int(x) for x in size.items), _dtype(call, "long"))
     return Tensor(None, "long")
+
+
+@function("torch.multinomial", "Tensor.multinomial")
+def multinomial(call: Call):
+    """Indices drawn from probability rows: [n] -> [k], [m, n] -> [m, k]."""
+    probs = call.tensor(0, "input")
+    k = call.int(1, "num_samples")
+    if probs is None:
+        return None
+    replacement = call.value(2, "replacement", False)
+    if is_int(k) and k <= 0:
+        return error("shape-mismatch", "cannot sample n_sample <= 0 samples")
+    if probs.shape is None:
+        return Tensor(None, "long")
+    if len(probs.shape) not in (1, 2):
+        return error("rank-mismatch", "prob_dist must be 1 or 2 dim (got %s)"
+                     % format_shape(probs.shape))
+    n = probs.shape[-1]
+    if replacement is False and is_int(k) and is_int(n) and k > n:
+        return error("shape-mismatch", "cannot sample n_sample > prob_dist.size(-1) samples "
+                     "without replacement (n_sample=%d, prob_dist.size(-1)=%d); pass "
+                     "replacement=True or draw fewer" % (k, n))
+    return Tensor(tuple(probs.shape[:-1]) + (k,), "long")
 
 
 @function("torch.randperm")

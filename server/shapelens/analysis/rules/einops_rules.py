@@ -1,4 +1,5 @@
-"""einops.rearrange / reduce / repeat (and the einops.layers.torch Rearrange/Reduce layers):
+"""einops.rearrange / reduce / repeat (and the einops.layers.torch Rearrange/Reduce layers), and
+einops.pack / unpack:
 the pattern is parsed here, axis sizes come from the input shape and the keyword lengths.
 
 Pattern: ``left -> right``; each side is a list of axis names, ``...``, anonymous sizes (``1``,
@@ -9,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..dims import divide_exact, format_dim, is_int, mul, prod
+from ..dims import add, divide_exact, format_dim, is_int, mul, prod, sub
 from ..errors import error
-from ..values import ListVal, Tensor, TupleVal, Unknown
+from ..values import Const, ListVal, Tensor, TupleVal, Unknown
 from . import LayerRule, function, layer
 from .call import Call, as_int
 from .common import differ_for_positive_sizes, fmt_size, tensors_in
@@ -275,6 +276,99 @@ def _einops_function(op: str):
 
 for _op in ("rearrange", "reduce", "repeat"):
     _einops_function(_op)
+
+
+def _pack_pattern(pattern):
+    """(axes before ``*``, axes after) of a pack/unpack pattern such as ``b * d``, or None."""
+    parts = pattern.split() if isinstance(pattern, str) else []
+    if parts.count("*") != 1 or not all(p == "*" or p.isidentifier() for p in parts):
+        return None
+    i = parts.index("*")
+    return i, len(parts) - i - 1
+
+
+@function("einops.pack")
+def pack(call: Call):
+    """``pack([a, b], "b * d")`` -> (packed tensor, the shapes ``*`` stood for, per tensor)."""
+    ts = tensors_in(call.get(0, "tensors"))
+    pattern = call.value(1, "pattern")
+    axes = _pack_pattern(pattern)
+    if ts is None or axes is None or not ts:
+        return None
+    before, after = axes
+    if any(t.shape is None for t in ts):
+        return TupleVal((Tensor(None, ts[0].dtype), Unknown("the packed shapes are not known")))
+    outer, middles = None, []
+    for i, t in enumerate(ts):
+        if len(t.shape) < before + after:
+            return error("rank-mismatch", "packed tensor #%d (enumeration starts with 0) has "
+                         "shape %s, while pattern %s assumes at least %d axes"
+                         % (i, fmt_size(t.shape), pattern, before + after))
+        mid = t.shape[before:len(t.shape) - after]
+        middles.append(mid)
+        rest = tuple(t.shape[:before]) + tuple(t.shape[len(t.shape) - after:])
+        if outer is None:
+            outer = rest
+            continue
+        for k, (a, b) in enumerate(zip(outer, rest)):
+            if differ_for_positive_sizes(a, b):
+                return error("shape-mismatch", "Sizes of tensors must match except in dimension "
+                             "%d. Expected size %s but got size %s for tensor number %d in the "
+                             "list." % (before, format_dim(a), format_dim(b), i))
+            if a is None:
+                outer = outer[:k] + (b,) + outer[k + 1:]
+    sizes = [prod(m) if None not in m else None for m in middles]
+    total = None
+    if None not in sizes:
+        total = sizes[0]
+        for size in sizes[1:]:
+            total = add(total, size)
+    packed = ts[0].with_shape(outer[:before] + (total,) + outer[before:])
+    shapes = ListVal([TupleVal(tuple(Const(d) for d in m), size=True) if None not in m
+                      else Unknown("an unknown packed shape") for m in middles])
+    return TupleVal((packed, shapes))
+
+
+@function("einops.unpack")
+def unpack(call: Call):
+    """``unpack(x, packed_shapes, "b * d")`` -> a list with one tensor per packed shape."""
+    x = call.tensor(0, "tensor")
+    pattern = call.value(2, "pattern")
+    axes = _pack_pattern(pattern)
+    shapes = call.get(1, "packed_shapes")
+    if x is None or axes is None or type(shapes) not in (TupleVal, ListVal):
+        return None
+    before, after = axes
+    parts = []
+    for item in shapes.items:
+        if type(item) not in (TupleVal, ListVal):
+            return Unknown("unpack: a packed shape is not known")
+        parts.append(tuple(as_int(d) for d in item.items))
+    if x.shape is None:
+        return ListVal([Tensor(None, x.dtype) for _ in parts])
+    if len(x.shape) != before + after + 1:
+        return error("rank-mismatch", "unpack(..., %r): the tensor has %d axes, the pattern "
+                     "%d" % (pattern, len(x.shape), before + after + 1))
+    head, axis, tail = tuple(x.shape[:before]), x.shape[before], tuple(x.shape[before + 1:])
+    sizes = [prod(p) if None not in p and -1 not in p else None for p in parts]
+    inferred = [i for i, p in enumerate(parts) if -1 in p]
+    if not inferred and None not in sizes and axis is not None and is_int(axis) \
+            and all(is_int(s) for s in sizes) and sum(sizes) != axis:
+        return error("shape-mismatch", "Error during unpack(..., %r): could not split axis of "
+                     "size %d into requested %s" % (pattern, axis, list(parts)))
+    if len(inferred) == 1 and axis is not None:
+        i = inferred[0]
+        others = [size for j, size in enumerate(sizes) if j != i]
+        known = [d for d in parts[i] if d != -1]
+        if None not in others and None not in known:
+            remaining = axis
+            for size in others:
+                remaining = sub(remaining, size)
+            fill = divide_exact(remaining, prod(known))
+            if is_int(fill) and fill < 0:
+                fill = None   # more than the axis holds: einops's own arithmetic decides
+            parts[i] = tuple(fill if d == -1 else d for d in parts[i])
+    return ListVal([x.with_shape(head + tuple(p) + tail) for p in parts])
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Matrix products: ``@``/``torch.matmul`` (1-D cases and batch broadcasting), ``mm``, ``bmm``,
 ``mv``, ``dot``/``vdot``, ``outer``/``ger``, ``inner``, ``addmm``/``addbmm``/``baddbmm``/
-``addmv``/``addr``, ``einsum``, ``tensordot``, ``kron``, ``linalg.multi_dot``/``chain_matmul``.
+``addmv``/``addr``, ``einsum``, ``tensordot``, ``kron``, ``linalg.multi_dot``/``chain_matmul``,
+``cdist`` (pairwise distances: [..., P, M] and [..., R, M] give [..., P, R]).
 
 torch words a mismatch differently per path, and the message starts with its words:
     2-D (and N-D @ 2-D, folded):  mat1 and mat2 shapes cannot be multiplied (8x4096 and 3136x128)
@@ -176,6 +177,26 @@ def f_mm(call: Call):
     if a is None or b is None:
         return None
     return mm(a, b)
+
+
+@function("torch.cdist")
+def cdist(call: Call):
+    a, b = call.tensor(0, "x1"), call.tensor(1, "x2")
+    if a is None or b is None:
+        return None
+    if a.shape is None or b.shape is None:
+        return Tensor(None, a.dtype or b.dtype)
+    for name, t in (("X1", a), ("X2", b)):
+        if len(t.shape) < 2:
+            return error("rank-mismatch", "cdist only supports at least 2D tensors, %s got: %dD"
+                         % (name, len(t.shape)))
+    if _differ(a.shape[-1], b.shape[-1]):
+        return error("shape-mismatch", "X1 and X2 must have the same number of columns. X1: %s "
+                     "X2: %s" % (format_dim(a.shape[-1]), format_dim(b.shape[-1])))
+    batch, err = broadcast_batch(a.shape[:-2], b.shape[:-2])
+    if err is not None:
+        return err
+    return a.with_shape(batch + (a.shape[-2], b.shape[-2]), a.dtype or b.dtype)
 
 
 def bmm(a: Tensor, b: Tensor):

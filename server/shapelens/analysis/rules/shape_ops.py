@@ -2,7 +2,7 @@
 squeeze/unsqueeze, expand/expand_as/broadcast_to, repeat/tile, movedim, narrow, view_as/
 reshape_as, split/chunk/unbind/tensor_split, cat/concat/concatenate/stack/hstack/vstack/dstack/
 column_stack, and a few shape-keeping ones (flip, roll, tril/triu, masked_fill) plus
-index_select/gather/repeat_interleave/unfold/meshgrid.
+index_select/gather/repeat_interleave/unfold/meshgrid/diff.
 
 Tensor methods are registered as ``Tensor.<name>`` with the tensor first; ``torch.<name>`` forms
 take the same arguments.  A symbolic size is assumed to be a positive integer where that decides
@@ -789,6 +789,58 @@ def f_stack(call: Call):
     ts = _seq(call)
     d = call.int(1, "dim", 0)
     return stack(ts, d)
+
+
+@function("torch.diff", "Tensor.diff")
+def diff(call: Call):
+    """n-th differences along ``dim``: that size plus the prepended/appended sizes, less n
+    (ATen ``diff``: with n = 0 the input comes back as it is; with no prepend/append and no
+    elements too, even before ``dim`` is checked)."""
+    x = input_tensor(call)
+    if x is None:
+        return None
+    n, dim = call.int(1, "n", 1), call.int(2, "dim", -1)
+    if x.shape is None:
+        return _unknown_like(x)
+    if not x.shape:
+        return error("rank-mismatch", "diff expects input to be at least one-dimensional")
+    if is_int(n) and n < 0:
+        return error("shape-mismatch", "order must be non-negative but got %d" % n)
+    extras = []
+    for name, index in (("prepend", 3), ("append", 4)):
+        if call.has(index, name) and call.value(index, name) is not None:
+            extras.append(call.tensor(index, name))
+    if not extras and (n == 0 or any(is_int(v) and v == 0 for v in x.shape)):
+        return x.with_shape(x.shape)   # returned as it is, dim unchecked
+    d = wrap_dim(dim, len(x.shape))
+    if is_error(d):
+        return d
+    if d is None or not is_int(n):
+        return Tensor((None,) * len(x.shape), x.dtype)
+    size = x.shape[d]
+    for extra in extras:
+        if extra is None or extra.shape is None:
+            size = None
+            continue
+        if len(extra.shape) != len(x.shape):
+            return error("rank-mismatch", "diff expects prepend or append to be the same "
+                         "dimension as input")
+        for k, (a, b) in enumerate(zip(x.shape, extra.shape)):
+            if k != d and (is_int(a) and is_int(b) and a != b or definitely_ne(a, b)):
+                return error("shape-mismatch", "diff expects the shape of tensor to prepend or "
+                             "append to match that of input except along the differencing "
+                             "dimension; input.size(%d) = %s, but got tensor.size(%d) = %s"
+                             % (k, format_dim(a), k, format_dim(b)))
+        size = add(size, extra.shape[d]) if size is not None else None
+    if n == 0:
+        return x.with_shape(x.shape)   # prepend/append are checked, then ignored
+    if size is None:
+        out = None
+    elif is_int(size):
+        out = max(size - n, 0)
+    else:
+        out = size if n == 0 else None   # a symbolic size may be smaller than n
+    return x.with_shape(tuple(x.shape[:d]) + (out,) + tuple(x.shape[d + 1:]))
 
 
 @function("torch.meshgrid")
