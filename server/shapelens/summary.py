@@ -15,7 +15,8 @@ from typing import List, Optional
 
 from .analysis import dims as D
 from .analysis.report import Diagnostic, diagnostic_json, loc_json, shape_json
-from .analysis.summary import Summary, SummaryRow, format_scaled, mult_adds_unit
+from .analysis.summary import (Summary, SummaryRow, format_mult_adds, format_scaled,
+                                mult_adds_unit)
 from .analysis.values import format_shape
 
 JSON_VERSION = 1
@@ -84,12 +85,11 @@ def totals_lines(summary: Summary) -> List[str]:
 def totals_sentence(summary: Summary) -> str:
     """One line for a hover: parameters, trainable when not all, and the mult-adds of the
     input (up to the failing call)."""
-    unit, scale = mult_adds_unit(summary.total_mult_adds)
     parts = ["parameters: %s" % _count(summary.total_params)]
     if summary.trainable_params != summary.total_params:
         parts.append("trainable: %s" % _count(summary.trainable_params))
-    parts.append("mult-adds: %s %s for input %s" % (
-        format_scaled(summary.total_mult_adds, scale), unit,
+    parts.append("mult-adds: %s for input %s" % (
+        format_mult_adds(summary.total_mult_adds),
         ", ".join(format_shape(s) for s, _ in summary.inputs) or "?"))
     if summary.failure is not None:
         parts[-1] += " (up to the failing call, line %d)" % summary.failure.range.start_line

@@ -103,6 +103,22 @@ def test_given_input_keeps_symbolic_sizes(tmp_path):
     assert "Total mult-adds (M): " in text and "·N" in text
 
 
+def test_hover_totals_keep_symbolic_counts(tmp_path):
+    from shapelens.summary import summarize_file, totals_sentence
+    path = str(write(tmp_path, BROKEN.replace("Conv2d(8", "Conv2d(16"))) + "::Net"
+    (per_sample,) = summarize_file(path, "[N, 3, 224, 224]")
+    # conv1 448*222*222 + body conv 4,640*220*220 + fc 330, per sample
+    total = 448 * 222 * 222 + 4640 * 220 * 220 + 330
+    assert totals_sentence(per_sample) == (
+        "parameters: 5,418 · mult-adds: %.2f M·N for input [N, 3, 224, 224]" % (total / 1e6))
+    (free,) = summarize_file(path, "[N, 3, H, W]")
+    # (H - 2)(W - 2) and (H - 4)(W - 4) expanded; terms under 0.01 M: plain counts
+    assert "mult-adds: 76,362·N - 19,456·H·N - 19,456·N·W + 5,088·H·N·W for input" in \
+        totals_sentence(free)
+    (fixed,) = summarize_file(path, "[2, 3, 224, 224]")
+    assert "mult-adds: %.2f M for input" % (2 * total / 1e6) in totals_sentence(fixed)
+
+
 def test_markdown(tmp_path):
     proc = shapelens(str(EXAMPLES / "mnist_lenet.py"), "--format", "markdown")
     out = proc.stdout
@@ -161,6 +177,35 @@ def test_unknown_parameters_are_not_guessed(tmp_path):
     assert summary.rows[0].params_text == "?"
     assert summary.rows[1].params_text == "18"
     assert any("self.backbone" in n for n in summary.notes)
+    # the backbone may hold calls the analysis did not see: no sums over the rows
+    assert summary.param_bytes is None and summary.total_mult_adds is None
+    assert summary.output_bytes is None
+    assert "Params size (MB): ?" in shapelens(str(path) + "::Net").stdout
+
+
+def test_input_size_counts_every_tensor_argument_or_is_unknown(tmp_path):
+    path = write(tmp_path, """\
+        import torch
+        import torch.nn as nn
+        from somewhere import make_state
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = nn.Embedding(100, 8)
+            def forward(self, ids, state):
+                return self.emb(ids)
+
+        net = Net()
+        a = net(torch.randint(0, 100, (4, 5)), (torch.zeros(2, 3), torch.zeros(2, 3)))
+        b = net.forward(torch.randint(0, 100, (4, 5)), make_state())
+        """)
+    report = analyze(path.read_text(), str(path))
+    runs = [r for r in report.runs if r.name == "Net"]
+    from shapelens.analysis.summary import summarize_run
+    known, unknown = (summarize_run(r) for r in runs)
+    assert known.input_bytes == 4 * 5 * 8 + 2 * 2 * 3 * 4     # int64 ids, two float states
+    assert unknown.input_bytes is None
 
 
 def test_frozen_parameters_make_trainable_unknown(tmp_path):

@@ -35,18 +35,20 @@ class Captured:
 
 
 def run_file(path: str) -> Dict[str, object]:
-    """Execute the file as ``python FILE`` would (``__main__``, its folder on sys.path, its
-    output discarded, its exception if any swallowed); its globals."""
+    """Execute the file as ``python FILE`` would (``__main__``, its folder on sys.path, no
+    arguments, its output discarded, its exception or exit if any swallowed); its globals."""
     text = open(path, encoding="utf-8").read()
     g = {"__name__": "__main__", "__file__": path}
     torch.manual_seed(0)
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
+    argv, sys.argv = sys.argv, [path]
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(text, path, "exec"), g)
-    except Exception:
+    except (Exception, SystemExit):
         pass
     finally:
+        sys.argv = argv
         sys.path.pop(0)
     return g
 
@@ -82,8 +84,8 @@ def run_models(path: str):
 
 
 def _model_name(module, caller) -> str:
-    """A model class defined by the case by its name; a torch module by the variable the
-    caller holds it in (as the static summary names it)."""
+    """A model class defined by the case by its name; a torch module by the variable or the
+    attribute the caller holds it in (as the static summary names it)."""
     cls = type(module)
     if not cls.__module__.startswith("torch."):
         return cls.__name__
@@ -93,6 +95,11 @@ def _model_name(module, caller) -> str:
         for name, value in caller.f_locals.items():
             if value is module:
                 return name
+        for value in caller.f_locals.values():      # self.fc3(z) in a method: "fc3"
+            if isinstance(value, nn.Module):
+                for name, child in value._modules.items():
+                    if child is module:
+                        return name
     return cls.__name__
 
 
@@ -160,10 +167,20 @@ def torchinfo_table(model: nn.Module, args: tuple, depth: int = 3) -> Table:
                         info.trainable_params, info.macs, info.is_leaf_layer,
                         info.is_recursive, info.num_params_to_str(reached),
                         info.macs_to_str(reached), info.trainable))
-    # torchinfo sizes inputs by sys.getsizeof of their storage: the bytes plus the Python
-    # object's own size, which is not part of the model.
-    overhead = sum(sys.getsizeof(torch.empty(0, dtype=t.dtype).untyped_storage())
-                   for t in x if isinstance(t, torch.Tensor))
     return Table(rows, stats.total_params, stats.trainable_params, stats.total_mult_adds,
-                 stats.total_output_bytes, stats.total_param_bytes,
-                 stats.total_input - overhead, error)
+                 stats.total_output_bytes, stats.total_param_bytes, _input_bytes(x), error)
+
+
+def _input_bytes(data) -> int:
+    """torchinfo's ``get_total_memory_used`` without what is not the tensors' bytes: it sizes
+    each tensor (in tuples, lists and dicts too) by ``sys.getsizeof`` of its storage, which adds
+    the Python object's own size, and sums non-tensor numbers in too (a ``True`` argument
+    counts 1)."""
+    if isinstance(data, torch.Tensor):
+        return (sys.getsizeof(data.untyped_storage())
+                - sys.getsizeof(torch.empty(0, dtype=data.dtype).untyped_storage()))
+    if isinstance(data, dict):
+        return sum(_input_bytes(v) for v in data.values())
+    if isinstance(data, (list, tuple)):
+        return sum(_input_bytes(v) for v in data)
+    return 0

@@ -21,7 +21,7 @@ from . import dims as D
 from .report import FlowNode, Loc, ModelRun, ModuleCall, ModuleNode, Range
 from .rules import LAYERS
 from .rules.call import Call
-from .values import Container, DictVal, Instance, Layer, ListVal, Tensor, TupleVal, Unknown
+from .values import Const, Container, DictVal, Instance, Layer, ListVal, Tensor, TupleVal, Unknown
 
 # torch.nn layers that hold sub-modules of their own (torch's notion of a leaf decides which
 # rows count towards the totals): MultiheadAttention keeps ``out_proj``.
@@ -47,6 +47,35 @@ def first_tensor(value, _depth=0) -> Optional[Tensor]:
     if kind is DictVal and value.items:
         return first_tensor(list(value.items.values())[-1], _depth + 1)
     return None
+
+
+# Bytes per element of the dtypes the analysis names.
+ELEMENT_BYTES = {"float": 4, "long": 8, "bool": 1}
+
+
+def args_bytes(values, _depth=0):
+    """torchinfo's input size of a call's arguments: the bytes of every tensor in them (inside
+    tuples, lists and dicts too; other constants count nothing); None when a value, or a
+    tensor's shape or dtype, is not known."""
+    total = 0
+    for value in values:
+        kind = type(value)
+        if kind is Tensor:
+            size = ELEMENT_BYTES.get(value.dtype)
+            n = D.prod(value.shape) if value.shape is not None and size else None
+            part = D.mul(size, n) if n is not None else None
+        elif kind is TupleVal or kind is ListVal:
+            part = args_bytes(value.items, _depth + 1) if _depth < 8 else None
+        elif kind is DictVal:
+            part = args_bytes(value.items.values(), _depth + 1) if _depth < 8 else None
+        elif kind is Const:
+            part = 0
+        else:
+            return None
+        total = D.add(total, part) if part is not None else None
+        if total is None:
+            return None
+    return total
 
 
 # --------------------------------------------------------------------------- structure
@@ -371,13 +400,13 @@ class CallTree:
         inner = run.calls[call.start + 1:]
         if inner:
             self._subtrees.setdefault(key, [(c.module, c.depth - call.depth, c.input,
-                                             c.output, c.dtype) for c in inner])
+                                             c.output, c.dtype, c.args) for c in inner])
             return
-        for module, rel, x, out, dtype in self._subtrees.get(key, ()):
+        for module, rel, x, out, dtype, args in self._subtrees.get(key, ()):
             index = run.structure.index.get(id(module))
             if index is None:
                 continue
-            c = _Open(module, index, call.depth + rel, x, len(run.calls))
+            c = _Open(module, index, call.depth + rel, x, len(run.calls), args)
             c.output, c.dtype = out, dtype
             run.calls.append(c)
 
@@ -457,7 +486,8 @@ class CallTree:
 def _parts(run: _Run, diagnostics, trainable_known):
     """(modules, calls, flow) of a recorded run."""
     calls = tuple(ModuleCall(c.index, c.depth, c.input, c.output, c.dtype,
-                             *_first_error(c.errors, diagnostics)) for c in run.calls)
+                             *_first_error(c.errors, diagnostics), args_bytes(c.args))
+                  for c in run.calls)
     flow = tuple(FlowNode(kind, label, sources, output, group, call, _where(where),
                           diagnostics.get(error) if error is not None else None, bound)
                  for kind, label, sources, output, group, call, where, error, bound

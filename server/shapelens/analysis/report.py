@@ -234,6 +234,7 @@ class ModuleCall:
     output_dtype: Optional[str]
     error: Optional[Diagnostic] = None   # the first diagnostic raised inside this call itself
     error_at: int = 0               # how many calls of the run had started when it was raised
+    input_bytes: Any = None         # bytes of the tensors in its arguments (None: not known)
 
 
 @dataclass(frozen=True, slots=True)

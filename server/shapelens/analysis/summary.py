@@ -20,11 +20,12 @@ from dataclasses import dataclass, field, replace
 from typing import List, Optional, Tuple
 
 from . import dims as D
+from .calltree import ELEMENT_BYTES
 from .report import Diagnostic, FlowNode, Loc, ModelRun, ModuleCall, Report
 from .values import Shape
 
 DEFAULT_DEPTH = 3
-ELEMENT_BYTES = {"float": 4, "long": 8, "bool": 1}
+DECLARED = ("comment", "annotation", "inferred", "input")
 PARAM_BYTES = 4
 
 
@@ -223,8 +224,11 @@ def summarize_run(run: ModelRun, depth: int = DEFAULT_DEPTH) -> Summary:
         row.params_text = _params_text(row, reached)
         row.macs_text = _macs_text(row, reached)
         row.trainable_text = _trainable_text(row)
-    input_bytes = _sum(_bytes(shape, dtype or "float") for shape, dtype in run.inputs
-                       if shape is not None)
+    input_bytes = _input_bytes(run)
+    if total_params is None:
+        # A module whose parameters are not known may hold calls the analysis did not see:
+        # the sums over the rows would be short.
+        param_bytes = mult_adds = output_bytes = None
     notes = tuple("parameters of %s (%s) not known: %s" % (m.path or run.name, m.kind,
                                                            m.unknown_reason)
                   for m in modules if m.params is None and m.unknown_reason)
@@ -232,6 +236,17 @@ def summarize_run(run: ModelRun, depth: int = DEFAULT_DEPTH) -> Summary:
     return Summary(run.name, run.source, run.line, run.inputs, shown, depth, total_params,
                    trainable, mult_adds, input_bytes, output_bytes, param_bytes, failure, notes,
                    _flow_up_to_failure(run.flow), _call_tree(run))
+
+
+def _input_bytes(run: ModelRun):
+    """torchinfo's input size: the bytes of the tensors the forward is called with (what the
+    file passes); a declared or given input is a float tensor of its shape, as torchinfo's
+    ``input_size``."""
+    if run.source in DECLARED:
+        if any(shape is None for shape, _ in run.inputs):
+            return None
+        return _sum(_bytes(shape, dtype or "float") for shape, dtype in run.inputs)
+    return run.calls[0].input_bytes if run.calls else None
 
 
 def _call_tree(run: ModelRun):
@@ -364,7 +379,7 @@ def _macs(kind, weight_params, inner_weights, output: Shape):
     exact, prefixed = weight_params
     others = D.add(prefixed, inner_weights)
     if output is None:
-        return None if _sign(exact) or _sign(others) else 0
+        return 0 if _sign(exact) == 0 and _sign(others) == 0 else None
     terms = []
     if _sign(exact) != 0:
         if not output:
@@ -379,7 +394,8 @@ def _macs(kind, weight_params, inner_weights, output: Shape):
 def _bytes(shape: Shape, dtype: Optional[str]):
     if shape is None:
         return None
-    return D.mul(ELEMENT_BYTES.get(dtype or "float", 4), D.prod(shape))
+    size = ELEMENT_BYTES.get(dtype or "float")
+    return D.mul(size, D.prod(shape)) if size else None
 
 
 # --------------------------------------------------------------------------- torchinfo's cells
@@ -402,6 +418,8 @@ def _params_text(row: SummaryRow, reached_max_depth: bool) -> str:
 
 
 def _macs_text(row: SummaryRow, reached_max_depth: bool) -> str:
+    if not row.leaf and not reached_max_depth:
+        return "--"             # torchinfo shows a container's only at the last depth
     if row.macs is None:
         return "?"
     if _sign(row.macs) != 1:
@@ -485,6 +503,28 @@ def _format_terms(d: D.Sym, coef_text) -> str:
         parts.append((" - " if d.const < 0 else " + ", coef_text(abs(d.const))))
     text = "".join(sign + body for sign, body in parts)
     return text[3:] if parts[0][0] == " + " else "-" + text[3:]
+
+
+def format_mult_adds(d) -> str:
+    """Mult-adds with torchinfo's unit, a symbolic count with the unit before its dims:
+    ``0.42 M``, ``138.89 M·N``, ``(1.20 M·H·N + 0.30 M·N)`` when it has several terms (a term
+    under 0.01 M: the plain count, ``2,768·H·N·W + 170·N``)."""
+    if d is None:
+        return "?"
+    unit, scale = mult_adds_unit(d)
+    if type(d) is int:
+        return "%.2f %s" % (d / scale, unit)
+    if any(abs(c) < scale / 100 for _, c in d.terms) or 0 < abs(d.const) < scale / 100:
+        return format_count(d)      # 2,768·H·N·W + 170·N rather than 0.00 M·H·N·W
+    parts = []
+    for mono, coef in d.terms:
+        names = D.format_dim(D.Sym(((mono, 1),), 0)).replace("*", "·")
+        parts.append((coef < 0, "%.2f %s·%s" % (abs(coef) / scale, unit, names)))
+    if d.const:
+        parts.append((d.const < 0, "%.2f %s" % (abs(d.const) / scale, unit)))
+    text = "".join((" - " if neg else " + ") + body for neg, body in parts)
+    text = text[3:] if not parts[0][0] else "-" + text[3:]
+    return text if len(parts) == 1 else "(%s)" % text
 
 
 def mult_adds_unit(d) -> Tuple[str, float]:
