@@ -1,5 +1,6 @@
 """MultiheadAttention, F.scaled_dot_product_attention, TransformerEncoderLayer/DecoderLayer,
-TransformerEncoder/Decoder (built from a layer value) and nn.Transformer.
+TransformerEncoder/Decoder (built from a layer value) and nn.Transformer (and its static
+``generate_square_subsequent_mask``).
 
 MultiheadAttention(query [L, N, E], key [S, N, kdim], value [S, N, vdim]) returns
 ``(attn_output [L, N, E], attn_weights [N, L, S'])`` (batch_first: [N, L, E]; unbatched inputs
@@ -584,6 +585,16 @@ def _apply_norm(norm, x: Tensor):
         return Tensor(None, x.dtype)
     out = rule.forward(norm.spec, Call(norm.kind, (x,), {}))
     return out if out is not None else Tensor(None, x.dtype)
+
+
+@function("torch.nn.Transformer.generate_square_subsequent_mask")
+def square_subsequent_mask(call: Call):
+    """The static method: a float [sz, sz] mask (-inf above the diagonal)."""
+    sz = call.int(0, "sz")
+    if is_int(sz) and sz < 0:
+        return error("shape-mismatch", "Trying to create tensor with negative dimension %d: "
+                     "[%d, %d]" % (sz, sz, sz))
+    return Tensor((sz, sz), "float")
 
 
 @dataclass(frozen=True)

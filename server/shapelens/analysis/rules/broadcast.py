@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..dims import Sym, definitely_ne, format_dim
 from ..errors import error
-from ..values import Const, Tensor, format_shape
+from ..values import Const, Tensor, TupleVal, format_shape
 from . import function
 from .call import Call
 
@@ -150,7 +150,13 @@ def inplace_result(target, other):
 @function("torch.where", "Tensor.where")
 def where(call: Call):
     if len(call.args) + len(call.kwargs) < 3:
-        return None  # torch.where(cond) returns index tuples of data-dependent length
+        cond = call.tensor(0, "condition")
+        if call.name != "torch.where" or len(call.args) + len(call.kwargs) != 1 or \
+                cond is None or cond.shape is None:
+            return None
+        # torch.where(cond): nonzero(cond, as_tuple=True), one index vector per dim, of a
+        # length that depends on the values
+        return TupleVal(tuple(Tensor((None,), "long") for _ in range(max(len(cond.shape), 1))))
     operands = [operand_shape(v) for v in (call.get(0, "condition"), call.get(1, "input"),
                                            call.get(2, "other"))]
     if any(o is None for o in operands):
@@ -162,3 +168,17 @@ def where(call: Call):
             return mismatch_error(shape, other, problem)
         shape = new
     return Tensor(shape, _result_dtype(operands[1][1], operands[2][1]))
+
+
+@function("torch.lerp", "Tensor.lerp", "Tensor.lerp_")
+def lerp(call: Call):
+    """``lerp(start, end, weight)``: the three broadcast (in place: to start's shape)."""
+    start, end, weight = call.get(0, "input"), call.get(1, "end"), call.get(2, "weight")
+    if type(start) is not Tensor or type(end) is not Tensor:
+        return None
+    out = binary(start, end)
+    if type(out) is Tensor and type(weight) is Tensor:
+        out = binary(out, weight)
+    if call.name.endswith("_") and type(out) is Tensor:
+        return inplace_result(start, out)
+    return out

@@ -145,6 +145,13 @@ def tensor_literal(call: Call):
     return Tensor(_literal_shape(data), _dtype(call, _literal_dtype(data)))
 
 
+@function("Tensor.new_tensor")
+def new_tensor(call: Call):
+    """``x.new_tensor(data)``: as ``torch.tensor(data)``, with x's dtype unless one is given."""
+    x, data = call.tensor(0, "self"), call.get(1, "data")
+    return Tensor(_literal_shape(data), _dtype(call, x.dtype if x is not None else None))
+
+
 @function("torch.arange")
 def arange(call: Call):
     values = [as_int(a) for a in call.args[:3]]

@@ -1,7 +1,7 @@
 """Shape-changing tensor operations: view/reshape (with -1), permute, transpose/swapaxes, t,
 squeeze/unsqueeze, expand/expand_as/broadcast_to, repeat/tile, movedim, narrow, view_as/
 reshape_as, split/chunk/unbind/tensor_split, cat/concat/concatenate/stack/hstack/vstack/dstack/
-column_stack, and a few shape-keeping ones (flip, roll, tril/triu, masked_fill) plus
+column_stack, and a few shape-keeping ones (flip, roll, tril/triu) plus
 index_select/gather/repeat_interleave/unfold/meshgrid/diff.
 
 Tensor methods are registered as ``Tensor.<name>`` with the tensor first; ``torch.<name>`` forms
@@ -954,14 +954,6 @@ def tril(call: Call):
     if x.shape is not None and len(x.shape) < 2:
         name = call.name.rsplit(".", 1)[1].rstrip("_")
         return error("rank-mismatch", "%s: input tensor must have at least 2 dimensions" % name)
-    return x.with_shape(x.shape)
-
-
-@function("Tensor.masked_fill", "torch.masked_fill", "Tensor.masked_fill_")
-def masked_fill(call: Call):
-    x = input_tensor(call)
-    if x is None:
-        return None
     return x.with_shape(x.shape)
 
 
