@@ -120,6 +120,11 @@ MAX_INSTANCES = 3   # instances of one class analysed on an inferred input
 
 
 def run_instance(interp: Interpreter, env: ModuleEnv, cls, inst, given=None):
+    with interp.separate_run():
+        return _run_instance(interp, env, cls, inst, given)
+
+
+def _run_instance(interp: Interpreter, env: ModuleEnv, cls, inst, given=None):
     cls_of, fnode = cls.method("forward")
     fn = cls_of.method_values["forward"]
     params = [a.arg for a in fnode.args.args[1:]]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-
 from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 

@@ -365,6 +365,12 @@ def same_value(a: Value, b: Value) -> bool:
     return a is b or (type(a) is type(b) and a == b)
 
 
+def uniform(items) -> bool:
+    """Whether every item is the same value (a loop over them repeats one run)."""
+    first = items[0] if items else None
+    return all(same_value(x, first) for x in items)
+
+
 def join(a: Value, b: Value) -> Value:
     """What a name holds when it may hold ``a`` or ``b`` (after an ``if`` the analysis cannot
     decide): the common knowledge of both."""

@@ -76,6 +76,8 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.cells = IN_PLACE.get() or TensorCells()   # tensors changed in place
         self.escaping: set = set()      # functions handed to unseen code, being followed
         self.hypothetical = 0           # > 0 while a module runs on an input no code gave
+        self.past_error = False         # the run went on past an error raised for certain
+        self.in_try = 0                 # inside the body of a ``try``
         self._stmt = {}
         self._expr = {}
         self.stmt = None                # the statement being executed, and its frame
@@ -86,7 +88,8 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         frame = Frame(env)
         frame.vars = env.globals
         try:
-            self.exec_block(env.tree.body, frame)
+            with self.separate_run():
+                self.exec_block(env.tree.body, frame)
         except TooMuchWork:
             self.rec.note("analysis stopped: file too large to analyse in full")
         return frame

@@ -6,7 +6,7 @@ import ast
 from typing import Dict
 
 from .. import dims as D
-from ..errors import ShapeError
+from ..errors import CODES, ShapeError
 from ..report import Loc
 from ..rules import FUNCTIONS, LAYERS, layout
 from ..rules.call import Call
@@ -481,6 +481,8 @@ class Calls:
             return Unknown("error while inferring")
         self.rec.shape_error(err, node, frame.env, args, layer, self.uncertain > 0,
                              list(self.call_sites), cause, fixes, related)
+        if CODES.get(err.code, "error") == "error":
+            self.raised()
         return Unknown("error: " + err.message.split(".")[0])
 
 

@@ -27,6 +27,8 @@ from ..values import (
     Value,
     current,
     join,
+    same_value,
+    uniform,
     visible,
     with_strides,
 )
@@ -292,18 +294,36 @@ class Expressions:
                 return True
             gen = generators[i]
             items = self.iterate(self.eval(gen.iter, inner))
-            if items is None or len(items) > MAX_UNROLL:
+            if items is None:
                 return False
-            for item in items:
-                self.bind(gen.target, item, inner)
-                ok = True
-                for cond in gen.ifs:
-                    t = self.truth(self.eval(cond, inner))
-                    if t is None:
+            long = len(items) > MAX_UNROLL
+            if long and not uniform(items):
+                return False
+            previous = None
+            for n, item in enumerate(items):
+                start, log = len(out), self.open_log()
+                try:
+                    self.bind(gen.target, item, inner)
+                    ok = True
+                    for cond in gen.ifs:
+                        t = self.truth(self.eval(cond, inner))
+                        if t is None:
+                            return False
+                        ok = ok and t
+                    if ok and not run(i + 1):
                         return False
-                    ok = ok and t
-                if ok and not run(i + 1):
-                    return False
+                finally:
+                    self.close_log(log)
+                if long:
+                    # The same item, nothing changed, the same values made: so are the rest.
+                    made = out[start:]
+                    if log.before or not all(type(v) in (Tensor, Const) for v in made):
+                        return False
+                    if previous is not None and len(made) == len(previous) and \
+                            all(map(same_value, made, previous)):
+                        out.extend(made * (len(items) - n - 1))
+                        return True
+                    previous = made
             return True
 
         return out if run(0) else None

@@ -28,7 +28,7 @@ from ..values import (
 )
 from .containers import MODULE_KINDS, named, positional
 from .library import argparser_method
-from .program import MAX_UNROLL, SELF_KEY, ArgParser
+from .program import SELF_KEY, ArgParser
 
 LIST_READERS = frozenset({"copy", "index", "count", "__len__", "__contains__", "__iter__"})
 LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "reverse",
@@ -46,6 +46,9 @@ def module_path_from(root, module) -> str:
             parts.append(str(m.name))
         m = m.parent
     return ".".join(reversed(parts))
+
+
+MAX_ROWS = 10_000      # rows of a tensor iterated over one by one (a loop repeats few of them)
 
 
 class Methods:
@@ -431,7 +434,7 @@ class Methods:
         if kind is DictVal:
             return [Const(k) for k in value.items]
         if kind is Tensor and value.shape and type(value.shape[0]) is int and \
-                value.shape[0] <= MAX_UNROLL:
+                value.shape[0] <= MAX_ROWS:
             return [value.with_shape(value.shape[1:]) for _ in range(value.shape[0])]
         if kind is Const and isinstance(value.value, str):
             return [Const(c) for c in value.value]

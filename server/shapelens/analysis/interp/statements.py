@@ -2,9 +2,21 @@
 from __future__ import annotations
 
 import ast
+from contextlib import contextmanager
 
 from ..rules.broadcast import inplace_result
-from ..values import DATA_VALUES, Const, Container, DictVal, Layer, ListVal, Tensor, Unknown
+from ..values import (
+    DATA_VALUES,
+    Const,
+    Container,
+    DictVal,
+    Layer,
+    ListVal,
+    Tensor,
+    Unknown,
+    same_value,
+    uniform,
+)
 from .expressions import BINOPS
 from .program import (
     BREAK,
@@ -18,7 +30,7 @@ from .program import (
     Function,
     TooMuchWork,
 )
-from .soundness import Loop
+from .soundness import Loop, same_state, state_of
 
 
 class Statements:
@@ -30,6 +42,27 @@ class Statements:
             if flow is not None:
                 return flow
         return None
+
+    def raised(self):
+        """An error raised for certain (not on a path that may not run, not where a ``try``
+        may catch it): Python runs nothing more.  The analysis goes on, as if that error were
+        fixed, to find the next one; what it finds from there gives way to the real run on
+        the lines that run reached (as an inferred input does, Recorder.drop_hypothetical)."""
+        if not self.past_error and self.uncertain == 0 and self.in_try == 0:
+            self.past_error = True
+            self.rec.hypothetical += 1
+
+    @contextmanager
+    def separate_run(self):
+        """A run of the program from a fresh start (the file's top level, a declared sample):
+        an error of another run does not end it."""
+        past, self.past_error = self.past_error, False
+        try:
+            yield
+        finally:
+            if self.past_error:
+                self.rec.hypothetical -= 1
+            self.past_error = past
 
     def exec_stmt(self, node, frame):
         if frame.env.library:
@@ -178,17 +211,19 @@ class Statements:
 
     def stmt_For(self, node, frame):
         items = self.iterate(self.eval(node.iter, frame))
-        if items is None or len(items) > MAX_UNROLL:
-            def run_body(f):
-                self.bind(node.target, Unknown("loop variable"), f)
-                return self.exec_block(node.body, f)
-            return self.loop_end(frame, self.loop_unknown(frame, run_body), node.orelse)
+        target_read = reads_names(node.body, bound_names(node.target))
+        if items is None or (len(items) > MAX_UNROLL and target_read and not uniform(items)):
+            return self.loop_end(frame, self.loop_rest(frame, node, None), node.orelse)
         loop = Loop()
         frame.loops.append(loop)
         flow = None
         try:
             previous = None
             for i, item in enumerate(items):
+                if i == MAX_UNROLL:     # the rest runs as a loop of unknown length
+                    rest = items[i:]
+                    self.loop_rest(frame, node, rest[0] if uniform(rest) else None)
+                    break
                 log = self.open_log()
                 errors = len(self.rec.diagnostics)
                 try:
@@ -201,15 +236,48 @@ class Statements:
                 if len(self.rec.diagnostics) > errors and self.uncertain == 0 and \
                         self.rec.raised_since(errors):
                     break       # an error raised: the iterations after it never run
-                # A loop that reaches a fixed point (same values bound as last time, nothing
-                # else changed) is done: the remaining runs would do the same.
-                state = self.loop_state(frame, item)
-                if i >= 2 and state == previous and not log.before:
+                # A run that left everything as the run before left it (lists only grown by
+                # the same items) is the same as every run after it, when the next item is
+                # the same too or the body never reads it: the remaining runs are not needed.
+                step = self.loop_step(frame, node, log, target_read)
+                if step is not None and previous is not None and same_step(step, previous) \
+                        and (not target_read or uniform(items[i:])):
+                    self.repeat_appends(step, len(items) - i - 1)
                     break
-                previous = state
+                previous = step
         finally:
             frame.loops.pop()
         return self.loop_end(frame, flow, node.orelse, loop)
+
+    def loop_rest(self, frame, node, item):
+        """Runs of a ``for`` body the analysis does not follow one by one."""
+        def run_body(f):
+            self.bind(node.target, item if item is not None else Unknown("loop variable"), f)
+            return self.exec_block(node.body, f)
+        return self.loop_unknown(frame, run_body)
+
+    def loop_step(self, frame, node, log, target_read):
+        """What one run of a loop body did, in a form two runs can be compared by: the
+        variables it left (the loop's own target left out when the body never reads it), the
+        states it left objects in, and the items it appended to lists that only grow in the
+        loop."""
+        skip = () if target_read else bound_names(node.target)
+        names = tuple((k, v) for k, v in frame.vars.items() if k not in skip)
+        states, appends = [], []
+        for obj, before in log.before.values():
+            after = state_of(obj)
+            if type(obj) is ListVal and not obj.lost and not before[1] and \
+                    obj.items[:len(before[0])] == before[0] and \
+                    appends_only(node, frame, obj):
+                appends.append((obj, tuple(obj.items[len(before[0]):])))
+            else:
+                states.append((id(obj), after))
+        return names, states, appends
+
+    def repeat_appends(self, step, times):
+        for obj, added in step[2]:
+            self.mutating(obj)
+            obj.items.extend(added * times)
 
     stmt_AsyncFor = stmt_For
 
@@ -228,17 +296,6 @@ class Statements:
             else:
                 self.land(frame, loop.breaks, True)
         return flow
-
-    def loop_state(self, frame, item):
-        out = []
-        for k, v in frame.vars.items():
-            if type(v) is Tensor:
-                out.append((k, v.shape))
-            elif type(v) is Const:
-                out.append((k, v.value))
-            else:
-                out.append((k, id(v)))
-        return (type(item).__name__, tuple(out))
 
     def stmt_While(self, node, frame):
         cond = self.truth(self.eval(node.test, frame))
@@ -272,7 +329,11 @@ class Statements:
     stmt_AsyncWith = stmt_With
 
     def stmt_Try(self, node, frame):
-        flow = self.exec_block(node.body, frame)
+        self.in_try += 1        # what the body raises may be caught: it does not end the run
+        try:
+            flow = self.exec_block(node.body, frame)
+        finally:
+            self.in_try -= 1
         if node.handlers:
             # Either the body ran through (then ``else``), or it raised somewhere and a handler
             # ran; the body's state at its end stands in for the state where it raised.
@@ -382,3 +443,56 @@ def grad_mode_of(expr, value):
             return bool(call.args[0].value)
         return None
     return NO_CHANGE
+
+
+# ----------------------------------------------------------------------- loops, read in the tree
+
+def bound_names(target) -> frozenset:
+    return frozenset(n.id for n in ast.walk(target) if type(n) is ast.Name)
+
+
+def reads_names(body, names) -> bool:
+    return any(type(n) is ast.Name and n.id in names for stmt in body for n in ast.walk(stmt))
+
+
+def same_step(a, b) -> bool:
+    (names_a, states_a, appends_a), (names_b, states_b, appends_b) = a, b
+    return len(names_a) == len(names_b) and \
+        all(k == j and same_value(v, w) for (k, v), (j, w) in zip(names_a, names_b)) and \
+        len(states_a) == len(states_b) and \
+        all(i == j and same_state(x, y) for (i, x), (j, y) in zip(states_a, states_b)) and \
+        len(appends_a) == len(appends_b) and \
+        all(p is q and len(x) == len(y) and all(map(same_value, x, y))
+            for (p, x), (q, y) in zip(appends_a, appends_b))
+
+
+GROWS = ("append", "extend")
+
+
+def appends_only(loop, frame, lst) -> bool:
+    """Whether ``lst`` is held by a variable of ``frame`` that the loop body only appends to
+    (``xs.append(...)``, ``xs.extend(...)``, ``xs += [...]``) and no function or lambda that
+    could run meanwhile names: then how long it grew changes nothing a run does."""
+    names = {k for k, v in frame.vars.items() if v is lst}
+    if not names:
+        return False
+    allowed = set()
+    for stmt in loop.body:
+        for n in ast.walk(stmt):
+            if type(n) is ast.Call and type(n.func) is ast.Attribute and n.func.attr in GROWS:
+                allowed.add(id(n.func.value))
+            elif type(n) is ast.AugAssign and type(n.op) is ast.Add:
+                allowed.add(id(n.target))
+    for stmt in loop.body:
+        for n in ast.walk(stmt):
+            if type(n) is ast.Name and n.id in names and id(n) not in allowed:
+                return False
+    scope = frame.func.node if frame.func is not None else frame.env.tree
+    for n in ast.walk(scope):
+        if n is not scope and type(n) in SCOPES and \
+                any(type(m) is ast.Name and m.id in names for m in ast.walk(n)):
+            return False
+    return True
+
+
+SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
