@@ -20,7 +20,7 @@ from shapelens.analysis import dims as D
 from shapelens.analysis.errors import ShapeError
 from shapelens.analysis.rules import FUNCTIONS, LAYERS, load_all
 from shapelens.analysis.rules.call import Call
-from shapelens.analysis.values import Const, Layer, ListVal, Tensor, TupleVal, Unknown
+from shapelens.analysis.values import Const, ListVal, Tensor, TupleVal, Unknown, Value
 
 load_all()
 
@@ -39,7 +39,7 @@ def T(*shape, dtype=None) -> Tensor:
 
 def val(v: Any):
     """A Python value as an abstract value (tensors and other Values pass through)."""
-    if isinstance(v, (Tensor, Const, TupleVal, ListVal, Unknown, Layer)):
+    if isinstance(v, Value):
         return v
     if isinstance(v, tuple):
         return TupleVal(tuple(val(i) for i in v))

@@ -325,6 +325,19 @@ class Loader(Value):
 DATA_VALUES = (Image, Array, Transform, Dataset, Loader)
 
 
+@dataclass(frozen=True, slots=True)
+class Distribution(Value):
+    """A ``torch.distributions`` object (rules/distributions.py): its family, batch and event
+    shapes, for the categorical families the number of categories, for ``Independent`` the
+    distribution it wraps."""
+
+    kind: str
+    batch_shape: Shape
+    event_shape: Shape
+    categories: Any = None
+    base: Any = None
+
+
 def with_strides(t: Tensor, strides) -> Tensor:
     """``t`` with another memory layout (the same object when it does not change)."""
     if strides == t.strides:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Callable, Dict, Optional
 
 from ..errors import FixHint, ShapeError, error
-from ..values import Shape, Tensor, Unknown, Value
+from ..values import Shape, Tensor, Unknown, Value, shape_known
 from .call import MISSING, UNKNOWN, Call
 
 FUNCTIONS: Dict[str, Callable[[Call], object]] = {}
@@ -67,6 +67,17 @@ class LayerRule:
 
     def attribute(self, spec, name: str):
         """A layer attribute (``fc.weight``, ``conv.out_channels``) as a Value, or None."""
+        return None
+
+    def assigned(self, spec, name: str, value):
+        """The spec after ``layer.<name> = value``, or None when the rule cannot follow the
+        change.  Replacing a parameter by a tensor of the same, fully known shape changes no
+        shape (weight tying: ``wte.weight = lm_head.weight``)."""
+        if name in ("weight", "bias"):
+            old = self.attribute(spec, name)
+            if type(old) is Tensor and type(value) is Tensor and shape_known(old.shape) and \
+                    old.shape == value.shape:
+                return spec
         return None
 
     def submodules(self, spec) -> tuple:
