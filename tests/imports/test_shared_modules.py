@@ -6,7 +6,8 @@ from __future__ import annotations
 import textwrap
 
 from shapelens.analysis import analyze
-from shapelens.analysis.interp.modules import LIBRARY_WORK, ModuleCache
+from shapelens.analysis.interp.budget import LIBRARY_STEPS
+from shapelens.analysis.interp.modules import ModuleCache
 from shapelens.analysis.resolver import DictResolver
 
 NETS = textwrap.dedent("""\
@@ -111,7 +112,7 @@ def test_library_code_past_its_budget_is_unknown_and_the_rest_goes_on():
 
 def test_a_library_module_past_the_budget_is_partly_known_and_not_shared():
     big = "import torch.nn as nn\nn = 0\n" + "".join(
-        "for _ in range(200):\n    n = n + 1\n" for _ in range(LIBRARY_WORK // 200 + 5)) + \
+        "for _ in range(200):\n    n = n + 1\n" for _ in range(LIBRARY_STEPS // 200 + 5)) + \
         "LATE = nn.Linear(2, 3)\n"
     cache = ModuleCache()
     resolver = DictResolver({"/site/biglib.py": big}, library_roots=["/site"], cache=cache)

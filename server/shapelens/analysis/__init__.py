@@ -24,7 +24,8 @@ def _load_rules():
 def analyze(text: str, path: str = "<string>", resolver=None, inputs=None) -> Report:
     """Analyse one file.  ``resolver`` finds imported workspace modules (see resolver.py);
     None follows no imports.  ``inputs`` ({class name: parsed ``# shape:`` text}) also runs
-    those classes on that input (``shapelens summary --input``)."""
+    those classes on that input (``shapelens summary --input``).  Never raises: an analysis
+    bug gives a report with no facts and the error as an internal error and a note."""
     # An analysis allocates many short-lived objects; pausing the cyclic garbage collector
     # while it runs removes collection pauses (20% of the median time, more of the tail on a
     # 2,000-line file).  The previous state is restored, whatever happens.
@@ -33,14 +34,24 @@ def analyze(text: str, path: str = "<string>", resolver=None, inputs=None) -> Re
     try:
         with gc_paused():
             return _analyze(text, path, resolver, inputs)
+    except Exception as exc:  # RecursionError and MemoryError included: never a traceback
+        return failed(path, exc)
     finally:
         IN_PLACE.reset(in_place)
+
+
+def failed(path: str, exc: BaseException) -> Report:
+    """The report of a file whose analysis failed: valid, empty, saying why."""
+    error = "%s: %s" % (type(exc).__name__, str(exc)[:200])
+    return Report(path, extra={"internal_errors": (error,),
+                               "notes": ("internal error, nothing is known: %s" % error,)})
 
 
 def _analyze(text: str, path: str, resolver, inputs=None) -> Report:
     _load_rules()
     from .infer import analyze_unreached
     from .interp import Interpreter, ModuleEnv
+    from .interp.budget import BudgetReached
     from .recorder import Recorder
     from .source import MAX_SOURCE_CHARS, Source, find_shape_comments, parse, within_size
 
@@ -60,15 +71,23 @@ def _analyze(text: str, path: str, resolver, inputs=None) -> Report:
             rec.comment_error(comment, comment.error)
     env = ModuleEnv(src, tree, "__main__", comments, is_main=True)
     interp = Interpreter(rec, resolver)
-    interp.run_module(env)
+    budget = interp.budget
     try:
+        interp.run_module(env)
         analyze_unreached(interp, env, inputs)
-    except RecursionError:
-        rec.note("analysis stopped: nesting too deep")
+    except BudgetReached:
+        pass                        # the budget's note says where and why
+    except RecursionError:          # Python's stack ran out before the nesting budget did
+        budget.stop("nesting deeper than Python's stack allows")
     except Exception as exc:  # never lose the report to an analysis bug
-        rec.internal_error(tree, env, exc)
+        rec.internal_error(interp.stmt or tree, interp.stmt_frame.env if interp.stmt_frame
+                           else env, exc)
+    for note in budget.notes:
+        rec.note(note)
     rec.uses_torch = rec.uses_torch or "torch" in full_text
-    return rec.build(path, interp.dependencies, skipped)
+    report = rec.build(path, interp.dependencies, skipped)
+    report.extra["spent"] = budget.spent()
+    return report
 
 
 def default_resolver(path: str) -> Optional[WorkspaceResolver]:
@@ -82,7 +101,11 @@ def default_resolver(path: str) -> Optional[WorkspaceResolver]:
 
 def check_source(text: str, path: str = "<string>") -> dict:
     """The report of one file as the JSON form's file entry (SPEC §5), as Python objects."""
-    return analyze(text, path, default_resolver(path)).to_json()
+    report = analyze(text, path, default_resolver(path))
+    try:
+        return report.to_json()
+    except Exception as exc:  # never a traceback (see analyze)
+        return failed(path, exc).to_json()
 
 
 __all__ = ["analyze", "check_source", "Report", "WorkspaceResolver"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
+
 from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 
@@ -21,14 +23,38 @@ SEVERITIES = ("error", "warning", "information", "hint")
 def gc_paused():
     """The cyclic garbage collector paused while a burst of allocation runs (the analysis's
     many short-lived objects; the model runs made from its records): a collection over the
-    analysis's heap costs more than the work.  The previous state is restored."""
-    collecting = gc.isenabled()
-    gc.disable()
+    analysis's heap costs more than the work.  The state before the first of overlapping
+    pauses (the server analyses documents in several threads) is restored by the last."""
+    global _pauses, _collecting
+    with _gc_lock:
+        if _pauses == 0:
+            _collecting = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if collecting:
-            gc.enable()
+        with _gc_lock:
+            _pauses -= 1
+            if _pauses == 0 and _collecting:
+                gc.enable()
+
+
+def freeze_when_idle() -> bool:
+    """Collect, then move what is alive out of the collector's sight (``gc.freeze``), unless
+    an analysis is running in another thread (its garbage would be kept forever).  True when
+    done."""
+    with _gc_lock:
+        if _pauses:
+            return False
+        gc.collect()
+        gc.freeze()
+        return True
+
+
+_gc_lock = threading.Lock()
+_pauses = 0                 # gc_paused() blocks running, in all threads
+_collecting = True          # whether the collector ran before the first of them
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ around the shared state set up in ``__init__``:
   soundness.py     paths the analysis cannot choose between, joins, and what unmodelled
                    operations may change
   data.py          data pipelines: images, arrays, transforms, datasets, loaders (SPEC §7)
+  budget.py        how much one analysis may do, fold and nest
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from typing import Dict, List
 
 from ..recorder import Recorder
 from ..values import IN_PLACE, TensorCells, Value
+from .budget import Budget
 from .builtins import Builtins
 from .calls import Calls
 from .containers import Containers
@@ -43,7 +45,7 @@ from .expressions import Expressions
 from .imports import Imports
 from .members import Members
 from .methods import Methods
-from .program import BUILTINS, Frame, ModuleEnv, TooMuchWork
+from .program import BUILTINS, Frame, ModuleEnv
 from .soundness import Soundness
 from .statements import Statements
 
@@ -58,8 +60,7 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.resolver = resolver
         self.depth = 0
         self.uncertain = 0              # > 0 inside branches the analysis cannot decide
-        self.work = 0
-        self.library_work = 0           # statements of library code run (imports.py)
+        self.budget = Budget(self)      # what the analysis may spend (budget.py)
         self.shared = getattr(resolver, "cache", None)  # module results shared (modules.py)
         self.loading: List[set] = []    # modules being loaded: what each imported (imports.py)
         self.closures: Dict[str, set] = {}  # module path -> it and all it imports
@@ -87,11 +88,8 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
     def run_module(self, env: ModuleEnv):
         frame = Frame(env)
         frame.vars = env.globals
-        try:
-            with self.separate_run():
-                self.exec_block(env.tree.body, frame)
-        except TooMuchWork:
-            self.rec.note("analysis stopped: file too large to analyse in full")
+        with self.separate_run():
+            self.exec_block(env.tree.body, frame)
         return frame
 
 

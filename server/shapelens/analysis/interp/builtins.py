@@ -19,6 +19,7 @@ from ..values import (
     Unknown,
     visible,
 )
+from .budget import MAX_LENGTH
 from .program import SELF_KEY, Builtin, ClassRef, SuperRef
 
 
@@ -30,7 +31,7 @@ class Builtins:
             ints = [as_int(a) for a in args]
             if all(type(i) is int for i in ints) and 1 <= len(ints) <= 3:
                 r = range(*ints)
-                if len(r) <= 100_000:
+                if len(r) <= MAX_LENGTH and self.budget.fold(len(r)):
                     return TupleVal(tuple(Const(i) for i in r))
             return Unknown("range of unknown length")
         if name == "len":

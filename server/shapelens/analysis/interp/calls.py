@@ -30,6 +30,7 @@ from ..values import (
     module_path,
     with_strides,
 )
+from .budget import MAX_NESTING, MAX_STEPS
 from .data import DATA_ROOTS, DATA_TORCH
 from .expressions import math_call
 from .library import LIBRARY
@@ -116,8 +117,17 @@ class Calls:
         """A layer, container or user module called: recorded as one call of the model's
         forward for the shape summary (``hooked``: through ``module(...)``, which runs torch's
         hooks, rather than ``module.forward(...)``)."""
+        budget = self.budget
+        budget.steps += 1
+        if budget.steps > MAX_STEPS:
+            budget.out_of_steps()
+        if budget.depth >= MAX_NESTING:   # a Sequential that contains itself
+            budget.too_deep("module calls")
+            self.escape(args, kwargs, "given to a module called too deeply")
+            return Unknown("module called too deeply")
         token = self.rec.module_enter(module, args, node, frame.env, hooked)
         result = None
+        budget.depth += 1
         try:
             kind = type(module)
             if kind is Layer:
@@ -128,6 +138,7 @@ class Calls:
                 result = self.call_instance(module, args, kwargs, node, frame)
             return result
         finally:
+            budget.depth -= 1
             self.rec.module_exit(token, result)
 
     def call_torch(self, q, args, kwargs, node, frame):

@@ -32,6 +32,7 @@ from ..values import (
     visible,
     with_strides,
 )
+from .budget import MAX_LENGTH, MAX_NESTING, MAX_STEPS, const_size, math_too_large
 from .program import MAX_UNROLL, BoundFunction, ClassRef, Frame, Function, Partial, UserModuleRef
 
 
@@ -39,11 +40,22 @@ class Expressions:
     """Expressions other than calls, attributes and subscripts."""
 
     def eval(self, node, frame) -> Value:
+        budget = self.budget
+        budget.steps += 1
+        if budget.steps > MAX_STEPS:
+            budget.out_of_steps()
+        if budget.depth >= MAX_NESTING:
+            budget.too_deep("expressions")
+            return Unknown("expression nested too deeply")
         handler = self._expr.get(node.__class__)
         if handler is None:
             handler = getattr(self, "expr_" + node.__class__.__name__, self.expr_other)
             self._expr[node.__class__] = handler
-        value = handler(node, frame)
+        budget.depth += 1
+        try:
+            value = handler(node, frame)
+        finally:
+            budget.depth -= 1
         if type(value) is Tensor:
             if self.cells.items:
                 value = current(value)
@@ -226,15 +238,22 @@ class Expressions:
                 result = with_strides(result, layout.pointwise(t))
             return result
         if type(left) is Const and type(right) is Const:
+            size = const_size(name, left.value, right.value)
+            if size is not None and not self.budget.fold(size):
+                return Unknown("a value too large for the analysis")
             return const_binop(name, left.value, right.value)
         if type(left) is Array or type(right) is Array:
             return self.data_binop(name, left, right)
         if name == "add" and type(left) is type(right) and type(left) in (TupleVal, ListVal):
+            if not self.budget.fold(len(left.items) + len(right.items)):
+                return Unknown("a value too large for the analysis")
             if type(left) is TupleVal:
                 return TupleVal(left.items + right.items, left.size and right.size)
             return ListVal(left.items + right.items)
         if name == "mul" and type(left) in (TupleVal, ListVal) and type(right) is Const and \
-                type(right.value) is int and 0 <= right.value <= 4096:
+                type(right.value) is int and 0 <= right.value <= MAX_LENGTH:
+            if not self.budget.fold(len(left.items) * right.value):
+                return Unknown("a value too large for the analysis")
             if type(left) is TupleVal:
                 return TupleVal(left.items * right.value)
             return ListVal(left.items * right.value)
@@ -301,6 +320,7 @@ class Expressions:
                 return False
             previous = None
             for n, item in enumerate(items):
+                self.budget.step()
                 start, log = len(out), self.open_log()
                 try:
                     self.bind(gen.target, item, inner)
@@ -321,6 +341,8 @@ class Expressions:
                         return False
                     if previous is not None and len(made) == len(previous) and \
                             all(map(same_value, made, previous)):
+                        if not self.budget.fold(len(out) + len(made) * (len(items) - n - 1)):
+                            return False
                         out.extend(made * (len(items) - n - 1))
                         return True
                     previous = made
@@ -385,8 +407,6 @@ def const_binop(name, a, b):
     try:
         if name == "pow" and isinstance(b, int) and abs(b) > 64:
             return Unknown("large power")
-        if name == "mul" and isinstance(a, str) and isinstance(b, int) and b > 10_000:
-            return Unknown("large string")
         return Const(op(a, b))
     except Exception:
         return Unknown("arithmetic error")
@@ -457,7 +477,8 @@ def compare(op, left, right) -> Optional[bool]:
 
 def math_call(name, args):
     vals = [a.value for a in args if type(a) is Const]
-    if len(vals) != len(args) or any(type(v) is D.Sym for v in vals):
+    if len(vals) != len(args) or any(type(v) is D.Sym for v in vals) or \
+            math_too_large(name, vals):
         return Unknown("math.%s" % name)
     import math
     fn = getattr(math, name, None)

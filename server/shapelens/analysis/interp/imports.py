@@ -5,8 +5,8 @@ workspace's modules and the selected environment's installed packages (library c
 
 Each module's top level runs once per analysis, and, when the resolver carries a
 :class:`~.modules.ModuleCache`, once per run for every importer (see modules.py).  Library code
-has a budget of its own (``LIBRARY_WORK`` steps per analysis): past it, what it would have
-computed is unknown, never a hang.
+has a part of the budget of its own (``LIBRARY_STEPS`` statements per analysis, budget.py): past
+it, what it would have computed is unknown, never a hang.
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from ..recorder import shown_path
 from ..resolver import Importer, relative_base
 from ..source import Source
 from ..values import ListVal, TorchRef, TupleVal, Unknown
-from .modules import LIBRARY_WORK, LibraryBudget, entry_for, store_entry
+from .budget import IMPORT_DEPTH, LIBRARY_STEPS, MAX_NESTING, LibraryBudget
+from .modules import entry_for, store_entry
 from .program import ALIASES, KNOWN_ROOTS, Frame, ModuleEnv, UserModuleRef, normalize
 
 # Packages whose names the rule tables model even where the rest of their library is read from
@@ -156,14 +157,9 @@ class Imports:
 
     # ---------------------------------------------------------------- the library budget
 
-    def count_library_step(self):
-        self.library_work += 1
-        if self.library_work > LIBRARY_WORK:
-            raise LibraryBudget()
-
     def enter_library(self, fn, args, kwargs, node, frame, cls):
         """A call from the user's code into library code, within the library budget."""
-        if self.library_work > LIBRARY_WORK:
+        if self.budget.library_steps > LIBRARY_STEPS:
             return Unknown("library code past the analysis budget")
         try:
             return self.call_function(fn, args, kwargs, node, Frame(fn.env), cls)
@@ -174,6 +170,10 @@ class Imports:
     def run_imported(self, found) -> Optional[ModuleEnv]:
         """Run a module's top level (once per analysis), then share it (modules.py)."""
         from ..source import find_shape_comments, parse
+        budget = self.budget
+        if budget.depth + IMPORT_DEPTH > MAX_NESTING:
+            budget.too_deep("imports")      # a chain of imports too long: that module is unknown
+            return None
         tree, _ = parse(found.text, found.path)
         if tree is None:
             return None
@@ -191,6 +191,7 @@ class Imports:
         complete = True
         frame = Frame(sub)
         frame.vars = sub.globals
+        budget.depth += IMPORT_DEPTH
         try:
             self.exec_block(sub.tree.body, frame)
         except LibraryBudget:
@@ -198,6 +199,7 @@ class Imports:
                           % found.name)
             complete = False
         finally:
+            budget.depth -= IMPORT_DEPTH
             self.uncertain, self.call_sites, self.inferring = saved
             imported = self.loading.pop()
         # The module with everything it imported, directly or not: an entry holds them all

@@ -26,6 +26,7 @@ from ..values import (
     visible,
     with_strides,
 )
+from .budget import MAX_LENGTH, str_result_size
 from .containers import MODULE_KINDS, named, positional
 from .library import argparser_method
 from .program import SELF_KEY, ArgParser
@@ -315,7 +316,8 @@ class Methods:
         items = obj.items
         if name == "append" and len(args) == 1:
             items.append(args[0])
-        elif name == "extend" and len(args) == 1 and self.iterate(args[0]) is not None:
+        elif name == "extend" and len(args) == 1 and self.iterate(args[0]) is not None and \
+                self.budget.fold(len(items) + len(self.iterate(args[0]))):
             items.extend(self.iterate(args[0]))
         elif name == "__setitem__" and len(args) == 2:
             self.set_item(obj, args[0], args[1])
@@ -436,7 +438,7 @@ class Methods:
         if kind is Tensor and value.shape and type(value.shape[0]) is int and \
                 value.shape[0] <= MAX_ROWS:
             return [value.with_shape(value.shape[1:]) for _ in range(value.shape[0])]
-        if kind is Const and isinstance(value.value, str):
+        if kind is Const and isinstance(value.value, str) and self.budget.fold(len(value.value)):
             return [Const(c) for c in value.value]
         if kind in DATA_VALUES:
             return self.data_iterate(value)
@@ -477,6 +479,8 @@ def str_method(text: str, name: str, args, kwargs):
         return Unknown("str.%s of values the analysis cannot see" % name)
     else:
         values = [v.value for v in values]
+    if str_result_size(text, name, values) > MAX_LENGTH:
+        return Unknown("str.%s: too long a string for the analysis" % name)
     kw = {k: visible(v).value for k, v in kwargs.items()}
     try:
         out = getattr(text, name)(*values, **kw)

@@ -12,9 +12,9 @@ analysis: every mutable object a module's top level made is registered, and a ch
 (every change goes through ``Soundness.mutating``) marks the module's entry stale.  The importer
 that changed it sees its own change; the next analysis runs the module again.
 
-Library code (installed packages) has its own budget per analysis: :data:`LIBRARY_WORK`
-statements.  Past it, the module being loaded stays as far as it got, and calls into library
-code give unknown values (see ``interp/imports.py``).
+Library code (installed packages) has its own part of the budget (``LIBRARY_STEPS``
+statements, budget.py).  Past it, the module being loaded stays as far as it got, and calls into
+library code give unknown values (see ``interp/imports.py``).
 """
 from __future__ import annotations
 
@@ -22,17 +22,10 @@ import gc
 import threading
 from typing import Dict, Optional, Tuple
 
+from ..report import freeze_when_idle
 from ..values import Container, DictVal, Instance, ListVal, TupleVal
-from .program import ClassRef, Function, TooMuchWork
+from .program import ClassRef, Function
 from .soundness import MUTABLE
-
-LIBRARY_WORK = 50_000       # statements of library code one analysis may run (torchvision.models
-                            # and a resnet18 forward: ~2,000)
-
-
-class LibraryBudget(TooMuchWork):
-    """Library code ran past :data:`LIBRARY_WORK` in one analysis."""
-
 
 class Token:
     """Stale once any shared value of its module changes."""
@@ -108,10 +101,8 @@ class ModuleCache:
         """Between analyses (the server): once library modules were stored, collect, then
         freeze what is alive, so later collections skip the libraries' modules (they are
         loaded once per session; a workspace module, edited often, is never frozen)."""
-        if self.pending:
+        if self.pending and freeze_when_idle():
             self.pending = False
-            gc.collect()
-            gc.freeze()
 
     def watch_new(self) -> None:
         """Watch what the modules stored since the last call made (called once the import

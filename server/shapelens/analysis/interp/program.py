@@ -15,8 +15,6 @@ MAX_DEPTH = 40          # nested user calls
 MAX_UNROLL = 256        # loop iterations followed one by one
 
 
-MAX_WORK = 400_000      # evaluation steps per analysis (a guard against pathological input)
-
 
 # Where torch names live, for ``import torch.nn as nn`` and friends.
 KNOWN_ROOTS = {"torch", "einops", "jaxtyping", "torchtyping", "collections", "math", "typing",
@@ -44,10 +42,6 @@ MODULE_BASES = {"torch.nn.Module", "torch.nn.modules.module.Module", "pytorch_li
 
 
 RETURN, BREAK, CONTINUE, RAISE = "return", "break", "continue", "raise"   # ways out of a block
-
-
-class TooMuchWork(Exception):
-    pass
 
 
 class ModuleEnv:

@@ -17,18 +17,17 @@ from ..values import (
     same_value,
     uniform,
 )
+from .budget import MAX_STEPS
 from .expressions import BINOPS
 from .program import (
     BREAK,
     CONTINUE,
     MAX_UNROLL,
-    MAX_WORK,
     RAISE,
     RETURN,
     ClassInfo,
     ClassRef,
     Function,
-    TooMuchWork,
 )
 from .soundness import Loop, same_state, state_of
 
@@ -65,21 +64,21 @@ class Statements:
             self.past_error = past
 
     def exec_stmt(self, node, frame):
+        self.stmt = node
+        self.stmt_frame = frame
+        budget = self.budget
+        budget.steps += 1
+        if budget.steps > MAX_STEPS:
+            budget.out_of_steps()
         if frame.env.library:
-            self.count_library_step()
-        else:
-            self.work += 1
-            if self.work > MAX_WORK:
-                raise TooMuchWork()
+            budget.library_step()
         handler = self._stmt.get(node.__class__)
         if handler is None:
             handler = getattr(self, "stmt_" + node.__class__.__name__, self.stmt_other)
             self._stmt[node.__class__] = handler
-        self.stmt = node
-        self.stmt_frame = frame
         try:
             return handler(node, frame)
-        except (TooMuchWork, RecursionError):
+        except RecursionError:      # Python's stack is the depth budget's last line (budget.py)
             raise
         except Exception as exc:  # an analysis bug must never take the report down
             self.rec.internal_error(node, frame.env, exc)
@@ -277,7 +276,10 @@ class Statements:
     def repeat_appends(self, step, times):
         for obj, added in step[2]:
             self.mutating(obj)
-            obj.items.extend(added * times)
+            if self.budget.fold(len(obj.items) + len(added) * times):
+                obj.items.extend(added * times)
+            else:
+                self.havoc(obj, "a list longer than the analysis follows", deep=False)
 
     stmt_AsyncFor = stmt_For
 
