@@ -170,7 +170,7 @@ def test_values_within_the_budget_are_folded():
 def test_values_built_in_all_stop_the_analysis():
     # each string is small enough, all of them together are not
     text = ("import torch\nbefore = torch.zeros(3)\ns = 'x' * 9000\nout = []\n"
-            "for a in range(200):\n    for b in range(200):\n        out.append(s + 'y')\n"
+            "for a in range(200):\n    for b in range(200):\n        out.append(s + str(a) + str(b))\n"
             + AFTER)
     report = analyze(text, "built.py")
     within_budget(report)

@@ -10,7 +10,8 @@ server thread running it) busy for long or makes it hold much memory.
           code give unknown values and the analysis goes on (imports.py).
   sizes   a constant the analysis folds (an int, a str or bytes, a list or tuple) is computed
           only up to ``MAX_INT_BITS`` bits or ``MAX_LENGTH`` items: a larger one is unknown.
-          Everything folded counts against ``MAX_BUILT`` together; past it the analysis stops.
+          Everything folded (and every list copied to be iterated) counts against
+          ``MAX_BUILT`` together; past it the analysis stops.
   depth   expressions, module calls and imports nested inside each other: past ``MAX_NESTING``
           the innermost is unknown (Python's own recursion limit, should it come first, stops
           the analysis as the step limit does).
@@ -26,8 +27,8 @@ from ..dims import Sym
 
 MAX_STEPS = 500_000         # a 2,000-line model file takes ~12,000, a small model ~400
 LIBRARY_STEPS = 50_000      # torchvision.models and a resnet18 forward: ~2,000
-MAX_BUILT = 2_000_000       # characters, items and int bytes folded, all together
-MAX_LENGTH = 10_000         # one str, bytes, list or tuple
+MAX_BUILT = 5_000_000       # characters, items and int bytes folded or copied, all together
+MAX_LENGTH = 100_000        # one str, bytes, list or tuple
 MAX_INT_BITS = 1 << 16      # one int (~19,700 decimal digits)
 MAX_SYM_ATOMS = 1_000       # atoms in one symbolic dim's expanded polynomial
 MAX_NESTING = 150           # nesting: about 2 Python frames each, under Python's limit of 1,000

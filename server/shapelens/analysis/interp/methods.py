@@ -427,7 +427,8 @@ class Methods:
         value = visible(value)
         kind = type(value)
         if kind in (TupleVal, ListVal):
-            return list(value.items)
+            # a copy: counted, so that copying a long list in every step stays bounded
+            return list(value.items) if self.budget.fold(len(value.items)) else None
         if kind is Container:
             if isinstance(value.items, dict):
                 return [Const(k) for k in value.items] if value.kind == "ModuleDict" else \
