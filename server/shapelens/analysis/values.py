@@ -49,6 +49,15 @@ class Unknown(Value):
 
 
 @dataclass(frozen=True, slots=True)
+class Stream(Value):
+    """An iterable of unknown length whose items are all like ``item``
+    (``model.parameters()`` gives tensors of shapes the analysis does not list)."""
+
+    item: Value
+    reason: str = "iterable of unknown length"
+
+
+@dataclass(frozen=True, slots=True)
 class Cause:
     """A conv/pool layer that shrank the spatial size, kept with the tensors that follow it so a
     mismatch downstream can name it.  ``keep`` is the padding that keeps the size; the output

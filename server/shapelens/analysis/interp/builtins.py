@@ -13,6 +13,7 @@ from ..values import (
     Instance,
     Layer,
     ListVal,
+    Stream,
     Tensor,
     TorchRef,
     TupleVal,
@@ -161,6 +162,8 @@ class Builtins:
             return Unknown("internals (__dict__) of an object", receiver=args[0])
         if name in ("map", "filter"):
             return self.map_filter(name, args, node, frame)
+        if name in ("iter", "next") and args and type(args[0]) is Stream:
+            return args[0] if name == "iter" else args[0].item
         if name in ("iter", "next"):
             out = self.data_builtin(name, args, node, frame)
             if out is not None:

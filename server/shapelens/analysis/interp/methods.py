@@ -19,6 +19,7 @@ from ..values import (
     Instance,
     Layer,
     ListVal,
+    Stream,
     Tensor,
     TupleVal,
     Unknown,
@@ -48,6 +49,16 @@ def module_path_from(root, module) -> str:
         m = m.parent
     return ".".join(reversed(parts))
 
+
+# Module methods that give tensors the analysis does not list one by one.
+STREAMS = {
+    "parameters": lambda: Stream(Tensor(None), "parameters()"),
+    "buffers": lambda: Stream(Tensor(None), "buffers()"),
+    "named_parameters": lambda: Stream(TupleVal((Unknown("parameter name"), Tensor(None))),
+                                       "named_parameters()"),
+    "named_buffers": lambda: Stream(TupleVal((Unknown("buffer name"), Tensor(None))),
+                                    "named_buffers()"),
+}
 
 MAX_ROWS = 10_000      # rows of a tensor iterated over one by one (a loop repeats few of them)
 
@@ -153,6 +164,8 @@ class Methods:
                                      kwargs, node, frame)
         if name in RETURNS_SELF:
             return obj
+        if name in STREAMS:
+            return STREAMS[name]()      # new tensors: an in-place change to one is its own
         if name in READ_ONLY:
             return Unknown("%s() is not modelled" % name)
         if name in FORWARD_HOOKS:

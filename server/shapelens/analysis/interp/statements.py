@@ -12,6 +12,7 @@ from ..values import (
     DictVal,
     Layer,
     ListVal,
+    Stream,
     Tensor,
     Unknown,
     same_value,
@@ -209,9 +210,13 @@ class Statements:
         return self.fork(frame, node.body, node.orelse)
 
     def stmt_For(self, node, frame):
-        items = self.iterate(self.eval(node.iter, frame))
+        iterable = self.eval(node.iter, frame)
+        items = self.iterate(iterable)
         target_read = reads_names(node.body, bound_names(node.target))
-        if items is None or (len(items) > MAX_UNROLL and target_read and not uniform(items)):
+        if items is None:
+            item = iterable.item if type(iterable) is Stream else None
+            return self.loop_end(frame, self.loop_rest(frame, node, item), node.orelse)
+        if len(items) > MAX_UNROLL and target_read and not uniform(items):
             return self.loop_end(frame, self.loop_rest(frame, node, None), node.orelse)
         loop = Loop()
         frame.loops.append(loop)

@@ -41,10 +41,27 @@ def _sized(call: Call, dtype: str):
     return Tensor(dims, dtype)
 
 
-@function("torch.randn", "torch.rand", "torch.empty", "torch.zeros", "torch.ones",
-          "torch.FloatTensor", "torch.Tensor")
+@function("torch.randn", "torch.rand", "torch.empty", "torch.zeros", "torch.ones")
 def sized_float(call: Call):
     return _sized(call, _dtype(call, "float"))
+
+
+LEGACY_TYPES = {"Tensor": "float", "torch.Tensor": "float", "torch.FloatTensor": "float",
+                "torch.DoubleTensor": "float", "torch.LongTensor": "long",
+                "torch.IntTensor": "long", "torch.BoolTensor": "bool"}
+
+
+@function(*LEGACY_TYPES)
+def legacy_constructor(call: Call):
+    """``torch.Tensor(3, 4)`` (sizes, uninitialised), ``torch.FloatTensor([1, 2])`` (data),
+    ``torch.Tensor(t)`` (t's shape)."""
+    dtype = LEGACY_TYPES[call.name]
+    first = call.args[0] if call.args else None
+    if type(first) in (ListVal, TupleVal):
+        return Tensor(_literal_shape(first), dtype)
+    if type(first) is Tensor:
+        return Tensor(first.shape if len(call.args) == 1 else None, dtype)
+    return _sized(call, dtype)
 
 
 @function("torch.full")

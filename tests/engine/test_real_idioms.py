@@ -1,0 +1,66 @@
+"""Idioms of real model code, each program run with torch too: every definite shape the
+analysis gives for a name equals what the name holds at the end of the run."""
+from __future__ import annotations
+
+import pytest
+
+from shapelens.analysis import analyze
+from shapelens.analysis.values import format_shape
+
+PROGRAMS = {
+    "parameters: next(), loops, new_zeros": """\
+import torch
+import torch.nn as nn
+
+
+class RNNModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Embedding(50, 8)
+        self.rnn = nn.LSTM(8, 16, 2)
+
+    def init_hidden(self, bsz):
+        weight = next(self.parameters())
+        return (weight.new_zeros(2, bsz, 16), weight.new_zeros(2, bsz, 16))
+
+    def forward(self, tokens, hidden):
+        for p in self.parameters():
+            p.data.uniform_(-0.1, 0.1)
+        for name, p in self.named_parameters():
+            p.requires_grad = True
+        return self.rnn(self.encoder(tokens), hidden)
+
+
+model = RNNModel()
+hidden = model.init_hidden(10)
+h0 = hidden[0]
+out, state = model(torch.randint(0, 50, (5, 10)), hidden)
+""",
+    "legacy constructors": """\
+import torch
+import torch.nn as nn
+
+kernel = nn.Parameter(torch.Tensor(12, 4))
+nn.init.xavier_normal_(kernel)
+bias = torch.FloatTensor([0.0, 1.0, 2.0, 3.0])
+support = torch.mm(torch.randn(7, 12), kernel) + bias
+""",
+}
+
+
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_idiom_agrees_with_torch(name):
+    torch = pytest.importorskip("torch")
+    source = PROGRAMS[name]
+    scope: dict = {}
+    exec(compile(source, "<idiom>", "exec"), scope)
+    report = analyze(source)
+    top = {}
+    for fact in report.shapes:
+        if fact.range.start_col == 0:       # module-level names: their final values
+            top.setdefault(fact.name, set()).add(format_shape(fact.shape))
+    expected = {k: v for k, v in scope.items() if isinstance(v, torch.Tensor)}
+    assert expected
+    for var, tensor in expected.items():
+        assert top.get(var) == {format_shape(tuple(tensor.shape))}, (var, top.get(var))
+    assert not report.diagnostics
