@@ -3,11 +3,11 @@
 
 Usage: python bench/score_probe.py [--device cpu|meta] [--corpus DIR] [score.py options...]
 
-Runs ``../shared/tools/score.py CORPUS`` with the probe as the analyzer: for each case,
-``shapelens probe --device D --format json CASE`` with the bindings of the case's
-``# groundtruth: N=4, H=32`` header passed as ``--dim N=4 --dim H=32`` (the values the ground
-truth gave the symbolic dims of comment-driven samples).  score.py prints coverage, accuracy and
-the run-time errors found on their line; ``--verbose`` and the ``--min-*`` bars pass through.
+Runs ``tests/data/tools/score.py CORPUS`` (default tests/data/corpus) with the probe as the
+analyzer: for each case, ``shapelens probe --device D --format json CASE`` with the bindings
+of the case's ``# groundtruth: N=4, H=32`` header passed as ``--dim N=4 --dim H=32`` (the
+values the ground truth gave the symbolic dims of comment-driven samples).  score.py prints
+coverage, accuracy and the run-time errors found on their line; ``--verbose`` and the ``--min-*`` bars pass through.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-TOOLS = REPO.parent / "shared" / "tools"
+TOOLS = REPO / "tests" / "data" / "tools"
 
 
 def as_analyzer(device: str, case: str) -> int:
@@ -40,7 +40,7 @@ def main(argv=None) -> int:
         return as_analyzer(argv[1], argv[2])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "corpus"))
+    parser.add_argument("--corpus", default=str(REPO / "tests" / "data" / "corpus"))
     args, rest = parser.parse_known_args(argv)
     check = "%s %s --as-analyzer %s" % (shlex.quote(sys.executable),
                                         shlex.quote(os.path.abspath(__file__)), args.device)

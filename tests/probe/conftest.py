@@ -1,10 +1,15 @@
 """Fixtures for the probe tests."""
 from __future__ import annotations
 
+import ctypes
+import os
 import subprocess
 import sys
+import time
 
 import pytest
+
+from shapelens.probe import processes
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +22,46 @@ def python_without_torch(tmp_path_factory) -> str:
     check = subprocess.run([str(python), "-c", "import torch"], capture_output=True, timeout=30)
     assert check.returncode != 0, "the fresh venv at %s can import torch" % venv
     return str(python)
+
+
+def _subreaper(on: bool) -> bool:
+    """Make this test process adopt the orphans of its descendants (Linux), or stop."""
+    if not processes.HAS_PROC:
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(processes.PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _alive_below_us() -> set:
+    return {p for p, state in processes.descendants(os.getpid()).items()
+            if state not in ("Z", "X")}
+
+
+@pytest.fixture(autouse=True)
+def no_process_outlives_the_test():
+    """Every probe test ends with every process it started ended, daemons included: while the
+    test runs, this process is a child subreaper, so a process that escapes its parent (a new
+    session, a double fork) is re-parented here instead of to init and is seen below us."""
+    before = _alive_below_us()
+    watching = _subreaper(True)
+    left = set()
+    try:
+        yield
+        deadline = time.monotonic() + 5.0  # a killed process may take a moment to go
+        left = _alive_below_us() - before
+        while left and time.monotonic() < deadline:
+            time.sleep(0.05)
+            left = _alive_below_us() - before
+        processes.kill(left)  # so that one failure does not leave them running
+    finally:
+        if watching:
+            _subreaper(False)
+            for pid, _start in set(processes.descendants(os.getpid())) - before:
+                try:  # reap the zombies of orphans that were re-parented here
+                    os.waitpid(pid, os.WNOHANG)
+                except (ChildProcessError, OSError):
+                    pass
+    assert not left, "processes left running after the test: %s" % sorted(left)
