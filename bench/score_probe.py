@@ -7,7 +7,8 @@ Runs ``tests/data/tools/score.py CORPUS`` (default tests/data/corpus) with the p
 analyzer: for each case, ``shapelens probe --device D --format json CASE`` with the bindings
 of the case's ``# groundtruth: N=4, H=32`` header passed as ``--dim N=4 --dim H=32`` (the
 values the ground truth gave the symbolic dims of comment-driven samples).  score.py prints
-coverage, accuracy and the run-time errors found on their line; ``--verbose`` and the ``--min-*`` bars pass through.
+coverage, accuracy and the run-time errors found on their line; ``--verbose`` and the
+``--min-*`` bars pass through.
 """
 from __future__ import annotations
 
