@@ -202,6 +202,36 @@ def test_a_dataset_that_would_download_is_not_downloaded(tmp_path):
     assert "does not download" in stop
 
 
+def test_a_library_model_that_would_download_its_weights_stops_with_the_reason_first(
+        tmp_path):
+    hub = tmp_path / "torch-home"
+    script = MODEL + """\
+
+    def tiny(pretrained=False):
+        model = nn.Sequential(nn.Linear(12, 4))
+        if pretrained:
+            url = "https://download.pytorch.org/models/tiny-0000.pth"
+            model.load_state_dict(torch.hub.load_state_dict_from_url(url, model_dir=%r))
+        return model
+
+    if __name__ == "__main__":
+        x = torch.randn(2, 12)
+        y = tiny()(x)
+        z = tiny(pretrained=True)(x)
+    """ % str(hub)
+    result = probe_source(tmp_path, script)
+    assert result.status == "ok", result.message
+    assert not hub.exists()
+    facts = facts_of(result)
+    assert facts[(line_of(script, "y = tiny()(x)"), "y")] == [[2, 4]]
+    assert (line_of(script, "z = tiny(pretrained=True)"), "z") not in facts
+    stop = notes_of(result)[line_of(script, "load_state_dict_from_url(")]
+    assert stop.startswith("stopped here: this needs a download")
+    # the other notes of that line (no directory, no connection) come after the reason
+    assert result.message.split("download): ", 1)[1].startswith(
+        "line %d: stopped here" % line_of(script, "load_state_dict_from_url("))
+
+
 def test_a_dataset_on_disk_gives_one_batch(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()

@@ -385,7 +385,8 @@ class Guards:
         elif (line is not None and line in self.notes.lines_of("network")) \
                 or _caused_by(exc, NetworkRefused):
             message = ("stopped here: this needs a download (%s: %s), and the probe does not "
-                       "download; with the data on disk it measures one batch"
+                       "download; with the files on disk (a dataset, weights) it runs on, one batch "
+                       "of the data"
                        % (error["type"], _first_line(error["message"])))
         elif self.device == "meta" and META_ARTIFACT.search(str(error.get("message"))):
             message = ("stopped here: this needs tensor values, which the meta device does not "

@@ -478,7 +478,9 @@ def _notes(agent: dict) -> tuple[ProbeNote, ...]:
 
 
 def _notes_summary(notes: tuple[ProbeNote, ...], shown: int = 3) -> str:
-    """'not run: line 44: training loop ...; line 52: ...' (the first few; the rest counted)."""
+    """'held back ...: line 44: training loop ...; line 52: ...' (the first few, where the run
+    stopped first; the rest counted)."""
+    notes = sorted(notes, key=lambda n: not n.message.startswith("stopped here"))
     parts = ["line %d: %s" % (n.line, n.message) if n.line else n.message
              for n in notes[:shown]]
     if len(notes) > shown:
