@@ -3,8 +3,8 @@ how deeply it may nest.  Checked where the work happens, so no input keeps an an
 server thread running it) busy for long or makes it hold much memory.
 
   steps   every statement executed (``exec_stmt``), expression evaluated (``eval``), module
-          called (``call_module``) and comprehension item: loop iterations and calls are made of
-          these.  Past ``MAX_STEPS`` the analysis stops: the rest of the file is unknown, what
+          called (``call_module``, ``MODULE_CALL`` steps each) and comprehension item: loop
+          iterations and calls are made of these.  Past ``MAX_STEPS`` the analysis stops: the rest of the file is unknown, what
           was found before stays.
   library statements of installed code, ``LIBRARY_STEPS`` at most: past it, calls into library
           code give unknown values and the analysis goes on (imports.py).
@@ -25,7 +25,9 @@ import re
 
 from ..dims import Sym
 
-MAX_STEPS = 500_000         # a 2,000-line model file takes ~12,000, a small model ~400
+MAX_STEPS = 400_000         # a 2,000-line model file takes ~12,000, a small model ~400,
+                            # torchvision's resnet18 built and called ~22,000
+MODULE_CALL = 10            # steps a module call counts (the summary records each)
 LIBRARY_STEPS = 50_000      # torchvision.models and a resnet18 forward: ~2,000
 MAX_BUILT = 5_000_000       # characters, items and int bytes folded or copied, all together
 MAX_LENGTH = 100_000        # one str, bytes, list or tuple

@@ -30,7 +30,7 @@ from ..values import (
     module_path,
     with_strides,
 )
-from .budget import MAX_NESTING, MAX_STEPS
+from .budget import MAX_NESTING, MAX_STEPS, MODULE_CALL
 from .data import DATA_ROOTS, DATA_TORCH
 from .expressions import math_call
 from .library import LIBRARY
@@ -118,7 +118,7 @@ class Calls:
         forward for the shape summary (``hooked``: through ``module(...)``, which runs torch's
         hooks, rather than ``module.forward(...)``)."""
         budget = self.budget
-        budget.steps += 1
+        budget.steps += MODULE_CALL
         if budget.steps > MAX_STEPS:
             budget.out_of_steps()
         if budget.depth >= MAX_NESTING:   # a Sequential that contains itself
