@@ -1,6 +1,7 @@
 """Loss functions, module and functional forms: cross_entropy/nll_loss (class-index or
 probability targets), mse/l1/smooth_l1/huber/kl_div (broadcasting), binary_cross_entropy
-(with logits), and cosine_similarity/pairwise_distance.
+(with logits), margin_ranking/triplet_margin (three inputs of one rank, broadcast), and
+cosine_similarity/pairwise_distance.
 
 ``reduction='mean'``/``'sum'`` (the default is mean) gives a 0-d tensor; ``'none'`` keeps the
 per-element shape.  What torch checks: for class targets the batch sizes match ("Expected input
@@ -218,6 +219,59 @@ def similarity(a: Tensor, b: Tensor, dim, keepdim: bool):
     return a.with_shape(out)
 
 
+def _broadcast_all(ts):
+    from .broadcast import broadcast_shapes, mismatch_error
+    shape = ()
+    for t in ts:
+        if t.shape is None:
+            return None, None
+        new, problem = broadcast_shapes(shape, t.shape)
+        if problem:
+            return None, mismatch_error(shape, t.shape, problem)
+        shape = new
+    return shape, None
+
+
+def margin_ranking(a: Tensor, b: Tensor, t: Tensor, reduction):
+    """All three of one rank, broadcast element-wise."""
+    shapes = (a.shape, b.shape, t.shape)
+    if None not in shapes and len({len(s) for s in shapes}) > 1:
+        return error("rank-mismatch", "margin_ranking_loss : All input tensors should have same "
+                     "dimension but got sizes: input1: %s, input2: %s, target: %s "
+                     % tuple(fmt_size(s) for s in shapes))
+    shape, err = _broadcast_all((a, b, t))
+    return err or _reduce(a, shape, reduction)
+
+
+def triplet_margin(a: Tensor, p: Tensor, n: Tensor, reduction):
+    """All three of one rank, broadcast; the distance is taken along the last dim."""
+    shapes = (a.shape, p.shape, n.shape)
+    if None not in shapes and len({len(s) for s in shapes}) > 1:
+        return error("rank-mismatch", "The anchor, positive, and negative tensors are expected to "
+                     "have the same number of dimensions, but got: anchor %dD, positive %dD, "
+                     "and negative %dD inputs" % tuple(len(s) for s in shapes))
+    shape, err = _broadcast_all((a, p, n))
+    if err:
+        return err
+    return _reduce(a, shape[:-1] if shape else shape, reduction)
+
+
+@function("torch.nn.functional.margin_ranking_loss")
+def f_margin_ranking(call: Call):
+    a, b, t = call.tensor(0, "input1"), call.tensor(1, "input2"), call.tensor(2, "target")
+    if a is None or b is None or t is None:
+        return None
+    return margin_ranking(a, b, t, _reduction(call, 6))
+
+
+@function("torch.nn.functional.triplet_margin_loss")
+def f_triplet_margin(call: Call):
+    a, p, n = call.tensor(0, "anchor"), call.tensor(1, "positive"), call.tensor(2, "negative")
+    if a is None or p is None or n is None:
+        return None
+    return triplet_margin(a, p, n, _reduction(call, 9))
+
+
 @dataclass(frozen=True)
 class LossSpec:
     kind: str
@@ -225,7 +279,8 @@ class LossSpec:
 
 
 _LOSS_KINDS = ("CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
-               "KLDivLoss", "BCELoss", "BCEWithLogitsLoss", "SoftMarginLoss")
+               "KLDivLoss", "BCELoss", "BCEWithLogitsLoss", "SoftMarginLoss",
+               "MarginRankingLoss", "TripletMarginLoss")
 
 
 @layer(*_LOSS_KINDS)
@@ -239,6 +294,14 @@ class LossLayer(LayerRule):
         return LossSpec(kind, reduction if isinstance(reduction, str) else None)
 
     def forward(self, spec: LossSpec, call: Call):
+        if spec.kind in ("MarginRankingLoss", "TripletMarginLoss"):
+            names = ("input1", "input2", "target") if spec.kind == "MarginRankingLoss" else \
+                ("anchor", "positive", "negative")
+            ts = [call.tensor(i, name) for i, name in enumerate(names)]
+            if None in ts:
+                return None
+            return (margin_ranking if spec.kind == "MarginRankingLoss" else triplet_margin)(
+                *ts, spec.reduction)
         x, t = _pair(call)
         if x is None or t is None:
             return None

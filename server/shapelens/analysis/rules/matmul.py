@@ -1,7 +1,7 @@
 """Matrix products: ``@``/``torch.matmul`` (1-D cases and batch broadcasting), ``mm``, ``bmm``,
 ``mv``, ``dot``/``vdot``, ``outer``/``ger``, ``inner``, ``addmm``/``addbmm``/``baddbmm``/
 ``addmv``/``addr``, ``einsum``, ``tensordot``, ``kron``, ``linalg.multi_dot``/``chain_matmul``,
-``cdist`` (pairwise distances: [..., P, M] and [..., R, M] give [..., P, R]).
+``cdist`` (pairwise distances: [..., P, M] and [..., R, M] give [..., P, R]), ``pdist``.
 
 torch words a mismatch differently per path, and the message starts with its words:
     2-D (and N-D @ 2-D, folded):  mat1 and mat2 shapes cannot be multiplied (8x4096 and 3136x128)
@@ -197,6 +197,20 @@ def cdist(call: Call):
     if err is not None:
         return err
     return a.with_shape(batch + (a.shape[-2], b.shape[-2]), a.dtype or b.dtype)
+
+
+@function("torch.nn.functional.pdist", "torch.pdist")
+def pdist(call: Call):
+    """[N, M] -> [N·(N-1)/2]: the distance of every pair of rows."""
+    x = call.tensor(0, "input")
+    if x is None:
+        return None
+    if x.shape is None:
+        return x.with_shape((None,))
+    if len(x.shape) != 2:
+        return error("rank-mismatch", "pdist only supports 2D tensors, got: %dD" % len(x.shape))
+    n = x.shape[0]
+    return x.with_shape((n * (n - 1) // 2 if is_int(n) else None,))
 
 
 def bmm(a: Tensor, b: Tensor):

@@ -1,5 +1,6 @@
 """Upsample/UpsamplingNearest2d/UpsamplingBilinear2d, F.interpolate/upsample/upsample_nearest/
-upsample_bilinear, PixelShuffle/PixelUnshuffle and F.pixel_shuffle/pixel_unshuffle.
+upsample_bilinear, PixelShuffle/PixelUnshuffle and F.pixel_shuffle/pixel_unshuffle,
+ChannelShuffle/F.channel_shuffle, F.grid_sample and F.affine_grid.
 
 Interpolation keeps [N, C] and resizes each spatial dim to ``size`` or to
 ``⌊in · scale_factor⌋`` (computed in double precision, as torch does).  Modes fix the rank:
@@ -271,4 +272,103 @@ def f_pixel_unshuffle(call: Call):
     return pixel_shuffle(x, call.int(1, "downscale_factor"), True)
 
 
-__all__ = ["InterpSpec", "interpolate", "pixel_shuffle"]
+def channel_shuffle(x: Tensor, groups):
+    """Same shape; > 2 dims, a positive number of groups that divides the channels."""
+    if is_int(groups) and groups <= 0:
+        return error("shape-mismatch", "Number of groups to divide channels in must be positive. "
+                     "Value of groups:%d" % groups)
+    if x.shape is None:
+        return x.with_shape(None)
+    if len(x.shape) <= 2:
+        return error("rank-mismatch", "channel_shuffle expects input with > 2 dims, but got "
+                     "input with sizes %s" % fmt_list(x.shape))
+    c = x.shape[1]
+    if is_int(c) and is_int(groups) and c % groups:
+        return error("shape-mismatch", "Number of channels must be divisible by groups. Got %d "
+                     "channels and %d groups." % (c, groups))
+    return x.with_shape(x.shape)
+
+
+@layer("ChannelShuffle")
+class ChannelShuffleLayer(LayerRule):
+    def build(self, kind: str, call: Call):
+        return call.int(0, "groups")
+
+    def forward(self, spec, call: Call):
+        x = call.tensor(0, "input")
+        return None if x is None else channel_shuffle(x, spec)
+
+    def params(self, spec):
+        return 0
+
+    def config(self, spec):
+        return (("groups", format_dim(spec)),)
+
+
+@function("torch.nn.functional.channel_shuffle", "torch.channel_shuffle",
+          "torch.native_channel_shuffle", "torch.nn.functional.native_channel_shuffle")
+def f_channel_shuffle(call: Call):
+    x = call.tensor(0, "input")
+    return None if x is None else channel_shuffle(x, call.int(1, "groups"))
+
+
+@function("torch.nn.functional.grid_sample", "torch.grid_sampler")
+def grid_sample(call: Call):
+    """input [N, C, H, W] sampled at grid [N, Ho, Wo, 2] -> [N, C, Ho, Wo] (5-D: grid
+    [N, Do, Ho, Wo, 3] -> [N, C, Do, Ho, Wo]; bicubic only 4-D)."""
+    x, grid = call.tensor(0, "input"), call.tensor(1, "grid")
+    if x is None or grid is None:
+        return None
+    if x.shape is None or grid.shape is None:
+        return x.with_shape(None)
+    s, g = x.shape, grid.shape
+    if len(s) not in (4, 5) or len(g) != len(s):
+        return error("rank-mismatch", "grid_sampler(): expected 4D or 5D input and grid with same "
+                     "number of dimensions, but got input with sizes %s and grid with sizes %s"
+                     % (fmt_list(s), fmt_list(g)))
+    if is_int(s[0]) and is_int(g[0]) and s[0] != g[0]:
+        return error("shape-mismatch", "grid_sampler(): expected grid and input to have same "
+                     "batch size, but got input with sizes %s and grid with sizes %s"
+                     % (fmt_list(s), fmt_list(g)))
+    if is_int(g[-1]) and g[-1] != len(s) - 2:
+        return error("shape-mismatch", "grid_sampler(): expected grid to have size %d in last "
+                     "dimension, but got grid with sizes %s" % (len(s) - 2, fmt_list(g)))
+    if any(is_int(d) and d == 0 for d in s[2:]):
+        return error("shape-mismatch", "grid_sampler(): expected input to have non-empty spatial "
+                     "dimensions, but input has sizes %s" % fmt_list(s))
+    if len(s) == 5 and call.value(2, "mode", "bilinear") == "bicubic":
+        return error("rank-mismatch", "grid_sampler(): bicubic interpolation only supports 4D "
+                     "input")
+    return x.with_shape((s[0] if s[0] is not None else g[0], s[1]) + tuple(g[1:-1]))
+
+
+@function("torch.nn.functional.affine_grid", "torch.affine_grid_generator")
+def affine_grid(call: Call):
+    """theta [N, 2, 3] and size [N, C, H, W] -> [N, H, W, 2]; theta [N, 3, 4] and size
+    [N, C, D, H, W] -> [N, D, H, W, 3]."""
+    theta, size = call.tensor(0, "theta"), call.get(1, "size")
+    if theta is None:
+        return None
+    if type(size) not in (TupleVal, ListVal):
+        return theta.with_shape(None)
+    dims = tuple(as_int(d) for d in size.items)
+    if len(dims) not in (4, 5):
+        return error("rank-mismatch", "affine_grid only supports 4D and 5D sizes, for 2D and 3D "
+                     "affine transforms, respectively. Got size %s." % fmt_list(dims))
+    k = len(dims) - 2
+    if theta.shape is not None and (len(theta.shape) != 3 or any(
+            is_int(a) and a != b for a, b in zip(theta.shape[1:], (k, k + 1)))):
+        return error("shape-mismatch", "Expected a batch of %dD affine matrices of shape Nx%dx%d "
+                     "for size %s. Got torch.Size(%s)." % (k, k, k + 1, fmt_list(dims),
+                                                           fmt_list(theta.shape)))
+    if any(is_int(d) and d <= 0 for d in dims):
+        return error("shape-mismatch", "Expected non-zero, positive output size. Got %s"
+                     % fmt_list(dims))
+    if theta.shape is not None and is_int(theta.shape[0]) and is_int(dims[0]) and \
+            theta.shape[0] != dims[0]:
+        return error("shape-mismatch", "affine_grid: theta holds %d matrices but size asks for "
+                     "a batch of %d" % (theta.shape[0], dims[0]))
+    return theta.with_shape((dims[0],) + dims[2:] + (k,))
+
+
+__all__ = ["InterpSpec", "interpolate", "pixel_shuffle", "channel_shuffle"]
