@@ -684,6 +684,50 @@ async function summarySteps() {
         const { text } = await toast('on the clipboard', 10_000);
         return text;
     });
+
+    await step('after a probe the panel shows the probed shapes beside the static ones', async () => {
+        // model.py was probed above: its summary carries what the probe saw.
+        await page.locator('.tabs-container .tab', { hasText: 'model.py' }).first().click();
+        await page.locator('.monaco-editor .view-line', { hasText: 'class Net' }).first().waitFor({ timeout: 15_000 });
+        await goTo(LINE_OF('class Net') + 1, 5);
+        await runCommand('ShapeLens: Show Shape Summary');
+        const frame = summaryFrame();
+        const row = frame.locator('#summary-table tr[data-path="conv1"]');
+        await row.locator('.probed').waitFor({ timeout: 30_000 });
+        const cells = (await row.innerText()).replace(/\s+/g, ' ');
+        check(/\[1, 12, 28, 28\] \[1, 64, 28, 28\] probed on cpu: \[1, 64, 28, 28\]/.test(cells), `the conv1 row: ${cells}`);
+        const node = ((await frame.locator('#diagram g.node[data-label="conv1"]').textContent()) ?? '').replace(/\s+/g, ' ');
+        check(/probed \[1, 64, 28, 28\]/.test(node), `the conv1 node: ${node}`);
+        return `conv1 row: ${cells.trim()}; node: ${node.trim()}`;
+    });
+    await page.mouse.move(300, 700); // no tooltip of the tab bar over the panel in the pictures
+    await page.waitForTimeout(500);
+    await shot('summary-panel-probed');
+
+    await step('the panel in a high-contrast theme', async () => {
+        await pickTheme('Dark High Contrast');
+        const frame = summaryFrame();
+        let classes = '';
+        for (let i = 0; i < 20 && !/vscode-high-contrast/.test(classes); i++) {
+            classes = (await frame.locator('body').getAttribute('class')) ?? '';
+            await page.waitForTimeout(250);
+        }
+        check(/vscode-high-contrast/.test(classes), `webview body class: ${classes}`);
+        // Node borders take the theme's contrast border colour.
+        const seen = await frame.locator('#diagram g.node.layer rect').first().evaluate((r) => {
+            const probe = document.createElement('div');
+            probe.style.color = 'var(--vscode-contrastBorder)';
+            document.body.append(probe);
+            const want = getComputedStyle(probe).color;
+            probe.remove();
+            return { stroke: getComputedStyle(r).stroke, want };
+        });
+        check(seen.want !== '' && seen.stroke === seen.want, `node stroke ${seen.stroke}, contrast border ${seen.want}`);
+        return `body class "${classes.trim()}", node stroke ${seen.stroke} (the contrast border)`;
+    });
+    await page.waitForTimeout(500);
+    await shot('summary-panel-high-contrast');
+    await pickTheme('Dark Modern');
 }
 
 /** `--scenario summary-bench`: the time from "ShapeLens: Show Shape Summary" to the drawn panel

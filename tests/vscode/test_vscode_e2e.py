@@ -7,7 +7,8 @@ bundled libraries), squiggle, problem count, hover with the shape, quick fix thr
 lightbulb menu, probe from the command palette (on the interpreter the workspace's
 [tool.shapelens] names) with the probed shape in a hover; the shape summary panel from its code
 lens (table rows and diagram nodes in the DOM, a row revealing its line, an edit that breaks a
-layer turning its node to the error state, a switch to a dark theme, Copy as Markdown); then the
+layer turning its node to the error state, a switch to a dark theme, Copy as Markdown, probed
+shapes beside the static ones after the probe, a high-contrast theme); then the
 message when the
 interpreter cannot import the server, a missing interpreter set in the Settings editor, and a
 second window in Restricted Mode (static features on, probe refused with an explanation).
@@ -167,3 +168,9 @@ def test_summary_panel_shows_a_broken_layer_in_the_error_state(e2e):
 def test_summary_panel_follows_the_theme_and_copies_markdown(e2e):
     assert "vscode-dark" in _step(e2e, "the panel follows a switch to a dark theme")
     assert "clipboard" in _step(e2e, "Copy as Markdown puts the table on the clipboard")
+    assert "vscode-high-contrast" in _step(e2e, "the panel in a high-contrast theme")
+
+
+def test_summary_panel_shows_probed_shapes(e2e):
+    detail = _step(e2e, "after a probe the panel shows the probed shapes beside the static ones")
+    assert "probed on cpu: [1, 64, 28, 28]" in detail
