@@ -1,6 +1,7 @@
 """The shape summary panel: time from "ShapeLens: Show Shape Summary" to the drawn panel (table
 and diagram) on the generated 2,000-line file, in real VS Code (code-server + Chromium, as the
-e2e test runs it).  The extension logs each time (from the command to the webview's first paint
+e2e test runs it): a new panel each time (the file open and analysed), then with the panel
+already open (the command on another class).  The extension logs each time (from the command to the webview's first paint
 of the answer); this runs the e2e driver's ``summary-bench`` scenario and prints them.  Target:
 within 300 ms.
 

@@ -254,4 +254,4 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
         requestAnimationFrame(() => vscode.postMessage({ type: 'rendered', version: message.answer.version, ...counts }));
     }
 });
-vscode.postMessage({ type: 'ready' });
+vscode.postMessage({ type: 'ready', since: Math.round(performance.now()) });

@@ -141,7 +141,11 @@ export class SummaryPanel implements Disposable {
             if (this.input) {
                 params.input = this.input;
             }
+            const asked = Date.now();
             const answer = (await client.sendRequest(SUMMARY_REQUEST, params)) as SummaryAnswer | null;
+            if (this.openedAt !== undefined) {
+                traceInfo(`shapelens/summary answered in ${Date.now() - asked} ms`);
+            }
             if (!this.panel) {
                 return;
             }
@@ -174,6 +178,9 @@ export class SummaryPanel implements Disposable {
     private async received(message: FromWebview): Promise<void> {
         switch (message.type) {
             case 'ready':
+                if (this.openedAt !== undefined) {
+                    traceInfo(`Shape summary panel ready ${Date.now() - this.openedAt} ms after the command (its page loaded in ${message.since ?? '?'} ms)`);
+                }
                 if (this.answer) {
                     this.post({ type: 'summary', answer: this.answer, input: this.input });
                 }

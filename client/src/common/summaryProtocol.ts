@@ -85,7 +85,7 @@ export type ToWebview =
 
 /** Webview -> extension. */
 export type FromWebview =
-    | { type: 'ready' }
+    | { type: 'ready'; since?: number }
     | { type: 'reveal'; target: Target }
     | { type: 'copy' }
     | { type: 'select'; model: string }
