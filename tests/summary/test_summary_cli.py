@@ -232,3 +232,16 @@ def test_usage_errors(tmp_path):
     assert proc.returncode == 2 and "no nn.Module class 'Nope'" in proc.stderr
     proc = shapelens(str(CORPUS / "lenet.py") + "::LeNet5", "--input", "[N, 3")
     assert proc.returncode == 2 and "--input" in proc.stderr
+
+
+def test_depth_option(tmp_path):
+    path = str(write(tmp_path, BROKEN.replace("Conv2d(8", "Conv2d(16")))
+    deep = shapelens(path, "--format", "json").stdout
+    shallow = shapelens(path, "--depth", "1", "--format", "json").stdout
+    deep_rows = json.loads(deep)["summaries"][0]["rows"]
+    rows = json.loads(shallow)["summaries"][0]["rows"]
+    assert [r["label"] for r in rows] == ["Net (Net)", "├─Conv2d (conv1): 1-1",
+                                          "├─Sequential (body): 1-2", "├─Linear (fc): 1-3"]
+    assert any(r["depth"] == 2 for r in deep_rows)
+    body = rows[2]          # at the last depth shown: what it holds, as torchinfo prints it
+    assert (body["params_text"], body["mult_adds_text"]) == ("4,640", "2,672,640")   # 4,640 * 24 * 24

@@ -149,3 +149,26 @@ def test_summary_equals_torchinfo(path):
         table = torchinfo_table(module, args)
         problems += ["%s: %s" % (name, p) for p in compare(summary, table, bindings, name)]
     assert not problems, "\n".join(problems)
+
+
+DEPTH_CASES = [CORPUS / "make_layer_sequential.py", CORPUS / "transformer_block.py",
+               REPO / "tests" / "data" / "summary" / "shared_and_frozen.py",
+               REPO / "tests" / "data" / "summary" / "transformers.py"]
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2])
+@pytest.mark.parametrize("path", DEPTH_CASES, ids=lambda p: p.stem)
+def test_depth_equals_torchinfo(path, depth):
+    """``--depth D``: the rows down to D, a container at D showing what it holds (its
+    parameters and mult-adds summed), as torchinfo's ``depth=D``."""
+    models, report = _models(path)
+    problems = []
+    for name, module, args, bindings in models:
+        summary = summarize(report, name, depth)
+        for (shape, _), arg in zip(summary.inputs, args):
+            if isinstance(arg, torch.Tensor):
+                _unify(shape, arg.shape, bindings)
+        table = torchinfo_table(module, args, depth)
+        assert max(r.depth for r in summary.rows) <= depth
+        problems += ["%s: %s" % (name, p) for p in compare(summary, table, bindings, name)]
+    assert not problems, "\n".join(problems)
