@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
-
 from dataclasses import dataclass, field
 from typing import Any, Optional, Tuple
 

@@ -57,6 +57,16 @@ class Stream(Value):
     reason: str = "iterable of unknown length"
 
 
+class AttrView(Value):
+    """``obj.__dict__`` / ``vars(obj)`` of a plain (not nn.Module) object: reads and writes
+    through it are reads and writes of ``obj``'s attributes."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
 @dataclass(frozen=True, slots=True)
 class Cause:
     """A conv/pool layer that shrank the spatial size, kept with the tensors that follow it so a

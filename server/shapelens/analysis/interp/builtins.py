@@ -7,6 +7,7 @@ from .. import dims as D
 from ..rules.call import UNKNOWN, as_int, as_python
 from ..rules.modules import LAYER_FAMILIES
 from ..values import (
+    AttrView,
     Const,
     Container,
     DictVal,
@@ -158,8 +159,18 @@ class Builtins:
                 return TupleVal((Const(q), Const(r)))
             except Exception:
                 return Unknown("divmod")
+        if name == "vars" and args and type(args[0]) is Instance and \
+                not args[0].cls.is_module and "__dict__" not in args[0].attrs:
+            return AttrView(args[0])
         if name == "vars" and args and type(args[0]) in (Instance, Layer, Container):
             return Unknown("internals (__dict__) of an object", receiver=args[0])
+        if name in ("all", "any") and len(args) == 1:
+            items = self.iterate(args[0])
+            truths = [self.truth(i) for i in items] if items is not None else [None]
+            decisive = name == "any"        # the item value that decides the answer
+            if decisive in truths:
+                return Const(decisive)
+            return Const(not decisive) if None not in truths else Unknown("%s()" % name)
         if name in ("map", "filter"):
             return self.map_filter(name, args, node, frame)
         if name in ("iter", "next") and args and type(args[0]) is Stream:

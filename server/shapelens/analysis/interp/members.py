@@ -12,6 +12,7 @@ from ..rules.indexing import getitem
 from ..rules.modules import MODULE_METHODS
 from ..values import (
     DATA_VALUES,
+    AttrView,
     BoundMethod,
     Const,
     Container,
@@ -131,6 +132,9 @@ class Members:
         if type(obj) is Instance and SELF_KEY in obj.attrs:
             obj = obj.attrs[SELF_KEY]
         kind = type(obj)
+        if kind is AttrView:
+            self.attr_view_method(obj, "__setitem__", (key, value), {}, None, None)
+            return
         if kind is DictVal:
             k = as_python(key)
             self.mutating(obj)
@@ -233,6 +237,9 @@ class Members:
             return class_of(obj)
         if attr == "__name__" and kind in (ClassRef, TorchRef):
             return Const(obj.info.name if kind is ClassRef else obj.qualname.rsplit(".", 1)[-1])
+        if attr == "__dict__" and kind is Instance and not obj.cls.is_module and \
+                attr not in obj.attrs:
+            return AttrView(obj)
         if attr in INTERNALS and kind in (Instance, Layer, Container) and \
                 not (kind is Instance and attr in obj.attrs):
             # ``self._modules[...] = m``, ``vars(self)``: changes through these are not followed.
@@ -347,6 +354,8 @@ class Members:
             return obj.items[0 if attr == "values" else 1]
         if kind in DATA_VALUES:
             return self.data_attribute(obj, attr, node, frame)
+        if kind is AttrView:
+            return BoundMethod(obj, attr)
         return Unknown("attribute %s of a value the analysis cannot see" % attr)
 
     def expr_Subscript(self, node, frame):
@@ -358,6 +367,8 @@ class Members:
         if type(obj) is Instance and SELF_KEY in obj.attrs:
             obj = obj.attrs[SELF_KEY]
         kind = type(obj)
+        if kind is AttrView:
+            return self.attr_view_method(obj, "__getitem__", (key,), {}, node, frame)
         if kind is Tensor:
             result = getitem(obj, key)
             if result is None:

@@ -13,6 +13,7 @@ from ..rules.modules import FORWARD_HOOKS, LAYERS_WITH_CHILDREN, READ_ONLY, RETU
 from ..rules.tensor_basics import RESHAPES_IN_PLACE
 from ..values import (
     DATA_VALUES,
+    AttrView,
     Const,
     Container,
     DictVal,
@@ -30,7 +31,7 @@ from ..values import (
 from .budget import MAX_LENGTH, str_result_size
 from .containers import MODULE_KINDS, named, positional
 from .library import argparser_method
-from .program import SELF_KEY, ArgParser
+from .program import SELF_KEY, ArgParser, BoundFunction, Function
 
 LIST_READERS = frozenset({"copy", "index", "count", "__len__", "__contains__", "__iter__"})
 LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "reverse",
@@ -118,6 +119,8 @@ class Methods:
             return str_method(obj.value, name, args, kwargs)
         if kind is ArgParser:
             return argparser_method(self, obj, name, args, kwargs)
+        if kind is AttrView:
+            return self.attr_view_method(obj, name, args, kwargs, node, frame)
         if kind is TupleVal and obj.size and name == "numel":
             return Const(D.prod(as_int(i) for i in obj.items) or Unknown("numel"))
         if kind in DATA_VALUES:
@@ -296,14 +299,23 @@ class Methods:
         return m
 
     def apply_to_modules(self, obj, fn, node, frame):
-        """``module.apply(fn)``: ``fn`` on every module under it, children first, as torch."""
+        """``module.apply(fn)``: ``fn`` on every module under it, children first, as torch.
+        The children of a torch layer that the analysis does not list one by one
+        (``MultiheadAttention.out_proj``) are given to ``fn`` as unknown modules, which is
+        enough when ``fn`` only reads what it is given (an init function); a part of the tree
+        the analysis does not know is handed to unseen code with ``fn``."""
+        reads = only_reads(fn)
+
         def visit(m):
-            for _, child in self.module_children(m) or ():
+            kids = self.module_children(m)
+            if kids is None and not (type(m) is Layer and m.spec is not None and reads):
+                self.escape((m, fn), {}, "apply() over modules the analysis does not know")
+                return
+            for _, child in kids or ():
                 visit(child)
+            if kids is None:
+                self.call(fn, (Unknown("a module inside %s" % m.kind),), {}, node, frame)
             self.call(fn, (m,), {}, node, frame)
-        if self.module_tree(obj) is None:
-            self.escape((obj,), {}, "apply() over modules the analysis does not know in full")
-            return
         visit(obj)
 
     def with_layout(self, name, x, call, out, node, frame):
@@ -371,6 +383,30 @@ class Methods:
             obj.items[:] = obj.items * max(n, 0)
         else:
             self.havoc(obj, "repeated a number of times the analysis cannot see", deep=False)
+
+    def attr_view_method(self, view, name, args, kwargs, node, frame):
+        """Methods of ``obj.__dict__``: its entries are ``obj``'s attributes."""
+        obj = view.obj
+        if name in ("__getitem__", "get") and args and not obj.lost:
+            key = as_python(args[0])
+            if type(key) is str and key in obj.attrs:
+                return obj.attrs[key]
+            if name == "get" and type(key) is str and key not in obj.cls.attrs:
+                return args[1] if len(args) > 1 else Const(None)
+            return Unknown("attribute %r not known" % (key,))
+        if name in ("update", "__setitem__"):
+            entries = DictVal({})
+            if name == "update":
+                self.dict_method(entries, "update", args, kwargs)
+            else:
+                self.set_item(entries, args[0], args[1])
+            if not entries.lost and all(type(k) is str for k in entries.items):
+                for k, v in entries.items.items():
+                    self.set_attribute(obj, k, v, node, frame)
+                return Const(None)
+        if name not in ("keys", "items", "values", "copy", "__contains__", "__len__"):
+            self.havoc(obj, "changed through its __dict__ in a way the analysis cannot see")
+        return Unknown("%s of an object's __dict__" % name)
 
     def dict_method(self, obj, name, args, kwargs=None):
         kwargs = kwargs or {}
@@ -506,3 +542,52 @@ def str_method(text: str, name: str, args, kwargs):
         return ListVal([Const(o) for o in out]) if isinstance(out, list) else \
             TupleVal(tuple(Const(o) for o in out))
     return Const(out)
+
+
+# Calls that may take what a module holds without changing its shape (initialisers).
+READING_ROOTS = frozenset({"nn", "torch", "init", "F", "math", "isinstance", "hasattr",
+                           "getattr", "type", "len", "print", "str", "repr", "float", "int"})
+
+
+def only_reads(fn) -> bool:
+    """Whether a function given a module (``apply(fn)``) can only read it and change its
+    tensors' values: no attribute or item of it stored or deleted, nothing of it handed to
+    code other than torch's, no method of it called but those that change no shape."""
+    func = fn.func if type(fn) is BoundFunction else fn
+    if type(func) is not Function:
+        return False
+    params = func.node.args.args[1 if type(fn) is BoundFunction else 0:]
+    if not params:
+        return True
+    name = params[0].arg
+    body = func.node.body if isinstance(func.node.body, list) else [func.node.body]
+
+    def rooted(n):
+        while type(n) in (ast.Attribute, ast.Subscript):
+            n = n.value
+        return type(n) is ast.Name and n.id == name
+
+    def root_name(n):
+        while type(n) in (ast.Attribute, ast.Subscript, ast.Call):
+            n = n.func if type(n) is ast.Call else n.value
+        return n.id if type(n) is ast.Name else None
+
+    for stmt in body:
+        for n in ast.walk(stmt):
+            kind = type(n)
+            if kind in (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete):
+                targets = n.targets if kind in (ast.Assign, ast.Delete) else [n.target]
+                if any(t is not None and type(t) is not ast.Name and rooted(t)
+                       for tt in targets for t in ast.walk(tt)):
+                    return False
+            elif kind is ast.Call:
+                func_node = n.func
+                if type(func_node) is ast.Attribute and rooted(func_node.value):
+                    if func_node.attr in RESHAPES_IN_PLACE or (
+                            type(func_node.value) is ast.Name and
+                            func_node.attr not in RETURNS_SELF | READ_ONLY):
+                        return False
+                elif root_name(func_node) not in READING_ROOTS and \
+                        any(rooted(a) for a in list(n.args) + [k.value for k in n.keywords]):
+                    return False
+    return True

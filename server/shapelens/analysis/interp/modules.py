@@ -27,6 +27,7 @@ from ..values import Container, DictVal, Instance, ListVal, TupleVal
 from .program import ClassRef, Function
 from .soundness import MUTABLE
 
+
 class Token:
     """Stale once any shared value of its module changes."""
 

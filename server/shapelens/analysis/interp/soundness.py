@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 from ..values import (
+    AttrView,
     Container,
     DictVal,
     Instance,
@@ -255,6 +256,8 @@ class Soundness:
             return
         seen.add(id(value))
         kind = type(value)
+        if kind is AttrView:            # obj.__dict__ handed on: obj may change
+            value, kind = value.obj, Instance
         if kind is Tensor:
             if tensors:
                 self.changed_in_place(value, Tensor(None))
