@@ -109,7 +109,9 @@ _register()
 _TORCH_BINARY = ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
                  "floor_divide", "remainder", "fmod", "pow", "maximum", "minimum", "fmax", "fmin",
                  "atan2", "hypot", "logaddexp", "bitwise_and", "bitwise_or", "bitwise_xor",
-                 "logical_and", "logical_or", "logical_xor", "copysign", "xlogy")
+                 "logical_and", "logical_or", "logical_xor", "copysign", "xlogy", "arctan2",
+                 "heaviside", "float_power", "gcd", "lcm", "ldexp", "nextafter", "logaddexp2",
+                 "bitwise_left_shift", "bitwise_right_shift", "igamma", "igammac")
 _TORCH_COMPARE = ("eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal",
                   "less_equal", "not_equal", "isclose")
 
@@ -126,7 +128,7 @@ def torch_compare(call: Call):
     return binary(call.get(0, "input"), call.get(1, "other"), comparison=True)
 
 
-@function(*["Tensor.%s_" % n for n in _TORCH_BINARY])
+@function(*["Tensor.%s_" % n for n in _TORCH_BINARY + _TORCH_COMPARE])
 def inplace(call: Call):
     return inplace_result(call.args[0], call.get(1, "other"))
 
@@ -182,3 +184,30 @@ def lerp(call: Call):
     if call.name.endswith("_") and type(out) is Tensor:
         return inplace_result(start, out)
     return out
+
+
+@function("torch.clamp_min", "torch.clamp_max", "Tensor.clamp_min", "Tensor.clamp_max",
+          "Tensor.clamp_min_", "Tensor.clamp_max_", "torch.clamp_min_", "torch.clamp_max_")
+def clamp_bound(call: Call):
+    """A number bound keeps the shape; a tensor bound broadcasts (in place: to x's shape)."""
+    x = call.get(0, "input")
+    bound = call.get(1, "min" if "clamp_min" in call.name else "max")
+    if call.name.endswith("_"):
+        return inplace_result(x, bound)
+    return binary(x, bound)
+
+
+@function("torch.addcmul", "torch.addcdiv", "Tensor.addcmul", "Tensor.addcdiv",
+          "Tensor.addcmul_", "Tensor.addcdiv_")
+def addcmul(call: Call):
+    """``input + value * tensor1 (* or /) tensor2``: the three broadcast (in place: to input's
+    shape)."""
+    x, t1, t2 = call.get(0, "input"), call.get(1, "tensor1"), call.get(2, "tensor2")
+    if type(x) is not Tensor or type(t1) is not Tensor or type(t2) is not Tensor:
+        return None
+    product = binary(t1, t2)
+    if type(product) is not Tensor:
+        return product
+    if call.name.endswith("_"):
+        return inplace_result(x, product)
+    return binary(x, product)

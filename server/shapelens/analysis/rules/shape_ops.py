@@ -998,6 +998,37 @@ def gather(call: Call):
     return x.with_shape(idx.shape)
 
 
+@function("Tensor.select", "torch.select")
+def select(call: Call):
+    """``x.select(dim, index)``: x without ``dim``; the index must be inside it."""
+    x = input_tensor(call)
+    if x is None:
+        return None
+    if x.shape is None:
+        return _unknown_like(x)
+    if not x.shape:
+        return error("rank-mismatch", "select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(call.int(1, "dim"), len(x.shape))
+    if is_error(d):
+        return d
+    if d is None:
+        return Tensor((None,) * (len(x.shape) - 1), x.dtype)
+    i, size = call.int(2, "index"), x.shape[d]
+    if is_int(i) and is_int(size) and not -size <= i < size:
+        return error("rank-mismatch", "select(): index %d out of range for tensor of size %s at "
+                     "dimension %d" % (i, fmt_list(x.shape), d))
+    return x.with_shape(tuple(x.shape[:d]) + tuple(x.shape[d + 1:]))
+
+
+@function("Tensor.take", "torch.take")
+def take(call: Call):
+    """Elements of the flattened input at ``index``: index's shape."""
+    x, idx = input_tensor(call), call.tensor(1, "index")
+    if x is None or idx is None:
+        return None
+    return x.with_shape(idx.shape)
+
+
 @function("Tensor.unfold")
 def unfold(call: Call):
     x = input_tensor(call)
