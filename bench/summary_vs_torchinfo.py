@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import io
 import pathlib
+import re
 import sys
 import warnings
 
@@ -25,6 +26,12 @@ sys.path.insert(0, str(ROOT))
 from shapelens.analysis.summary import summarize  # noqa: E402
 from tests.summary.test_vs_torchinfo import _models, _unify, compare  # noqa: E402
 from tests.summary.torchinfo_oracle import torchinfo_table  # noqa: E402
+
+
+def _unknown(problem: str) -> bool:
+    """The static side of a disagreement is "not known" (None, "?", a shape with None)."""
+    m = re.search(r": (.*) vs torchinfo ", problem)
+    return m is not None and (m.group(1) in ("None", "'?'") or "None" in m.group(1))
 
 
 def main() -> int:
@@ -79,7 +86,10 @@ def main() -> int:
             for p in problems if args.verbose else problems[:3]:
                 print("    " + p)
             problems_all += ["%s::%s: %s" % (path.stem, name, p) for p in problems]
+    unknown = [p for p in problems_all if _unknown(p)]
     print()
+    print("disagreements where the static summary says unknown (None, ?) and torchinfo has a "
+          "value: %d; others: %d" % (len(unknown), len(problems_all) - len(unknown)))
     print("files %d, models %d, equal to torchinfo %d, no static summary %d, torchinfo fails %d; "
           "torchinfo rows %d, rows equal %d; disagreements %d" % (
               len(files), models, equal_models, len(no_summary), len(torchinfo_fails), rows,

@@ -245,3 +245,41 @@ def test_depth_option(tmp_path):
     assert any(r["depth"] == 2 for r in deep_rows)
     body = rows[2]          # at the last depth shown: what it holds, as torchinfo prints it
     assert (body["params_text"], body["mult_adds_text"]) == ("4,640", "2,672,640")   # 4,640 * 24 * 24
+
+
+LOOPS = """\
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(6)])
+            self.cell = nn.Linear(8, 8)
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            for _ in range(5):
+                x = self.cell(x)
+            return x
+
+    out = Net()(torch.randn(10, 8))
+    """
+
+
+def test_loops_the_analysis_may_cut_short_are_not_summed(tmp_path):
+    # The analysis stops following ``range(5)`` once a run changes nothing: it sees fewer
+    # calls of ``cell`` than torch makes, so no total may be summed over them.
+    (summary,) = json.loads(shapelens(str(write(tmp_path, LOOPS)), "--format",
+                                      "json").stdout)["summaries"]
+    assert summary["totals"]["mult_adds"] is None
+    assert summary["totals"]["forward_backward_bytes"] is None
+    assert summary["totals"]["params"] == 7 * 72
+    assert any("loop at line 13" in n for n in summary["notes"])
+    # sub-modules in a loop over the ModuleList are followed one by one: summed
+    only_list = LOOPS.replace("            for _ in range(5):\n                x = self.cell(x)\n", "")
+    assert "range(5)" not in only_list
+    (summary,) = json.loads(shapelens(str(write(tmp_path, only_list, "list.py")), "--format",
+                                      "json").stdout)["summaries"]
+    assert summary["totals"]["mult_adds"] == 6 * 720 and not summary["notes"]

@@ -239,7 +239,7 @@ class _Open:
     """A call in progress (then done)."""
 
     __slots__ = ("module", "index", "depth", "input", "output", "dtype", "errors", "start",
-                 "args", "flow_start", "flow_node")
+                 "args", "flow_start", "flow_node", "loop")
 
     def __init__(self, module, index, depth, x, start, args=(), flow_start=0):
         self.module = module
@@ -253,6 +253,7 @@ class _Open:
         self.args = args
         self.flow_start = flow_start    # flow nodes before it
         self.flow_node = None   # its own flow node, once made
+        self.loop = 0           # the line of the loop the call is made in (see loop_of)
 
 
 class _Run:
@@ -309,8 +310,9 @@ class CallTree:
         self.runs: List[_Run] = []
         self.current: Optional[_Run] = None
         self._subtrees: Dict[tuple, list] = {}   # replay of memoised forwards
+        self._loops: Dict[int, tuple] = {}      # id(tree) -> (tree, {id(node): loop line})
 
-    def enter(self, module, args, node, is_main, hooked):
+    def enter(self, module, args, node, is_main, hooked, tree=None):
         run = self.current
         if run is None:
             if not is_main:
@@ -337,10 +339,22 @@ class CallTree:
         x = first_tensor(args[0]) if args else None
         call = _Open(module, index, len(run.open), x.shape if x is not None else None,
                      len(run.calls), args, len(run.flow))
+        if tree is not None and node is not None:
+            call.loop = self.loop_of(tree, node)
         run.calls.append(call)
         run.open.append(call)
         run.tokens.append(call)
         return call
+
+    def loop_of(self, tree, node) -> int:
+        """The line of the loop (``for``, ``while``, a comprehension) around ``node`` in its
+        function whose runs the analysis may not follow one by one (it stops once a run changes
+        nothing the last did), else 0.  A ``for`` over a module's sub-modules
+        (``for layer in self.layers``) is followed item by item."""
+        entry = self._loops.get(id(tree))
+        if entry is None or entry[0] is not tree:
+            entry = self._loops[id(tree)] = (tree, _loop_lines(tree))
+        return entry[1].get(id(node), 0)
 
     def exit(self, call, result):
         run = self.current
@@ -400,13 +414,15 @@ class CallTree:
         inner = run.calls[call.start + 1:]
         if inner:
             self._subtrees.setdefault(key, [(c.module, c.depth - call.depth, c.input,
-                                             c.output, c.dtype, c.args) for c in inner])
+                                             c.output, c.dtype, c.args, c.loop)
+                                            for c in inner])
             return
-        for module, rel, x, out, dtype, args in self._subtrees.get(key, ()):
+        for module, rel, x, out, dtype, args, loop in self._subtrees.get(key, ()):
             index = run.structure.index.get(id(module))
             if index is None:
                 continue
             c = _Open(module, index, call.depth + rel, x, len(run.calls), args)
+            c.loop = loop
             c.output, c.dtype = out, dtype
             run.calls.append(c)
 
@@ -486,7 +502,8 @@ class CallTree:
 def _parts(run: _Run, diagnostics, trainable_known):
     """(modules, calls, flow) of a recorded run."""
     calls = tuple(ModuleCall(c.index, c.depth, c.input, c.output, c.dtype,
-                             *_first_error(c.errors, diagnostics), args_bytes(c.args))
+                             *_first_error(c.errors, diagnostics), args_bytes(c.args),
+                             c.loop)
                   for c in run.calls)
     flow = tuple(FlowNode(kind, label, sources, output, group, call, _where(where),
                           diagnostics.get(error) if error is not None else None, bound)
@@ -584,6 +601,58 @@ def _forward_params(module) -> List[str]:
         return []
     _, fnode = module.cls.method("forward")
     return [a.arg for a in fnode.args.args[1:]] if fnode is not None else []
+
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _loop_lines(tree) -> Dict[int, int]:
+    """{id(call node): line of the loop around it} for the calls of ``tree`` inside a loop
+    the analysis may cut short (see ``CallTree.loop_of``)."""
+    out: Dict[int, int] = {}
+
+    def visit(node, loop):
+        for child in ast.iter_child_nodes(node):
+            inner = loop
+            if isinstance(child, _SCOPES):
+                inner = 0
+            elif isinstance(child, _LOOPS) and not _over_submodules(child):
+                inner = child.lineno
+            elif isinstance(child, _COMPREHENSIONS) and not all(
+                    _over_submodules(g, child) for g in child.generators):
+                inner = child.lineno
+            if inner and isinstance(child, ast.Call):
+                out[id(child)] = inner
+            visit(child, inner)
+
+    visit(tree, 0)
+    return out
+
+
+def _over_submodules(loop, body=None) -> bool:
+    """``for layer in self.layers`` (also ``enumerate``/``zip``/``reversed`` of it, or its
+    ``.values()``/``.children()``/...) whose body reads the loop variable: the analysis runs
+    it once per sub-module."""
+    if isinstance(loop, ast.While):
+        return False
+    it = loop.iter
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and \
+            it.func.id in ("enumerate", "zip", "reversed") and it.args:
+        it = it.args[0]
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and not it.args and \
+            it.func.attr in ("values", "items", "children", "named_children", "modules"):
+        it = it.func.value
+    root = it
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if not (isinstance(it, ast.Attribute) and isinstance(root, ast.Name) and root.id == "self"):
+        return False
+    names = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+    where = body if body is not None else ast.Module(loop.body, [])
+    return any(isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)
+               for n in ast.walk(where))
 
 
 def _first_error(errors, diagnostics):

@@ -194,7 +194,8 @@ class Recorder:
         returns the token to give ``module_exit``."""
         if self.muted:
             return None
-        return self.calls.enter(module, args, node, env.is_main, hooked)
+        return self.calls.enter(module, args, node, env.is_main, hooked,
+                                getattr(env, "tree", None))
 
     def module_exit(self, token, result):
         if not self.muted:

@@ -259,6 +259,8 @@ class ModuleCall:
     error: Optional[Diagnostic] = None   # the first diagnostic raised inside this call itself
     error_at: int = 0               # how many calls of the run had started when it was raised
     input_bytes: Any = None         # bytes of the tensors in its arguments (None: not known)
+    loop: int = 0                   # the line of a loop it is made in (the analysis may follow
+                                    # fewer runs of it than torch makes), else 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -225,6 +225,11 @@ def summarize_run(run: ModelRun, depth: int = DEFAULT_DEPTH) -> Summary:
         row.macs_text = _macs_text(row, reached)
         row.trainable_text = _trainable_text(row)
     input_bytes = _input_bytes(run)
+    loops = sorted({c.loop for c in calls[1:] if c.loop})
+    if loops:
+        # torch calls the layers in these loops once per run; the analysis may have followed
+        # fewer runs (the rows show the ones it followed): no sums over the calls.
+        mult_adds = output_bytes = None
     if total_params is None:
         # A module whose parameters are not known may hold calls the analysis did not see:
         # the sums over the rows would be short.
@@ -232,6 +237,12 @@ def summarize_run(run: ModelRun, depth: int = DEFAULT_DEPTH) -> Summary:
     notes = tuple("parameters of %s (%s) not known: %s" % (m.path or run.name, m.kind,
                                                            m.unknown_reason)
                   for m in modules if m.params is None and m.unknown_reason)
+    if loops:
+        notes += ("layers called in the loop%s at line%s %s: the rows show the runs the "
+                  "analysis followed, torch makes one call per run; mult-adds and "
+                  "activation sizes not summed" % (
+                      "s" if len(loops) > 1 else "", "s" if len(loops) > 1 else "",
+                      ", ".join(map(str, loops))),)
     shown = tuple(r for r in rows if r.depth <= depth)
     return Summary(run.name, run.source, run.line, run.inputs, shown, depth, total_params,
                    trainable, mult_adds, input_bytes, output_bytes, param_bytes, failure, notes,
