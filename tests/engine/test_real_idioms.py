@@ -45,6 +45,16 @@ nn.init.xavier_normal_(kernel)
 bias = torch.FloatTensor([0.0, 1.0, 2.0, 3.0])
 support = torch.mm(torch.randn(7, 12), kernel) + bias
 """,
+    "numbers read from tensors": """\
+import torch
+
+W_target = torch.randn(4, 1) * 5
+b_target = torch.randn(1) * 5
+x = torch.randn(32, 4)
+y = x.mm(W_target) + b_target.item()
+scaled = torch.arange(6) * (b_target.item() / 2)
+shifted = torch.randn(2, 3) - x.sum().item() ** 2
+""",
     "apply(init) over a layer with children": """\
 import math
 

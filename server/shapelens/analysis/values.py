@@ -46,6 +46,7 @@ class Unknown(Value):
     reason: str = "not modelled"
     receiver: Any = field(default=None, compare=False)
     truth: Optional[bool] = None     # known truth of a value that is otherwise unknown
+    number: bool = False             # a Python number (``x.item()``), value not known
 
 
 @dataclass(frozen=True, slots=True)

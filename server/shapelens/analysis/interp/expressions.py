@@ -244,6 +244,8 @@ class Expressions:
             return const_binop(name, left.value, right.value)
         if type(left) is Array or type(right) is Array:
             return self.data_binop(name, left, right)
+        if is_number(left) and is_number(right):
+            return Unknown("arithmetic on a number the analysis does not know", number=True)
         if name == "add" and type(left) is type(right) and type(left) in (TupleVal, ListVal):
             if not self.budget.fold(len(left.items) + len(right.items)):
                 return Unknown("a value too large for the analysis")
@@ -488,3 +490,10 @@ def math_call(name, args):
         return Const(fn(*vals))
     except Exception:
         return Unknown("math.%s" % name)
+
+
+def is_number(value) -> bool:
+    """A Python number, known or not (``x.item()``)."""
+    kind = type(value)
+    return (kind is Unknown and value.number) or \
+        (kind is Const and type(value.value) in (int, float, bool))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..dims import Sym, definitely_ne, format_dim
 from ..errors import error
-from ..values import Const, Tensor, TupleVal, format_shape
+from ..values import Const, Tensor, TupleVal, Unknown, format_shape
 from . import function
 from .call import Call
 
@@ -24,6 +24,8 @@ def operand_shape(value):
         kind = "bool" if type(value.value) is bool else (
             "float" if type(value.value) is float else "long")
         return (), kind
+    if type(value) is Unknown and value.number:
+        return (), None
     return None
 
 
@@ -88,6 +90,8 @@ def binary(a, b, comparison=False):
     if problem:
         return mismatch_error(sa[0], sb[0], problem)
     dtype = "bool" if comparison else _result_dtype(sa[1], sb[1])
+    if not comparison and (sa[1] is None or sb[1] is None) and dtype != "float":
+        dtype = None        # a number of unknown type (``x.item()``) may be a float
     cause = a.cause if type(a) is Tensor and a.cause else (b.cause if type(b) is Tensor else None)
     return Tensor(shape, dtype, None, cause)
 

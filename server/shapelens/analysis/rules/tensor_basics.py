@@ -99,7 +99,12 @@ def same_shape(call: Call):
     return Tensor(x.shape, _DTYPE_OF.get(method, x.dtype), x.origin, x.cause)
 
 
-@function("Tensor.item", "Tensor.tolist")
+@function("Tensor.item")
+def item(call: Call):
+    return Unknown("a tensor's value", number=True)
+
+
+@function("Tensor.tolist")
 def to_python(call: Call):
     return Unknown("a tensor's value")
 
