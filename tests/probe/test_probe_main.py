@@ -285,6 +285,43 @@ def test_enumerate_and_next_iter_over_a_loader(tmp_path):
     assert "1 of 4 batches" in notes_of(result)[line_of(script, "for step, (x,)")]
 
 
+def test_code_that_needs_the_gradients_of_the_skipped_backward_stops_with_a_note(tmp_path):
+    # pytorch/examples regression/main.py updates its weights by hand after backward()
+    script = MODEL + """\
+
+    if __name__ == "__main__":
+        net = Net()
+        for step in range(100):
+            out = net(torch.randn(3, 12))
+            out.sum().backward()
+            for param in net.parameters():
+                param.data.add_(-0.1 * param.grad)
+        done = torch.ones(2)
+    """
+    result = probe_source(tmp_path, script)
+    assert result.status == "ok", result.message
+    assert result.error is None
+    assert facts_of(result)[(line_of(script, "out = net("), "out")] == [[3, 4]]
+    stop = notes_of(result)[line_of(script, "param.data.add_")]
+    assert stop.startswith("stopped here: this needs the gradients of a backward()")
+
+
+def test_a_shape_error_after_the_skipped_backward_is_still_an_error(tmp_path):
+    script = MODEL + """\
+
+    if __name__ == "__main__":
+        net = Net()
+        for step in range(100):
+            out = net(torch.randn(3, 12))
+            out.sum().backward()
+            hits = out.argmax(1) == torch.zeros(4)
+    """
+    result = probe_source(tmp_path, script)
+    assert result.status == "error", result.message
+    assert result.error.lines[-1] == line_of(script, "hits = ")
+    assert "must match the size of tensor b (4)" in result.error.message
+
+
 def test_a_while_training_loop_runs_one_step(tmp_path):
     script = MODEL + """\
 

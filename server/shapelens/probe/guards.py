@@ -14,7 +14,9 @@ user sees in the probe's report:
 * a ``DataLoader`` yields its first batch and, when the last batch of an epoch is smaller,
   one batch of that size (a hard-coded batch size fails as it would at the end of an epoch);
   map-style datasets are read in this process, so no worker processes start;
-* ``backward()`` does not run (the probe runs under ``torch.no_grad()``);
+* ``backward()`` does not run (the probe runs under ``torch.no_grad()``); code after it that
+  then finds no gradient (``param.grad`` is None: a TypeError or AttributeError naming
+  ``NoneType``) ends the run with a note, not a run-time error;
 * nothing is written outside the run's scratch folder (the temp dir, deleted afterwards):
   ``torch.save``/``torch.jit.save``/``torch.onnx.export`` to a path do nothing, ``open`` for
   writing gives a stream to the null device, directories are not made, nothing is removed or
@@ -388,6 +390,10 @@ class Guards:
                        "download; with the files on disk (a dataset, weights) it runs on, one batch "
                        "of the data"
                        % (error["type"], _first_line(error["message"])))
+        elif self.notes.lines_of("backward") and isinstance(exc, (TypeError, AttributeError)) \
+                and "NoneType" in str(error.get("message")):
+            message = ("stopped here: this needs the gradients of a backward() the probe did "
+                       "not run (%s: %s)" % (error["type"], _first_line(error["message"])))
         elif self.device == "meta" and META_ARTIFACT.search(str(error.get("message"))):
             message = ("stopped here: this needs tensor values, which the meta device does not "
                        "compute (%s: %s); probe on cpu to run past it"
