@@ -725,6 +725,7 @@ async function summarySteps() {
         check(seen.want !== '' && seen.stroke === seen.want, `node stroke ${seen.stroke}, contrast border ${seen.want}`);
         return `body class "${classes.trim()}", node stroke ${seen.stroke} (the contrast border)`;
     });
+    await page.mouse.move(300, 700);
     await page.waitForTimeout(500);
     await shot('summary-panel-high-contrast');
     await pickTheme('Dark Modern');
