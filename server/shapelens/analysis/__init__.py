@@ -75,8 +75,9 @@ def _analyze(text: str, path: str, resolver, inputs=None) -> Report:
     try:
         interp.run_module(env)
         analyze_unreached(interp, env, inputs)
-    except BudgetReached:
-        pass                        # the budget's note says where and why
+    except BudgetReached:           # the budget's note says where and why
+        if not budget.stopped:      # library code's part of it, run outside an import or call
+            budget.stop("library code past its part of the budget")
     except RecursionError:          # Python's stack ran out before the nesting budget did
         budget.stop("nesting deeper than Python's stack allows")
     except Exception as exc:  # never lose the report to an analysis bug
@@ -101,9 +102,8 @@ def default_resolver(path: str) -> Optional[WorkspaceResolver]:
 
 def check_source(text: str, path: str = "<string>") -> dict:
     """The report of one file as the JSON form's file entry (SPEC §5), as Python objects."""
-    report = analyze(text, path, default_resolver(path))
     try:
-        return report.to_json()
+        return analyze(text, path, default_resolver(path)).to_json()
     except Exception as exc:  # never a traceback (see analyze)
         return failed(path, exc).to_json()
 
