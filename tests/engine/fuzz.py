@@ -224,9 +224,16 @@ def check_case(case: Case) -> dict:
 
 # ----------------------------------------------------------------------------- by hand
 
+def _timed_out(signum, frame):
+    raise TimeoutError("over 120 s")
+
+
 def _run_one(job):
     import signal
     seed, index = job
+    signal.signal(signal.SIGALRM, _timed_out)
+    # past 3 GB a MemoryError (reported) rather than the kernel killing the worker
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, resource.RLIM_INFINITY))
     case = make_case(seed, index)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     signal.alarm(120)
@@ -256,10 +263,18 @@ def main(argv=None) -> int:
     errors, slow, slow_cpu, big, kinds = [], [], [], [], {}
     slowest = []
     started = time.perf_counter()
+    pending = set(range(args.count))
     # a fresh worker every 200 cases: a case's peak memory is not hidden by an earlier one's
     with multiprocessing.get_context("fork").Pool(args.jobs, maxtasksperchild=200) as pool:
-        for done, (index, kind, seconds, cpu, peak, error) in enumerate(
-                pool.imap_unordered(_run_one, jobs, chunksize=4), 1):
+        results = pool.imap_unordered(_run_one, jobs, chunksize=4)
+        for done in range(1, args.count + 1):
+            try:
+                index, kind, seconds, cpu, peak, error = results.next(timeout=600)
+            except multiprocessing.TimeoutError:   # a worker died (killed: out of memory?)
+                print("no result for 600 s: cases %s lost" % sorted(pending)[:20])
+                errors.extend((i, "lost", "worker died") for i in sorted(pending))
+                break
+            pending.discard(index)
             kinds[kind] = kinds.get(kind, 0) + 1
             slowest.append((cpu, seconds, index, kind))
             if error:

@@ -178,6 +178,17 @@ def test_values_built_in_all_stop_the_analysis():
     assert shapes(report)["before"] == (3,)
 
 
+def test_dicts_copied_in_nested_loops_stop_the_analysis():
+    # each dict holds the one before: ~800 million entries copied and kept, without the budget
+    text = ("import torch\nbefore = torch.zeros(3)\nx = {'a': 0}\n"
+            "for i in range(200):\n    for j in range(200):\n        x = {**x, str(len(x)): x}\n"
+            + AFTER)
+    report = analyze(text, "dicts.py")
+    within_budget(report)
+    assert any("items in all; the rest is unknown" in n for n in budget_notes(report))
+    assert shapes(report)["before"] == (3,)
+
+
 # ---------------------------------------------------------------- the garbage collector
 
 def test_overlapping_pauses_restore_the_collector_once_all_end():

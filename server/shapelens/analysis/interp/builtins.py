@@ -81,6 +81,8 @@ class Builtins:
                 return DictVal(dict(kwargs))
             source = visible(args[0])
             if type(source) is DictVal:
+                if not self.budget.fold(len(source.items)):
+                    return Unknown("a dict too large for the analysis")
                 return DictVal({**source.items, **kwargs})
             pairs = [self.iterate(p) for p in self.iterate(source) or [None]]
             if any(p is None or len(p) != 2 for p in pairs) or \

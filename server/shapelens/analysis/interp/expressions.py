@@ -117,7 +117,7 @@ class Expressions:
         for k, v in zip(node.keys, node.values):
             if k is None:
                 inner = visible(self.eval(v, frame))
-                if type(inner) is DictVal:
+                if type(inner) is DictVal and self.budget.fold(len(items) + len(inner.items)):
                     items.update(inner.items)
                 else:
                     return DictVal({}, "built from entries the analysis cannot see")

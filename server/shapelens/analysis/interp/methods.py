@@ -96,6 +96,8 @@ class Methods:
         args = tuple(visible(a) for a in args)
         if args:
             if type(args[0]) is DictVal:
+                if not self.budget.fold(len(args[0].items)):
+                    return DictVal({}, "a dict too large for the analysis")
                 return DictVal(dict(args[0].items))
             for pair in self.iterate(args[0]) or []:
                 kv = self.iterate(pair)
@@ -331,7 +333,8 @@ class Methods:
             if obj.lost:
                 return Unknown(obj.lost)
             if name == "copy":
-                return ListVal(list(obj.items))
+                return ListVal(list(obj.items)) if self.budget.fold(len(obj.items)) else \
+                    Unknown("a list too large for the analysis")
             return Unknown("list.%s" % name)
         if name not in LIST_MUTATORS:
             return Unknown("list has no method %s" % name)
