@@ -22,6 +22,7 @@ from ..values import (
     visible,
 )
 from .budget import MAX_LENGTH
+from .members import class_of
 from .program import SELF_KEY, Builtin, ClassRef, SuperRef
 
 
@@ -166,6 +167,8 @@ class Builtins:
             return AttrView(args[0])
         if name == "vars" and args and type(args[0]) in (Instance, Layer, Container):
             return Unknown("internals (__dict__) of an object", receiver=args[0])
+        if name == "type" and len(args) == 1:
+            return class_of(args[0])
         if name in ("all", "any") and len(args) == 1:
             items = self.iterate(args[0])
             truths = [self.truth(i) for i in items] if items is not None else [None]

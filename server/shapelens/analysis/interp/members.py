@@ -423,6 +423,7 @@ def class_of(value) -> Value:
         return ClassRef(value.cls)
     if kind is Layer or kind is Container:
         return TorchRef("torch.nn." + value.kind)
-    if kind is Tensor:
-        return TorchRef("Tensor")
+    if kind is Tensor:      # a plain tensor or an nn.Parameter: not always told apart
+        return TorchRef("torch.nn.Parameter") if value.nn_param else \
+            Unknown("torch.Tensor or a subclass")
     return Unknown("class of a value the analysis cannot see")

@@ -181,8 +181,10 @@ class Methods:
             value = args[1] if len(args) > 1 else kwargs.get(
                 "module", kwargs.get("tensor", kwargs.get("param", Const(None))))
             if kind is Layer:
-                if name in ("add_module", "register_module"):
+                if name in ("add_module", "register_module") or type(key) is not str:
                     self.havoc(obj, "a child added to a torch layer", deep=False)
+                else:       # a parameter or buffer: as ``layer.weight = ...``
+                    self.set_attribute(obj, key, value, node, frame)
             elif kind is Container or type(base) is Container:
                 self.container_add(obj if kind is Container else base,
                                    key if type(key) is str else None, value)
