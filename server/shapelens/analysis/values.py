@@ -346,6 +346,16 @@ DATA_VALUES = (Image, Array, Transform, Dataset, Loader)
 
 
 @dataclass(frozen=True, slots=True)
+class Packed(Value):
+    """A ``PackedSequence`` of ``batch`` sequences whose steps have the shape ``features``; how
+    many steps it holds in all depends on the lengths (rules/recurrent.py)."""
+
+    batch: Any
+    features: Shape
+    dtype: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
 class Distribution(Value):
     """A ``torch.distributions`` object (rules/distributions.py): its family, batch and event
     shapes, for the categorical families the number of categories, for ``Independent`` the

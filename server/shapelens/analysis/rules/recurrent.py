@@ -9,15 +9,21 @@ LSTM — with ``D = 2`` if bidirectional and ``H_out = proj_size or hidden_size`
     c_n     [D·num_layers, N, hidden_size]
 
 Cells take ``[N, input_size]`` or ``[input_size]`` and return ``h'`` (LSTMCell: ``(h', c')``).
+
+Packed sequences (``torch.nn.utils.rnn``): ``pack_padded_sequence``/``pack_sequence`` give a
+:class:`~shapelens.analysis.values.Packed` of N sequences; a sequence layer called on it
+returns a Packed output of ``D·H_out`` features and the same ``h_n``/``c_n`` as for a batch of
+N; ``pad_packed_sequence`` pads it back to ``[T, N, *]`` (T: ``total_length``, else the longest
+length, which depends on the data) and ``pad_sequence`` pads a list of ``[L_i, *]``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..dims import format_dim, is_int, mul, sym
 from ..errors import FixHint, error
-from ..values import Const, ListVal, Tensor, TupleVal, format_shape
-from . import LayerRule, layer
+from ..values import Const, ListVal, Packed, Tensor, TupleVal, format_shape
+from . import LayerRule, function, layer
 from .call import MISSING, UNKNOWN, Call
 from .common import bool_arg, differ_for_positive_sizes, fmt_list, tensors_in
 
@@ -89,6 +95,9 @@ class RNNLayer(LayerRule):
         return spec
 
     def forward(self, spec: RNNSpec, call: Call):
+        packed = call.get(0, "input")
+        if type(packed) is Packed:
+            return packed_forward(spec, packed, call.get(1, "hx"))
         x = call.tensor(0, "input")
         if x is None:
             return None
@@ -242,6 +251,113 @@ def rnn_forward(spec: RNNSpec, x: Tensor, hx):
         h_shape = (layers, hout)
         c_shape = (layers, spec.hidden_size)
     return _result(mode, x.with_shape(out_shape), x.with_shape(h_shape), x.with_shape(c_shape))
+
+
+def packed_forward(spec: RNNSpec, packed: Packed, hx):
+    """A sequence layer on a PackedSequence: as on a [T, N, *features] batch, the output packed
+    again.  Where the batch path raises, the packed one does not always (it lets small
+    mismatched inputs and states through): no error is claimed, the result is unknown."""
+    if packed.features is None or len(packed.features) != 1:
+        return None
+    if _differ(packed.features[0], spec.input_size):
+        return None   # torch finds the mismatch in a matmul, which small inputs can pass
+    steps = Tensor((None, packed.batch) + tuple(packed.features), packed.dtype)
+    out = rnn_forward(replace(spec, batch_first=False), steps, hx)
+    if type(out) is not TupleVal:
+        return None   # torch's packed path lets some mismatched states through: unknown
+    y = out.items[0]
+    feat = y.shape[-1:] if y.shape is not None else None
+    return TupleVal((Packed(packed.batch, feat, y.dtype),) + out.items[1:])
+
+
+def _lengths_count(lengths):
+    """How many lengths were given (a list or a 1-D tensor), or None."""
+    if type(lengths) in (ListVal, TupleVal) and not getattr(lengths, "lost", None):
+        return len(lengths.items)
+    if type(lengths) is Tensor and lengths.shape is not None and len(lengths.shape) == 1:
+        return lengths.shape[0]
+    return None
+
+
+@function("torch.nn.utils.rnn.pack_padded_sequence")
+def pack_padded_sequence(call: Call):
+    """[T, N, *] (batch_first: [N, T, *]) and N lengths -> a Packed of N sequences."""
+    x = call.tensor(0, "input")
+    if x is None:
+        return None
+    batch_first = call.value(2, "batch_first", False)
+    if x.shape is None or batch_first not in (True, False):
+        return Packed(None, None, x.dtype)
+    if len(x.shape) < 2:
+        return error("rank-mismatch", "pack_padded_sequence: the input must be [T, N, *] or "
+                     "[N, T, *] (batch_first), got %s" % format_shape(x.shape))
+    n = x.shape[0] if batch_first else x.shape[1]
+    count = _lengths_count(call.get(1, "lengths"))
+    if is_int(count) and is_int(n) and count != n:
+        return error("shape-mismatch", "Expected `len(lengths)` to be equal to batch_size, but "
+                     "got %d (batch_size=%d)" % (count, n))
+    return Packed(n, tuple(x.shape[2:]), x.dtype)
+
+
+def _same_trailing(ts):
+    """The trailing shape (after the length dim) of the first of ``ts``, into which torch
+    copies the others (broadcasting them); a ShapeError when one cannot be; None when not
+    known."""
+    if any(t.shape is None or not t.shape for t in ts):
+        return None
+    first = tuple(ts[0].shape[1:])
+    for t in ts[1:]:
+        other = tuple(t.shape[1:])
+        if len(other) > len(first):
+            return None
+        for a, b in zip(reversed(first), reversed(other)):
+            if is_int(a) and is_int(b) and a != b and b != 1:
+                return error("shape-mismatch", "The size of tensor a (%d) must match the size of "
+                             "tensor b (%d) at non-singleton dimension 1" % (a, b))
+    return first
+
+
+@function("torch.nn.utils.rnn.pack_sequence")
+def pack_sequence(call: Call):
+    ts = tensors_in(call.get(0, "sequences"))
+    if ts is None or not ts:
+        return None
+    features = _same_trailing(ts)
+    if isinstance(features, tuple) or features is None:
+        return Packed(len(ts), features, ts[0].dtype)
+    return features
+
+
+@function("torch.nn.utils.rnn.pad_sequence")
+def pad_sequence(call: Call):
+    """A list of [L_i, *] -> [max L_i, N, *] (batch_first: [N, max L_i, *])."""
+    ts = tensors_in(call.get(0, "sequences"))
+    batch_first = call.value(1, "batch_first", False)
+    if ts is None or not ts or batch_first not in (True, False):
+        return None
+    features = _same_trailing(ts)
+    if not isinstance(features, tuple):
+        return features if features is not None else Tensor(None, ts[0].dtype)
+    lengths = [t.shape[0] for t in ts]
+    longest = max(lengths) if all(is_int(v) for v in lengths) else None
+    head = (len(ts), longest) if batch_first else (longest, len(ts))
+    return ts[0].with_shape(head + features)
+
+
+@function("torch.nn.utils.rnn.pad_packed_sequence")
+def pad_packed_sequence(call: Call):
+    """A Packed of N sequences -> ([T, N, *] or [N, T, *], lengths [N]); T is
+    ``total_length`` when given, else the longest length (known only from the data)."""
+    packed = call.get(0, "sequence")
+    batch_first = call.value(1, "batch_first", False)
+    total = call.int(3, "total_length")
+    if type(packed) is not Packed or batch_first not in (True, False):
+        return None
+    lengths = Tensor((packed.batch,), "long")
+    if packed.features is None:
+        return TupleVal((Tensor(None, packed.dtype), lengths))
+    head = (packed.batch, total) if batch_first else (total, packed.batch)
+    return TupleVal((Tensor(head + tuple(packed.features), packed.dtype), lengths))
 
 
 def _takes(spec: RNNSpec) -> str:
