@@ -266,7 +266,7 @@ def main(argv=None) -> int:
     pending = set(range(args.count))
     # a fresh worker every 200 cases: a case's peak memory is not hidden by an earlier one's
     with multiprocessing.get_context("fork").Pool(args.jobs, maxtasksperchild=200) as pool:
-        results = pool.imap_unordered(_run_one, jobs, chunksize=4)
+        results = pool.imap_unordered(_run_one, jobs)
         for done in range(1, args.count + 1):
             try:
                 index, kind, seconds, cpu, peak, error = results.next(timeout=600)
