@@ -71,6 +71,29 @@ fc = nn.Linear(2, 3, bias=False)
 fc.register_parameter("weight", nn.Parameter(torch.randn(6, 2)))
 b = fc(torch.randn(3, 2))
 """,
+    "distributions": """\
+import torch
+from torch.distributions import Categorical, Normal
+
+probs = torch.softmax(torch.randn(4, 6), dim=-1)
+m = Categorical(probs)
+action = m.sample()
+log_prob = m.log_prob(action)
+n = Normal(torch.zeros(3, 2), torch.ones(3, 2))
+draws = n.rsample((5,))
+mu = n.mean
+entropy = m.entropy()
+""",
+    "weight tying": """\
+import torch
+import torch.nn as nn
+
+wte = nn.Embedding(50, 24)
+lm_head = nn.Linear(24, 50, bias=False)
+wte.weight = lm_head.weight
+x = wte(torch.randint(0, 50, (2, 16)))
+logits = lm_head(x)
+""",
     "apply(init) over a layer with children": """\
 import math
 

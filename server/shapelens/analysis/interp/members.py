@@ -6,7 +6,7 @@ import dataclasses
 from typing import Optional
 
 from ..errors import ShapeError
-from ..rules import LAYERS, layout, tensor_basics
+from ..rules import LAYERS, distributions, layout, tensor_basics
 from ..rules.call import UNKNOWN, as_int, as_python
 from ..rules.indexing import getitem
 from ..rules.modules import MODULE_METHODS
@@ -17,6 +17,7 @@ from ..values import (
     Const,
     Container,
     DictVal,
+    Distribution,
     Instance,
     Layer,
     ListVal,
@@ -74,9 +75,12 @@ class Members:
             if type(value) in MODULE_KINDS:
                 self.container_add(obj, attr, value)
         elif kind is Layer:
-            if attr not in HARMLESS_LAYER_ATTRIBUTES:
+            rule = LAYERS.get(obj.kind)
+            spec = rule.assigned(obj.spec, attr, value) if rule is not None and \
+                obj.spec is not None else None
+            if attr not in HARMLESS_LAYER_ATTRIBUTES and spec is not obj.spec:
                 self.mutating(obj)
-                obj.spec = None         # its configuration changed in a way rules do not follow
+                obj.spec = spec         # None: changed in a way the rule does not follow
         elif kind is ClassRef:
             self.mutating(obj.info)
             obj.info.attrs[attr] = value
@@ -356,6 +360,9 @@ class Members:
             return self.data_attribute(obj, attr, node, frame)
         if kind is AttrView:
             return BoundMethod(obj, attr)
+        if kind is Distribution:
+            value = distributions.attribute(obj, attr)
+            return value if value is not None else BoundMethod(obj, attr)
         return Unknown("attribute %s of a value the analysis cannot see" % attr)
 
     def expr_Subscript(self, node, frame):
@@ -427,3 +434,4 @@ def class_of(value) -> Value:
         return TorchRef("torch.nn.Parameter") if value.nn_param else \
             Unknown("torch.Tensor or a subclass")
     return Unknown("class of a value the analysis cannot see")
+

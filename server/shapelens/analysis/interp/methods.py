@@ -17,6 +17,7 @@ from ..values import (
     Const,
     Container,
     DictVal,
+    Distribution,
     Instance,
     Layer,
     ListVal,
@@ -123,6 +124,13 @@ class Methods:
             return argparser_method(self, obj, name, args, kwargs)
         if kind is AttrView:
             return self.attr_view_method(obj, name, args, kwargs, node, frame)
+        if kind is Distribution:
+            q = "torch.distributions.Distribution." + name
+            rule = FUNCTIONS.get(q)
+            if rule is None:
+                return Unknown("method %s of a distribution" % name)
+            return self.rule_result(rule(Call(q, (obj,) + args, kwargs)), node, frame, q,
+                                    (obj,) + args)
         if kind is TupleVal and obj.size and name == "numel":
             return Const(D.prod(as_int(i) for i in obj.items) or Unknown("numel"))
         if kind in DATA_VALUES:
