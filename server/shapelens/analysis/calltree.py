@@ -253,7 +253,8 @@ class _Open:
         self.args = args
         self.flow_start = flow_start    # flow nodes before it
         self.flow_node = None   # its own flow node, once made
-        self.loop = 0           # the line of the loop the call is made in (see loop_of)
+        self.loop = 0           # the line of the loop the call is made in (see loop_of), or
+        # (loop_of, tree, node) until it is first read (the tree is walked only for summaries)
 
 
 class _Run:
@@ -340,7 +341,7 @@ class CallTree:
         call = _Open(module, index, len(run.open), x.shape if x is not None else None,
                      len(run.calls), args, len(run.flow))
         if tree is not None and node is not None:
-            call.loop = self.loop_of(tree, node)
+            call.loop = (self.loop_of, tree, node)
         run.calls.append(call)
         run.open.append(call)
         run.tokens.append(call)
@@ -503,7 +504,7 @@ def _parts(run: _Run, diagnostics, trainable_known):
     """(modules, calls, flow) of a recorded run."""
     calls = tuple(ModuleCall(c.index, c.depth, c.input, c.output, c.dtype,
                              *_first_error(c.errors, diagnostics), args_bytes(c.args),
-                             c.loop)
+                             c.loop[0](*c.loop[1:]) if type(c.loop) is tuple else c.loop)
                   for c in run.calls)
     flow = tuple(FlowNode(kind, label, sources, output, group, call, _where(where),
                           diagnostics.get(error) if error is not None else None, bound)
