@@ -35,9 +35,15 @@ def _subreaper(on: bool) -> bool:
         return False
 
 
+# the analysis asks the user's interpreter about its environment through jedi's helper process,
+# which the test process keeps (shapelens.environment caches it) for the rest of the session
+KEPT_HELPERS = ("jedi/inference/compiled/subprocess",)
+
+
 def _alive_below_us() -> set:
     return {p for p, state in processes.descendants(os.getpid()).items()
-            if state not in ("Z", "X")}
+            if state not in ("Z", "X")
+            and not any(helper in _command(p[0]) for helper in KEPT_HELPERS)}
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +53,7 @@ def no_process_outlives_the_test():
     session, a double fork) is re-parented here instead of to init and is seen below us."""
     before = _alive_below_us()
     watching = _subreaper(True)
-    left = set()
+    left, named = set(), []
     try:
         yield
         deadline = time.monotonic() + 5.0  # a killed process may take a moment to go
@@ -55,6 +61,7 @@ def no_process_outlives_the_test():
         while left and time.monotonic() < deadline:
             time.sleep(0.05)
             left = _alive_below_us() - before
+        named = [(pid, _command(pid)) for pid, _start in sorted(left)]
         processes.kill(left)  # so that one failure does not leave them running
     finally:
         if watching:
@@ -64,4 +71,12 @@ def no_process_outlives_the_test():
                     os.waitpid(pid, os.WNOHANG)
                 except (ChildProcessError, OSError):
                     pass
-    assert not left, "processes left running after the test: %s" % sorted(left)
+    assert not left, "processes left running after the test: %s" % named
+
+
+def _command(pid: int) -> str:
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "?"

@@ -407,6 +407,28 @@ def test_meta_keeps_device_moves_on_meta_and_stops_where_values_are_needed(tmp_p
     assert cpu.status == "ok" and (line_of(script, "z = torch.zeros"), "z") in facts_of(cpu)
 
 
+def test_meta_moves_tensors_of_legacy_constructors_and_samples_distributions(tmp_path):
+    # PyTorch-GAN's Tensor(np.random.normal(...)) and a REINFORCE policy's Categorical(probs)
+    script = MODEL + """\
+
+    if __name__ == "__main__":
+        net = Net()
+        x = torch.randn(2, 12)
+        noise = torch.FloatTensor([[0.5] * 12, [0.25] * 12])
+        y = net(x + noise)
+        probs = F.softmax(y, dim=1)
+        m = torch.distributions.Categorical(probs)
+        action = m.sample()
+        log_prob = m.log_prob(action)
+    """
+    result = probe_source(tmp_path, script, device="meta")
+    assert result.status == "ok", result.message
+    assert result.skipped == ()
+    facts = facts_of(result)
+    assert facts[(line_of(script, "y = net(x + noise)"), "y")] == [[2, 4]]
+    assert facts[(line_of(script, "log_prob = "), "log_prob")] == [[2]]
+
+
 def test_a_real_error_after_a_guard_is_still_an_error(tmp_path):
     script = MODEL + """\
 

@@ -27,7 +27,8 @@ user sees in the probe's report:
 * the program gets no command-line arguments; when argument parsing exits for want of them,
   the run ends with a note;
 * on ``meta``, device moves (``.to(device)``, ``.cuda()``, ``device=``) keep tensors on meta and
-  tensors from elsewhere (a loader, numpy) are moved there; an operation that needs values
+  tensors from elsewhere (a loader, numpy, ``torch.FloatTensor(array)``) are moved there, and
+  distributions do not check their arguments' values; an operation that needs values
   (``.item()``, printing a number) ends the run with a note.
 
 These are rules for a measuring run of trusted code, not a sandbox: C extensions that write or
@@ -49,6 +50,7 @@ HELPER = "__shapelens_probe__"  # the name rewritten loops call, set in builtins
 WRITE_MODES = frozenset("wax+")
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "", None})
+MIXED_DEVICES = re.compile(r"expected device|same device|found at least two devices")
 META_ARTIFACT = re.compile(r"\bmeta\b|Tensor\.__format__", re.IGNORECASE)
 
 
@@ -372,6 +374,8 @@ class Guards:
         """A TorchFunctionMode that keeps every tensor on meta (None off meta)."""
         if self.device != "meta":
             return None
+        # a distribution's argument checks read values (``.item()``); its shapes need none
+        self.torch.distributions.Distribution.set_default_validate_args(False)
         return _meta_mode(self.torch)
 
     # ---------------------------------------------------------------- errors
@@ -523,6 +527,12 @@ def _meta_mode(torch):
             if func is Tensor.to:
                 args = tuple("meta" if i > 0 and is_device(a) else a
                              for i, a in enumerate(args))
-            return on_meta(func(*args, **kwargs))
+            try:
+                return on_meta(func(*args, **kwargs))
+            except RuntimeError as exc:  # a tensor made where no function sees it:
+                if not MIXED_DEVICES.search(str(exc)):  # torch.FloatTensor(array)
+                    raise
+            return on_meta(func(*[on_meta(a) for a in args],
+                                **{k: on_meta(v) for k, v in kwargs.items()}))
 
     return KeepOnMeta()
