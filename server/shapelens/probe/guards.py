@@ -255,14 +255,15 @@ class Guards:
     # ---------------------------------------------------------------- files
 
     def writable(self, file):
-        try:
-            path = os.path.realpath(os.fspath(file))
-        except (TypeError, ValueError):
-            return True  # a file descriptor or a buffer: not a new file
-        if isinstance(path, bytes):
-            path = os.fsdecode(path)
-        return path.startswith("/dev/") or (self.scratch is not None
-                                             and path.startswith(self.scratch))
+        """True for what may be opened for writing: the scratch folder and devices."""
+        return self.in_scratch(file) or _real_path(file).startswith("/dev/")
+
+    def in_scratch(self, file):
+        """True for what may be made, removed, renamed or truncated: the scratch folder only
+        (never a device: a stream sent to /dev/null that its code then deletes by name, as
+        torch.hub does with a failed download, must not delete /dev/null)."""
+        path = _real_path(file)
+        return path == "" or (self.scratch is not None and path.startswith(self.scratch))
 
     def _no_writes(self):
         guards, notes = self, self.notes
@@ -282,7 +283,7 @@ class Guards:
             return real_os_open(os.devnull, os.O_RDWR)
 
         def mkdir(path, *args, **kwargs):
-            if guards.writable(path) or os.path.exists(path) or "dir_fd" in kwargs:
+            if guards.in_scratch(path) or os.path.exists(path) or "dir_fd" in kwargs:
                 return real_mkdir(path, *args, **kwargs)
             notes.add("mkdir", "directory %r: not made" % (os.fspath(path),))
             return None
@@ -302,9 +303,15 @@ class Guards:
         guards = self
 
         def change(path, *args, **kwargs):
-            if guards.writable(path) or "dir_fd" in kwargs:
+            dst = args[0] if args else kwargs.get("dst", "")
+            # (src, dst): both change, but a symbolic link may point anywhere
+            targets = {"rename": [path, dst], "replace": [path, dst], "link": [path, dst],
+                       "symlink": [dst]}.get(name, [path])
+            if all(guards.in_scratch(t) for t in targets) or "dir_fd" in kwargs \
+                    or "src_dir_fd" in kwargs:
                 return real(path, *args, **kwargs)
-            guards.notes.add("write", "os.%s(%r): not done" % (name, os.fspath(path)))
+            if not _real_path(path).startswith("/dev/"):  # a redirected stream's name
+                guards.notes.add("write", "os.%s(%r): not done" % (name, os.fspath(path)))
             return None
 
         return change
@@ -423,6 +430,15 @@ def _is_local(host):
     if isinstance(host, bytes):
         host = host.decode("ascii", "replace")
     return host in LOCAL_HOSTS or (isinstance(host, str) and host.startswith("127."))
+
+
+def _real_path(file):
+    """The real path of ``file`` as text; "" for a file descriptor or a buffer (not a name)."""
+    try:
+        path = os.path.realpath(os.fspath(file))
+    except (TypeError, ValueError):
+        return ""
+    return os.fsdecode(path) if isinstance(path, bytes) else path
 
 
 def _caused_by(exc, kind):
