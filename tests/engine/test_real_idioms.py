@@ -2,6 +2,8 @@
 analysis gives for a name equals what the name holds at the end of the run."""
 from __future__ import annotations
 
+import ast
+
 import pytest
 
 from shapelens.analysis import analyze
@@ -70,6 +72,50 @@ a = torch.zeros(cfg.hidden)
 fc = nn.Linear(2, 3, bias=False)
 fc.register_parameter("weight", nn.Parameter(torch.randn(6, 2)))
 b = fc(torch.randn(3, 2))
+""",
+    "argparse defaults": """\
+import argparse
+
+import torch
+import torch.nn as nn
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--latent_dim", type=int, default=10, help="dimensionality of the latent code")
+parser.add_argument("--img_size", type=int, default=32)
+parser.add_argument("--channels", type=int, default=1)
+parser.add_argument("--lr", type=float, default=0.0002)
+opt = parser.parse_args([])
+img_shape = (opt.channels, opt.img_size, opt.img_size)
+z = torch.randn(4, opt.latent_dim)
+decoder = nn.Linear(opt.latent_dim, opt.channels * opt.img_size * opt.img_size)
+img = decoder(z).view(z.shape[0], *img_shape)
+""",
+    "a class defined after a branch the analysis cannot decide": """\
+import torch
+import torch.nn as nn
+
+if torch.cuda.is_available():
+    device = torch.device("cuda")
+else:
+    device = torch.device("cpu")
+
+
+class VAE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def main():
+    vae = VAE().to(device)
+    return vae(torch.randn(2, 4))
+
+
+if __name__ == "__main__":
+    y = main()
 """,
     "distributions": """\
 import torch
@@ -145,12 +191,15 @@ out = net(torch.randn(2, 4))
 def test_idiom_agrees_with_torch(name):
     torch = pytest.importorskip("torch")
     source = PROGRAMS[name]
-    scope: dict = {}
+    scope: dict = {"__name__": "__main__"}
     exec(compile(source, "<idiom>", "exec"), scope)
     report = analyze(source)
+    inside = {line for node in ast.walk(ast.parse(source))
+              if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+              for line in range(node.lineno, node.end_lineno + 1)}
     top = {}
     for fact in report.shapes:
-        if fact.range.start_col == 0:       # module-level names: their final values
+        if fact.range.start_line not in inside:     # module-level names: their final values
             top.setdefault(fact.name, set()).add(format_shape(fact.shape))
     expected = {k: v for k, v in scope.items() if isinstance(v, torch.Tensor)}
     assert expected

@@ -236,7 +236,7 @@ def argparser_method(interp, parser: ArgParser, name, args, kwargs):
         return Const(None)
     if name in ("parse_args", "parse_known_args"):
         given = as_python(args[0]) if args else as_python(kwargs.get("args", Const(None)))
-        if given not in (None, ()):
+        if given is not None and given != () and given != []:
             return Unknown("arguments parsed from a list the analysis does not read")
         ns = Instance(NAMESPACE, dict(parser.items))
         return ns if name == "parse_args" else TupleVal((ns, ListVal([])))

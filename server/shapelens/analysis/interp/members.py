@@ -34,6 +34,7 @@ from .methods import STR_METHODS
 from .program import (
     MODULE_BASES,
     SELF_KEY,
+    ArgParser,
     BoundFunction,
     Builtin,
     ClassRef,
@@ -317,7 +318,7 @@ class Members:
         if kind is Container:
             child = self.container_attribute(obj, attr)
             return child if child is not None else BoundMethod(obj, attr)
-        if kind in (ListVal, DictVal):
+        if kind in (ListVal, DictVal, ArgParser):
             return BoundMethod(obj, attr)
         if kind is Unknown and obj.receiver is not None and obj.reason.startswith("internals"):
             # ``self._modules.update(...)``, ``vars(self)["fc"] = ...``: still the object.

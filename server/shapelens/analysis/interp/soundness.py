@@ -336,17 +336,17 @@ class Soundness:
                 flow_a = run_a(frame)
             finally:
                 self.close_log(log_a)
-            vars_a = frame.vars
+            vars_a = dict(frame.vars)
             end_a = {k: state_of(obj) for k, (obj, _) in log_a.before.items()}
             for obj, state in log_a.before.values():
                 set_state(obj, state)
-            frame.vars = dict(before)
+            put_vars(frame, before)
             log_b = self.open_log()
             try:
                 flow_b = run_b(frame)
             finally:
                 self.close_log(log_b)
-            vars_b = frame.vars
+            vars_b = dict(frame.vars)
         finally:
             self.uncertain -= 1
         changed = dict(log_a.before)
@@ -361,17 +361,17 @@ class Soundness:
             return flow_b
         if flow_a is not None:
             self.leave(frame, flow_a, vars_a, states_a)
-            frame.vars = vars_b
+            put_vars(frame, vars_b)
             return None
         if flow_b is not None:
             self.leave(frame, flow_b, vars_b, states_b)
             for obj, state in states_a.values():
                 set_state(obj, state)
-            frame.vars = vars_a
+            put_vars(frame, vars_a)
             return None
         for k, (obj, sa) in states_a.items():
             set_state(obj, join_states(obj, sa, states_b[k][1]))
-        frame.vars = join_vars(vars_a, vars_b)
+        put_vars(frame, join_vars(vars_a, vars_b))
         return None
 
     def leave(self, frame, kind, vars_, states):
@@ -402,7 +402,7 @@ class Soundness:
             for obj, state in exit_.log.before.values():
                 set_state(obj, join_states(obj, state_of(obj), state))
             if join_variables:
-                frame.vars = join_vars(frame.vars, exit_.vars)
+                put_vars(frame, join_vars(frame.vars, exit_.vars))
         exits.clear()
 
     def loop_unknown(self, frame, run_body) -> Optional[str]:
@@ -451,3 +451,11 @@ class Soundness:
         if func.receiver is not None:
             self.havoc(func.receiver, func.reason)
         self.escape(args, kwargs, "given to %s" % func.reason)
+
+
+def put_vars(frame, new: dict):
+    """Give ``frame`` the variables ``new``, in its own dict: a module's globals are the dict
+    the functions defined in it read their global names from."""
+    if new is not frame.vars:
+        frame.vars.clear()
+        frame.vars.update(new)
