@@ -19,6 +19,7 @@ to run in the message (scripts/test runs them all).
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -58,22 +59,39 @@ def e2e() -> dict:
     if missing:
         pytest.fail("real-VS-Code test infrastructure missing: " + "; ".join(missing))
 
+    # One driver run per test session: pytest-xdist may still give two workers tests of this
+    # module (their "vscode" group notwithstanding), and a second run would delete the first's
+    # screenshots as it starts.  The first worker runs it; the other waits and reads its result.
+    OUT.mkdir(parents=True, exist_ok=True)
+    session = os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid())
+    with open(OUT / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp, output = OUT / "session", OUT / "driver-output.txt"
+        if not (stamp.exists() and stamp.read_text() == session):
+            _run_driver(output)
+            stamp.write_text(session)
     result_file = OUT / "result.json"
-    if result_file.exists():
-        result_file.unlink()
+    if not result_file.exists():
+        pytest.fail("e2e.mjs wrote no result.json:\n" + output.read_text(encoding="utf-8"))
+    result = json.loads(result_file.read_text(encoding="utf-8"))
+    result["driver_output"] = output.read_text(encoding="utf-8")
+    return result
+
+
+def _run_driver(output: Path):
+    for stale in (OUT / "result.json", OUT / "session"):
+        if stale.exists():
+            stale.unlink()
     try:
         run = subprocess.run(
             ["node", str(DRIVER), "--vsix", str(_vsix()), "--python", str(PYTHON),
              "--out", str(OUT), "--code-server", str(CODE_SERVER), "--chromium", str(CHROMIUM)],
             cwd=ROOT, capture_output=True, text=True, timeout=DRIVER_TIMEOUT_S,
             env={**os.environ, "NODE_NO_WARNINGS": "1"})
+        text = "(exit %d)\n%s%s" % (run.returncode, run.stdout, run.stderr)
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"e2e.mjs ran past {DRIVER_TIMEOUT_S} s; output so far:\n{exc.stdout}\n{exc.stderr}")
-    if not result_file.exists():
-        pytest.fail(f"e2e.mjs wrote no result.json (exit {run.returncode}):\n{run.stdout}\n{run.stderr}")
-    result = json.loads(result_file.read_text(encoding="utf-8"))
-    result["driver_output"] = run.stdout + run.stderr
-    return result
+        text = f"e2e.mjs ran past {DRIVER_TIMEOUT_S} s; output so far:\n{exc.stdout}\n{exc.stderr}"
+    output.write_text(text, encoding="utf-8")
 
 
 def _step(result: dict, name: str) -> str:
