@@ -222,7 +222,7 @@ class Statements:
         frame.loops.append(loop)
         flow = None
         try:
-            previous = None
+            previous, grows = None, {}     # grows: appends_only, once per list and names
             for i, item in enumerate(items):
                 if i == MAX_UNROLL:     # the rest runs as a loop of unknown length
                     rest = items[i:]
@@ -243,7 +243,7 @@ class Statements:
                 # A run that left everything as the run before left it (lists only grown by
                 # the same items) is the same as every run after it, when the next item is
                 # the same too or the body never reads it: the remaining runs are not needed.
-                step = self.loop_step(frame, node, log, target_read)
+                step = self.loop_step(frame, node, log, target_read, grows)
                 if step is not None and previous is not None and same_step(step, previous) \
                         and (not target_read or uniform(items[i:])):
                     self.repeat_appends(step, len(items) - i - 1)
@@ -260,7 +260,7 @@ class Statements:
             return self.exec_block(node.body, f)
         return self.loop_unknown(frame, run_body)
 
-    def loop_step(self, frame, node, log, target_read):
+    def loop_step(self, frame, node, log, target_read, grows):
         """What one run of a loop body did, in a form two runs can be compared by: the
         variables it left (the loop's own target left out when the body never reads it), the
         states it left objects in, and the items it appended to lists that only grow in the
@@ -272,7 +272,7 @@ class Statements:
             after = state_of(obj)
             if type(obj) is ListVal and not obj.lost and not before[1] and \
                     obj.items[:len(before[0])] == before[0] and \
-                    appends_only(node, frame, obj):
+                    appends_only(node, frame, obj, grows):
                 appends.append((obj, tuple(obj.items[len(before[0]):])))
             else:
                 states.append((id(obj), after))
@@ -476,13 +476,20 @@ def same_step(a, b) -> bool:
 GROWS = ("append", "extend")
 
 
-def appends_only(loop, frame, lst) -> bool:
+def appends_only(loop, frame, lst, known: dict) -> bool:
     """Whether ``lst`` is held by a variable of ``frame`` that the loop body only appends to
     (``xs.append(...)``, ``xs.extend(...)``, ``xs += [...]``) and no function or lambda that
     could run meanwhile names: then how long it grew changes nothing a run does."""
-    names = {k for k, v in frame.vars.items() if v is lst}
+    names = frozenset(k for k, v in frame.vars.items() if v is lst)
     if not names:
         return False
+    key = (id(lst), names)      # the answer depends on nothing else: read the tree once
+    if key not in known:
+        known[key] = _appends_only(loop, frame, names)
+    return known[key]
+
+
+def _appends_only(loop, frame, names) -> bool:
     allowed = set()
     for stmt in loop.body:
         for n in ast.walk(stmt):
