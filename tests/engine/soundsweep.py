@@ -13,17 +13,45 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import multiprocessing
+import signal
 import sys
 import time
 
 from tests.engine import soundgen
 
-KIND_ORDER = ["crash", "false-error", "undecided-error", "wrong-shape", "mixed-shapes"]
+KIND_ORDER = ["timeout", "crash", "false-error", "undecided-error", "wrong-shape", "mixed-shapes"]
+
+
+TIMEOUT = [0]  # seconds one seed may take (set in each worker), 0 for no limit
+
+
+class _SeedTimeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _SeedTimeout()
+
+
+def _init_worker(timeout):
+    TIMEOUT[0] = timeout
 
 
 def one(seed):
-    program, truth, dis, counts = soundgen.check(seed)
+    """(seed, torch runs or None, disagreements, counts); a seed past the time limit comes back
+    as one "timeout" disagreement (the analysis or torch stalled: worth a look either way)."""
+    if TIMEOUT[0]:
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.alarm(TIMEOUT[0])
+    try:
+        program, truth, dis, counts = soundgen.check(seed)
+    except _SeedTimeout:
+        return seed, 0, [("timeout", 0, "", "over %d s" % TIMEOUT[0])], {}
+    finally:
+        if TIMEOUT[0]:
+            signal.alarm(0)
     if truth is None:
         return seed, None, [], {}
     return seed, len(truth.runs), [(d.kind, d.line, d.name, d.detail) for d in dis], counts
@@ -108,15 +136,37 @@ def main(argv=None):
                     help="shrink the first N disagreeing programs and group them")
     ap.add_argument("--report", help="write the groups and their minimal programs here")
     ap.add_argument("--xfail-list", action="store_true")
+    ap.add_argument("--timeout", type=int, default=60, help="seconds per seed (0: none)")
+    ap.add_argument("--log", help="append one JSON line per seed here as it finishes")
+    ap.add_argument("--progress", type=int, default=250,
+                    help="print the counts so far every N seeds (to stderr)")
     args = ap.parse_args(argv)
 
     t0 = time.time()
     seeds = range(args.start, args.start + args.count)
-    if args.jobs > 1:
-        with multiprocessing.Pool(args.jobs) as pool:
-            results = pool.map(one, seeds, chunksize=20)
-    else:
-        results = [one(s) for s in seeds]
+    _init_worker(args.timeout)
+    log = open(args.log, "a", encoding="utf-8") if args.log else None
+    results = []
+    pool = multiprocessing.Pool(args.jobs, _init_worker, (args.timeout,)) if args.jobs > 1 \
+        else None
+    try:
+        it = pool.imap_unordered(one, seeds, chunksize=4) if pool else map(one, seeds)
+        for result in it:
+            results.append(result)
+            if log:
+                log.write(json.dumps(result) + "\n")
+                log.flush()
+            if args.progress and len(results) % args.progress == 0:
+                bad = sum(1 for r in results if r[2])
+                print("%d of %d seeds, %d disagreeing, %.0f s" % (
+                    len(results), args.count, bad, time.time() - t0), file=sys.stderr,
+                    flush=True)
+    finally:
+        if pool:
+            pool.terminate()
+        if log:
+            log.close()
+    results.sort()
     elapsed = time.time() - t0
 
     totals = collections.Counter()
@@ -148,7 +198,7 @@ def main(argv=None):
     groups = collections.defaultdict(list)
     if args.reduce:
         t1 = time.time()
-        for seed, kind in failing[:args.reduce]:
+        for seed, kind in [f for f in failing if f[1] != "timeout"][:args.reduce]:
             key, source, lines, tags = shrink(seed, kind)
             groups[key].append((seed, source, lines, tags))
         print("\nshrunk %d programs in %.0f s into %d groups:" % (

@@ -20,9 +20,14 @@ CI_SEEDS = 250
 
 KNOWN_FAILING: frozenset = frozenset()
 
+# Seeds past CI_SEEDS that a sweep by hand found disagreeing, kept once fixed: 2243 (ModuleList
+# insert beside a child renamed by setattr: torch moves names, indexing then raises), 2367 (del
+# of a slice of a ModuleList whose names are not all positions: torch raises midway).
+SWEEP_FOUND = (2243, 2367)
+
 
 def seeds():
-    for seed in range(CI_SEEDS):
+    for seed in list(range(CI_SEEDS)) + list(SWEEP_FOUND):
         if seed in KNOWN_FAILING:
             yield pytest.param(seed, marks=pytest.mark.xfail(
                 strict=True, reason="known disagreement with torch (soundsweep)"))

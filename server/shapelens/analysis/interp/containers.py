@@ -127,7 +127,10 @@ class Containers:
             self.havoc(c, "a module stored at an index the analysis cannot see")
 
     def container_insert(self, c: Container, index, module: Value):
-        """``ModuleList.insert`` / ``Sequential.insert``: children after it move up one name."""
+        """``insert(index, module)`` as torch does it: the children named index..n-1 move up one
+        name ("1" -> "2"...), then the module is named ``index`` (Sequential first checks the
+        index and counts a negative one from the end; ModuleList does neither, and raises
+        where a name it moves is missing)."""
         i = as_int(index)
         self.mutating(c)
         if c.lost:
@@ -135,13 +138,28 @@ class Containers:
         if type(i) is not int:
             self.havoc(c, "a module inserted at an index the analysis cannot see")
             return
-        kids = children(c)
-        kids.insert(i, module)
-        c.items = kids
+        names = named(c)
+        if c.kind == "Sequential":
+            if not -len(names) <= i <= len(names):
+                self.havoc(c, "Sequential.insert out of range: torch raises")
+                return
+            i = i + len(names) if i < 0 else i
+        try:
+            for j in range(len(names), i, -1):
+                names[str(j)] = names[str(j - 1)]
+        except KeyError:
+            self.havoc(c, "insert into a container with renamed children: torch raises")
+            return
+        names[str(i)] = module
+        default = list(names) == [str(k) for k in range(len(names))]
+        c.items = list(names.values()) if default else names
         self.name_child(c, str(i), module)
 
     def container_delete(self, c: Container, key):
-        """``del c[key]`` (Sequential/ModuleList renumber nothing: torch keeps the names)."""
+        """``del c[key]``: Sequential deletes the children at those positions, ModuleList the
+        children NAMED by those positions ("0", "1"...: a child renamed by ``add_module`` is
+        not found there, and torch raises after deleting the ones before it); both renumber
+        the rest."""
         self.mutating(c)
         if c.lost:
             return
@@ -153,20 +171,21 @@ class Containers:
                 c.items.pop(k, None)
             return
         names = list(named(c))
+        positions = range(len(names))
         if type(key) is SliceVal:
             s = slice_bounds(key)
-            drop = set(names[s]) if s is not None else None
+            drop = list(positions[s]) if s is not None else None
         else:
             i = as_int(key)
-            drop = {names[i]} if type(i) is int and -len(names) <= i < len(names) else None
+            drop = [positions[i]] if type(i) is int and -len(names) <= i < len(names) else None
         if drop is None:
             self.havoc(c, "a module deleted at an index the analysis cannot see")
             return
-        kept = {k: m for k, m in named(c).items() if k not in drop}
-        if c.kind == "ModuleList":      # ModuleList renumbers its children after a delete
-            c.items = list(kept.values())
-        else:
-            c.items = kept
+        drop = [str(i) for i in drop] if c.kind == "ModuleList" else [names[i] for i in drop]
+        if not set(drop) <= set(names):
+            self.havoc(c, "a ModuleList with renamed children: torch raises midway")
+            return
+        c.items = [m for k, m in named(c).items() if k not in drop]
 
     def container_pop(self, c: Container, key):
         value = self.container_item(c, key)
