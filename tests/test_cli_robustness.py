@@ -17,10 +17,10 @@ def test_an_internal_error_names_the_file_and_the_run_goes_on(tmp_path, monkeypa
     bad.write_text(BAD)
     analyze = shapelens.analysis.analyze
 
-    def failing(text, path, resolver=None):
+    def failing(text, path, resolver=None, **options):
         if path.endswith("broken.py"):
             raise RecursionError("maximum recursion depth exceeded")
-        return analyze(text, path, resolver)
+        return analyze(text, path, resolver, **options)
 
     monkeypatch.setattr(shapelens.analysis, "analyze", failing)
     assert cli.main(["check", str(broken), str(bad)]) == 1

@@ -101,7 +101,7 @@ class Checker:
         config = self.finder.config_for(path)
         problem = None
         try:
-            report = analysis.analyze(text, path, self.resolver(config))
+            report = analysis.analyze(text, path, self.resolver(config), runs=False)
         except Exception as exc:  # an analysis bug: say which file, check the others
             problem = "internal error while checking %s: %s: %s" % (
                 path, type(exc).__name__, str(exc)[:200])

@@ -63,3 +63,14 @@ def test_score_bars_through_the_cli():
     summary = proc.stdout.strip().splitlines()[-1]
     assert proc.returncode == 0, "score bars not met: %s\n%s" % (summary, proc.stdout[-3000:])
     assert "failed_runs=0" in summary
+
+
+def test_a_check_without_model_runs_reports_the_same():
+    """``analyze(..., runs=False)`` (what ``shapelens check`` uses: it shows no summary) skips
+    recording model runs and changes nothing else of the report."""
+    for path in sorted(CORPUS.glob("*.py")):
+        text = path.read_text()
+        full, lean = analyze(text, str(path)), analyze(text, str(path), runs=False)
+        assert lean.runs == ()
+        assert lean.to_json() == full.to_json(), path.name
+    assert any(analyze(p.read_text()).runs for p in CORPUS.glob("*.py"))

@@ -21,10 +21,12 @@ def _load_rules():
         _loaded = True
 
 
-def analyze(text: str, path: str = "<string>", resolver=None, inputs=None) -> Report:
+def analyze(text: str, path: str = "<string>", resolver=None, inputs=None,
+            runs: bool = True) -> Report:
     """Analyse one file.  ``resolver`` finds imported workspace modules (see resolver.py);
     None follows no imports.  ``inputs`` ({class name: parsed ``# shape:`` text}) also runs
-    those classes on that input (``shapelens summary --input``).  Never raises: an analysis
+    those classes on that input (``shapelens summary --input``).  ``runs=False`` records no
+    model runs (``Report.runs`` is empty: what a check that shows no summary skips).  Never raises: an analysis
     bug gives a report with no facts and the error as an internal error and a note."""
     # An analysis allocates many short-lived objects; pausing the cyclic garbage collector
     # while it runs removes collection pauses (20% of the median time, more of the tail on a
@@ -33,7 +35,7 @@ def analyze(text: str, path: str = "<string>", resolver=None, inputs=None) -> Re
     in_place = IN_PLACE.set(TensorCells())
     try:
         with gc_paused():
-            return _analyze(text, path, resolver, inputs)
+            return _analyze(text, path, resolver, inputs, runs)
     except Exception as exc:  # RecursionError and MemoryError included: never a traceback
         return failed(path, exc)
     finally:
@@ -47,7 +49,7 @@ def failed(path: str, exc: BaseException) -> Report:
                                "notes": ("internal error, nothing is known: %s" % error,)})
 
 
-def _analyze(text: str, path: str, resolver, inputs=None) -> Report:
+def _analyze(text: str, path: str, resolver, inputs=None, runs=True) -> Report:
     _load_rules()
     from .infer import analyze_unreached
     from .interp import Interpreter, ModuleEnv
@@ -60,6 +62,7 @@ def _analyze(text: str, path: str, resolver, inputs=None) -> Report:
     src = Source(text, path)
     tree, skipped = parse(text, path)
     rec = Recorder(src)
+    rec.record_runs = runs
     if left_out is not None:
         rec.note("analysis budget reached at line %d: the file is longer than %s characters, "
                  "the rest is unknown" % (left_out, "{:,}".format(MAX_SOURCE_CHARS)))
@@ -103,7 +106,7 @@ def default_resolver(path: str) -> Optional[WorkspaceResolver]:
 def check_source(text: str, path: str = "<string>") -> dict:
     """The report of one file as the JSON form's file entry (SPEC §5), as Python objects."""
     try:
-        return analyze(text, path, default_resolver(path)).to_json()
+        return analyze(text, path, default_resolver(path), runs=False).to_json()
     except Exception as exc:  # never a traceback (see analyze)
         return failed(path, exc).to_json()
 

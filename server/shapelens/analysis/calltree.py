@@ -304,6 +304,24 @@ class _Run:
         return out
 
 
+class _LoopLines:
+    """``(tree, node) -> line`` of the loop (``for``, ``while``, a comprehension) around
+    ``node`` in its function whose runs the analysis may not follow one by one (it stops once a
+    run changes nothing the last did), else 0.  A ``for`` over a module's sub-modules
+    (``for layer in self.layers``) is followed item by item.  Each tree is walked once, when a
+    summary first asks (a separate object: the calls keep it, and a method of the call tree
+    would make the tree and everything it holds cyclic garbage)."""
+
+    def __init__(self):
+        self._lines: Dict[int, tuple] = {}      # id(tree) -> (tree, {id(node): loop line})
+
+    def __call__(self, tree, node) -> int:
+        entry = self._lines.get(id(tree))
+        if entry is None or entry[0] is not tree:
+            entry = self._lines[id(tree)] = (tree, _loop_lines(tree))
+        return entry[1].get(id(node), 0)
+
+
 class CallTree:
     """Records model runs while the interpreter runs (see the module docstring)."""
 
@@ -311,7 +329,7 @@ class CallTree:
         self.runs: List[_Run] = []
         self.current: Optional[_Run] = None
         self._subtrees: Dict[tuple, list] = {}   # replay of memoised forwards
-        self._loops: Dict[int, tuple] = {}      # id(tree) -> (tree, {id(node): loop line})
+        self.loop_of = _LoopLines()
 
     def enter(self, module, args, node, is_main, hooked, tree=None):
         run = self.current
@@ -346,16 +364,6 @@ class CallTree:
         run.open.append(call)
         run.tokens.append(call)
         return call
-
-    def loop_of(self, tree, node) -> int:
-        """The line of the loop (``for``, ``while``, a comprehension) around ``node`` in its
-        function whose runs the analysis may not follow one by one (it stops once a run changes
-        nothing the last did), else 0.  A ``for`` over a module's sub-modules
-        (``for layer in self.layers``) is followed item by item."""
-        entry = self._loops.get(id(tree))
-        if entry is None or entry[0] is not tree:
-            entry = self._loops[id(tree)] = (tree, _loop_lines(tree))
-        return entry[1].get(id(node), 0)
 
     def exit(self, call, result):
         run = self.current

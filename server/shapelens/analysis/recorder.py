@@ -68,6 +68,7 @@ class Recorder:
         self.data: Dict[Range, str] = {}            # range -> hover text of a data value
         self.data_names: Dict[Range, Range] = {}    # name bound to it -> the call's range
         self.calls = CallTree()
+        self.record_runs = True     # model runs for the summary (CallTree); off for a check
         # > 0 while a module runs on an input the analysis inferred (no sample gives it): what
         # is recorded then is dropped on lines a real sample reaches (they show the real run).
         self.hypothetical = 0
@@ -192,7 +193,7 @@ class Recorder:
     def module_enter(self, module, args, node, env, hooked=True):
         """A module call starts (``hooked``: through ``module(...)``, not ``.forward``);
         returns the token to give ``module_exit``."""
-        if self.muted:
+        if self.muted or not self.record_runs:
             return None
         return self.calls.enter(module, args, node, env.is_main, hooked,
                                 getattr(env, "tree", None))
@@ -432,7 +433,8 @@ class Recorder:
             modules=tuple(modules),
             samples=tuple(self.samples),
             runs_made=functools.partial(self.calls.build, dict(self.diagnostics),
-                                        not _FREEZES.search(self.src.text)),
+                                        not _FREEZES.search(self.src.text))
+            if self.record_runs else (),
             dependencies=tuple(dependencies),
             skipped_lines=tuple(skipped),
             uses_torch=self.uses_torch,

@@ -49,11 +49,12 @@ class Expressions:
             return Unknown("expression nested too deeply")
         handler = self._expr.get(node.__class__)
         if handler is None:
-            handler = getattr(self, "expr_" + node.__class__.__name__, self.expr_other)
+            handler = getattr(type(self), "expr_" + node.__class__.__name__,
+                              type(self).expr_other)     # not bound: see exec_stmt
             self._expr[node.__class__] = handler
         budget.depth += 1
         try:
-            value = handler(node, frame)
+            value = handler(self, node, frame)
         finally:
             budget.depth -= 1
         if type(value) is Tensor:

@@ -75,10 +75,13 @@ class Statements:
             budget.library_step()
         handler = self._stmt.get(node.__class__)
         if handler is None:
-            handler = getattr(self, "stmt_" + node.__class__.__name__, self.stmt_other)
+            # the function, not a bound method: a method kept on self would make the
+            # interpreter, and all it holds, cyclic garbage (freed only by a gc pass)
+            handler = getattr(type(self), "stmt_" + node.__class__.__name__,
+                              type(self).stmt_other)
             self._stmt[node.__class__] = handler
         try:
-            return handler(node, frame)
+            return handler(self, node, frame)
         except RecursionError:      # Python's stack is the depth budget's last line (budget.py)
             raise
         except Exception as exc:  # an analysis bug must never take the report down
