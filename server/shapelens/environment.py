@@ -18,6 +18,7 @@ import threading
 from typing import Dict, List, Optional
 
 logger = logging.getLogger("shapelens")
+STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 class Environment:
@@ -126,6 +127,11 @@ class SelectedEnvironment:
         return environment_for(self.python).paths
 
     def locate(self, name: str) -> Optional[List[str]]:
+        # The standard library stays unknown; its names are known without asking the
+        # interpreter (the standard library comes before site-packages on the path, so such
+        # a name never resolves into an installed package).
+        if name in STDLIB:
+            return None
         return environment_for(self.python).locate(name)
 
 

@@ -58,11 +58,12 @@ def analyze_unreached(interp: Interpreter, env: ModuleEnv, given=None):
     used_by_others = set()
     if len(classes) > 1:
         lines = env.src.lines
-        bodies = {c.name: "\n".join(lines[c.node.lineno:c.node.end_lineno]) for c in classes}
+        named_in = {}       # word -> the classes whose body has it
         for c in classes:
-            word = re.compile(r"\b%s\b" % re.escape(c.name))
-            if any(word.search(body) for name, body in bodies.items() if name != c.name):
-                used_by_others.add(c.name)
+            body = "\n".join(lines[c.node.lineno:c.node.end_lineno])
+            for word in set(_WORD.findall(body)):
+                named_in.setdefault(word, set()).add(c.name)
+        used_by_others = {c.name for c in classes if named_in.get(c.name, set()) - {c.name}}
     ordered = [c for c in classes if c.name not in used_by_others] + \
               [c for c in classes if c.name in used_by_others]
     for cls in ordered:
@@ -116,6 +117,7 @@ def run_class(interp: Interpreter, env: ModuleEnv, cls, given=None):
         interp.hypothetical -= 1
 
 
+_WORD = re.compile(r"\w+")
 MAX_INSTANCES = 3   # instances of one class analysed on an inferred input
 
 
