@@ -202,6 +202,34 @@ for blk in blocks:
 c = h[:, :3]
 d = blocks[1](torch.randn(1, 4))
 """,
+    "layers dropped at random: a filter the analysis cannot decide": """\
+import random
+import torch
+import torch.nn as nn
+
+
+def dropout_layers(layers, dropout):
+    to_drop = torch.zeros(len(layers)).uniform_(0., 1.) < dropout
+    return [layer for (layer, drop) in zip(layers, to_drop) if not drop]
+
+
+class Blocks(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.ModuleList([nn.Linear(8, 8), nn.LayerNorm(8)])
+                                     for _ in range(3)])
+        self.extra = nn.ModuleList([nn.Linear(8, 8), nn.Linear(8, 8)])
+
+    def forward(self, x):
+        for lin, norm in dropout_layers(self.layers, 0.5):
+            x = norm(lin(x)) + x
+        for layer in [m for m in self.extra if random.random() > 0.5]:
+            x = layer(x)
+        return x
+
+
+out = Blocks()(torch.randn(2, 5, 8))
+""",
 }
 
 

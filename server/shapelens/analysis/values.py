@@ -47,6 +47,9 @@ class Unknown(Value):
     receiver: Any = field(default=None, compare=False)
     truth: Optional[bool] = None     # known truth of a value that is otherwise unknown
     number: bool = False             # a Python number (``x.item()``), value not known
+    # A list of unknown length whose items are some of these, in order (a comprehension whose
+    # filter the analysis cannot decide: ``[l for l in layers if random() > p]``).
+    choices: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -284,8 +284,14 @@ class Expressions:
         return Const(result)
 
     def expr_ListComp(self, node, frame):
-        out = self.comprehension(node.generators, frame, lambda f: [self.eval(node.elt, f)])
-        return ListVal(out) if out is not None else Unknown("comprehension")
+        maybe = [] if reads_only(node.elt) else None
+        out = self.comprehension(node.generators, frame, lambda f: [self.eval(node.elt, f)],
+                                 maybe)
+        if out is None:
+            return Unknown("comprehension")
+        if maybe:
+            return Unknown("a filter the analysis cannot decide", choices=tuple(out))
+        return ListVal(out)
 
     def expr_GeneratorExp(self, node, frame):
         return self.expr_ListComp(node, frame)
@@ -306,7 +312,10 @@ class Expressions:
             items[key] = v
         return DictVal(items)
 
-    def comprehension(self, generators, frame, produce):
+    def comprehension(self, generators, frame, produce, maybe=None):
+        """The items a comprehension makes, or None.  With ``maybe`` (a list), an item whose
+        last filter (of the last ``for``) the analysis cannot decide is made as if kept, and
+        ``maybe`` gets True: the items are then the ones it may hold."""
         inner = Frame(frame.env, frame, frame.func, frame.cls, frame.self_obj)
         out = []
 
@@ -328,10 +337,14 @@ class Expressions:
                 try:
                     self.bind(gen.target, item, inner)
                     ok = True
-                    for cond in gen.ifs:
+                    for k, cond in enumerate(gen.ifs):
                         t = self.truth(self.eval(cond, inner))
                         if t is None:
-                            return False
+                            if maybe is None or k < len(gen.ifs) - 1 or \
+                                    i < len(generators) - 1 or long:
+                                return False
+                            maybe.append(True)
+                            t = True
                         ok = ok and t
                     if ok and not run(i + 1):
                         return False
@@ -387,6 +400,15 @@ CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq"
 
 PY_CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
           ast.Eq: operator.eq, ast.NotEq: operator.ne}
+
+
+def reads_only(node) -> bool:
+    """Whether evaluating ``node`` only reads (names, attributes, constant subscripts,
+    tuples of them): it may be evaluated on a path that does not run."""
+    return all(type(n) in READS for n in ast.walk(node))
+
+
+READS = (ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.Tuple, ast.Load, ast.Slice)
 
 
 def const_binop(name, a, b):

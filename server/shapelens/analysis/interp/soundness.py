@@ -214,6 +214,8 @@ def children_of(value):
         return value.attrs.values()
     if kind is Wrapped:
         return (value.module,)
+    if kind is Unknown:
+        return value.choices
     return ()
 
 
@@ -265,12 +267,13 @@ class Soundness:
         if deep and kind in (Function, BoundFunction, Partial):
             self.call_escaped(value)
             return
-        if kind not in MUTABLE and kind is not TupleVal and kind is not Wrapped:
+        if kind not in MUTABLE and kind is not TupleVal and kind is not Wrapped and \
+                not (kind is Unknown and value.choices):
             return
         if deep:
             for child in list(children_of(value)):
                 self.havoc(child, reason, True, seen, tensors)
-        if kind is TupleVal or kind is Wrapped:
+        if kind is TupleVal or kind is Wrapped or kind is Unknown:
             return
         self.mutating(value)
         if kind in (ListVal, DictVal, Container):

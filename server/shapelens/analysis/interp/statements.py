@@ -10,6 +10,7 @@ from ..values import (
     Const,
     Container,
     DictVal,
+    Instance,
     Layer,
     ListVal,
     Stream,
@@ -17,6 +18,7 @@ from ..values import (
     Unknown,
     same_value,
     uniform,
+    visible,
 )
 from .budget import MAX_STEPS
 from .expressions import BINOPS
@@ -26,11 +28,15 @@ from .program import (
     MAX_UNROLL,
     RAISE,
     RETURN,
+    SELF_KEY,
     ClassInfo,
     ClassRef,
     Function,
 )
-from .soundness import Loop, same_state, state_of
+from .soundness import MUTABLE, Loop, same_state, state_of
+
+
+MAX_CHOICES = 8     # items a loop of unknown length may run on, each followed (else unknown)
 
 
 class Statements:
@@ -119,6 +125,13 @@ class Statements:
         current = self.eval(node.target, frame) if not isinstance(node.target, ast.Name) else \
             self.lookup(node.target.id, frame)
         other = self.eval(node.value, frame)
+        if type(current) is Instance and SELF_KEY in current.attrs and \
+                current.cls.method("__i" + BINOPS.get(type(node.op), "op") + "__")[1] is None:
+            # a subclass of a torch container: ``+=`` is the container's (see below)
+            inner = visible(current.attrs[SELF_KEY])
+            if type(inner) is Container:
+                self.aug_container(inner, node.op, other)
+                return self.bind(node.target, current, frame)
         if type(current) is Tensor:
             result = inplace_result(current, other)
             result = self.rule_result(result, node, frame, "operator.i" + BINOPS.get(
@@ -128,17 +141,26 @@ class Statements:
             self.list_in_place(current, node.op, other)
             result = current
         elif type(current) is Container and isinstance(node.op, ast.Add):
-            # ModuleList ``+=`` extends in place; Sequential ``+=`` adds another's children.
-            if current.kind == "ModuleList" or (type(other) is Container and
-                                                other.kind == "Sequential"):
-                self.container_append(current, self.iterate(other))
+            self.aug_container(current, node.op, other)
             result = current
         elif type(current) is DictVal and isinstance(node.op, ast.BitOr):
             self.dict_method(current, "update", (other,), {})
             result = current
         else:
             result = self.binop(node.op, current, other, node, frame)
+            if type(result) is Unknown and type(current) in MUTABLE:
+                # its ``__iadd__`` (or the like), which the analysis does not follow, may
+                # change it in place
+                self.havoc(current, "changed by an augmented assignment the analysis cannot "
+                           "follow", deep=False)
         self.bind(node.target, result, frame)
+
+    def aug_container(self, current, op, other):
+        """``c += other`` on a torch container: ModuleList extends itself in place; Sequential
+        adds another Sequential's children (anything else raises)."""
+        if isinstance(op, ast.Add) and (current.kind == "ModuleList" or (
+                type(other) is Container and other.kind == "Sequential")):
+            self.container_append(current, self.iterate(other))
 
     def stmt_Return(self, node, frame):
         value = self.eval(node.value, frame) if node.value is not None else Const(None)
@@ -218,7 +240,9 @@ class Statements:
         target_read = reads_names(node.body, bound_names(node.target))
         if items is None:
             item = iterable.item if type(iterable) is Stream else None
-            return self.loop_end(frame, self.loop_rest(frame, node, item), node.orelse)
+            choices = iterable.choices if type(iterable) is Unknown else ()
+            return self.loop_end(frame, self.loop_rest(frame, node, item, choices),
+                                 node.orelse)
         if len(items) > MAX_UNROLL and target_read and not uniform(items):
             return self.loop_end(frame, self.loop_rest(frame, node, None), node.orelse)
         loop = Loop()
@@ -256,8 +280,25 @@ class Statements:
             frame.loops.pop()
         return self.loop_end(frame, flow, node.orelse, loop)
 
-    def loop_rest(self, frame, node, item):
-        """Runs of a ``for`` body the analysis does not follow one by one."""
+    def loop_rest(self, frame, node, item, choices=()):
+        """Runs of a ``for`` body the analysis does not follow one by one; each run on
+        ``item``, or on one of ``choices`` (the runs on each joined), or on an unknown item."""
+        distinct = []
+        for c in choices:
+            if not any(same_value(c, d) for d in distinct):
+                distinct.append(c)
+        if len(distinct) == 1:
+            item = distinct[0]
+        elif 1 < len(distinct) <= MAX_CHOICES:
+            def run_body(f, rest=tuple(distinct)):
+                def run_one(g):
+                    self.bind(node.target, rest[0], g)
+                    return self.exec_block(node.body, g)
+                if len(rest) == 1:
+                    return run_one(f)
+                return self.fork(f, run_one, lambda g: run_body(g, rest[1:]))
+            return self.loop_unknown(frame, run_body)
+
         def run_body(f):
             self.bind(node.target, item if item is not None else Unknown("loop variable"), f)
             return self.exec_block(node.body, f)
