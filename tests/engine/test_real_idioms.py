@@ -230,6 +230,50 @@ class Blocks(nn.Module):
 
 out = Blocks()(torch.randn(2, 5, 8))
 """,
+    "configuration from locals(), grouped by a prefix": """\
+import torch
+import torch.nn as nn
+
+
+def group_dict_by_key(cond, d):
+    return_val = [dict(), dict()]
+    for key in d.keys():
+        match = bool(cond(key))
+        ind = int(not match)
+        return_val[ind][key] = d[key]
+    return (*return_val,)
+
+
+def group_by_key_prefix_and_remove_prefix(prefix, d):
+    kwargs_with_prefix, kwargs = group_dict_by_key(lambda x: x.startswith(prefix), d)
+    kwargs_without_prefix = dict(map(lambda x: (x[0][len(prefix):], x[1]),
+                                     tuple(kwargs_with_prefix.items())))
+    return kwargs_without_prefix, kwargs
+
+
+class Net(nn.Module):
+    def __init__(self, s1_dim=8, s2_dim=16, other=3):
+        super().__init__()
+        kwargs = dict(locals())
+        self.count = torch.zeros(len(kwargs))
+        layers = []
+        dim = 4
+        for prefix in ("s1", "s2"):
+            config, kwargs = group_by_key_prefix_and_remove_prefix(f"{prefix}_", kwargs)
+            layers.append(nn.Linear(dim, config["dim"]))
+            dim = config["dim"]
+        self.layers = nn.Sequential(*layers)
+        self.tag = torch.zeros(len(b"abc"[1:]), "xyz"[2:][0] == "z")
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+net = Net(s2_dim=5)
+y = net(torch.randn(2, 4))
+count = net.count
+tag = net.tag
+""",
 }
 
 

@@ -1,6 +1,7 @@
 """Python's builtins (``range``, ``len``, ``zip``, ``isinstance``, ``getattr``...)."""
 from __future__ import annotations
 
+import ast
 from typing import Optional
 
 from .. import dims as D
@@ -23,7 +24,7 @@ from ..values import (
 )
 from .budget import MAX_LENGTH
 from .members import class_of
-from .program import SELF_KEY, Builtin, ClassRef, SuperRef
+from .program import SELF_KEY, BoundFunction, Builtin, ClassRef, Function, SuperRef
 
 
 class Builtins:
@@ -50,7 +51,7 @@ class Builtins:
                     return Const(len(v.items))
                 if type(v) is Tensor and v.shape:
                     return Const(v.shape[0]) if v.shape[0] is not None else Unknown("len")
-                if type(v) is Const and isinstance(v.value, str):
+                if type(v) is Const and isinstance(v.value, (str, bytes)):
                     return Const(len(v.value))
                 out = self.data_builtin(name, args, node, frame)
                 if out is not None:
@@ -178,6 +179,8 @@ class Builtins:
             return Const(not decisive) if None not in truths else Unknown("%s()" % name)
         if name in ("map", "filter"):
             return self.map_filter(name, args, node, frame)
+        if name == "locals" and not args and not kwargs:
+            return self.locals_of(frame)
         if name in ("iter", "next") and args and type(args[0]) is Stream:
             return args[0] if name == "iter" else args[0].item
         if name in ("iter", "next"):
@@ -185,6 +188,21 @@ class Builtins:
             if out is not None:
                 return out
         return Unknown("%s() is not modelled" % name)
+
+    def locals_of(self, frame):
+        """``locals()`` in a function: a new dict of its variables as they are now (with
+        ``__class__`` where the function uses ``super()``, as CPython gives it).  At module
+        level it is the live globals dict: not modelled."""
+        fn = frame.func.func if type(frame.func) is BoundFunction else frame.func
+        if type(fn) is not Function:
+            return Unknown("locals() outside a function")
+        items = dict(frame.vars)
+        if frame.cls is not None and any(type(n) is ast.Name and n.id in ("super", "__class__")
+                                         for n in ast.walk(fn.node)):
+            items["__class__"] = ClassRef(frame.cls)
+        if not self.budget.fold(len(items)):
+            return Unknown("a dict too large for the analysis")
+        return DictVal(items)
 
     def map_filter(self, name, args, node, frame):
         """``map(fn, *iterables)`` / ``filter(fn, iterable)``, applied item by item."""

@@ -411,7 +411,14 @@ class Members:
         if kind is Unknown and obj.receiver is not None and obj.reason.startswith("internals"):
             # ``self._modules.update(...)``, ``vars(self)["fc"] = ...``: still the object.
             return Unknown(obj.reason, receiver=obj.receiver)
-        if kind is Const and isinstance(obj.value, (str, bytes)):
+        if kind is Const and type(obj.value) in (str, bytes):
+            # s[i], s[a:b]: a shorter string (bytes: an int for an index)
+            k = slice_bounds(key) if type(key) is SliceVal else as_int(key)
+            if type(k) in (int, slice):
+                try:
+                    return Const(obj.value[k])
+                except IndexError:
+                    return Unknown("string index out of range")
             return Unknown("string indexing")
         if kind in DATA_VALUES:
             return self.data_subscript(obj, key, node, frame)

@@ -231,7 +231,7 @@ BUILTIN_NAMES = ("range", "len", "int", "float", "bool", "str", "list", "tuple",
                  "zip", "enumerate", "reversed", "sorted", "min", "max", "abs", "sum", "round",
                  "isinstance", "super", "print", "getattr", "setattr", "hasattr", "divmod", "any",
                  "all", "iter", "next", "map", "callable", "type", "id", "repr", "format", "hash",
-                 "issubclass", "vars", "open", "input", "object", "pow", "slice", "frozenset",
+                 "issubclass", "vars", "locals", "open", "input", "object", "pow", "slice", "frozenset",
                  "NotImplementedError", "ValueError", "RuntimeError", "TypeError", "Exception",
                  "AssertionError", "KeyError", "IndexError")
 
