@@ -274,6 +274,31 @@ y = net(torch.randn(2, 4))
 count = net.count
 tag = net.tag
 """,
+    "a tensor is not None": """\
+import torch
+import torch.nn as nn
+
+
+def exists(val):
+    return val is not None
+
+
+class Tokens(nn.Module):
+    def __init__(self, dim, pool="cls"):
+        super().__init__()
+        self.cls = nn.Parameter(torch.randn(1, 1, dim)) if pool == "cls" else None
+
+    def forward(self, x, mask=None):
+        if exists(self.cls):
+            x = torch.cat((self.cls.expand(x.shape[0], 1, -1), x), dim=1)
+        if mask is not None:
+            x = x[:, :mask.shape[1]]
+        return x
+
+
+out = Tokens(8)(torch.randn(2, 4, 8))
+masked = Tokens(8)(torch.randn(2, 4, 8), torch.ones(2, 3))
+""",
 }
 
 

@@ -269,7 +269,8 @@ class Expressions:
         result: Optional[bool] = True
         for op, comp in zip(node.ops, node.comparators):
             right = self.eval(comp, frame)
-            if type(left) is Tensor or type(right) is Tensor:
+            if (type(left) is Tensor or type(right) is Tensor) and \
+                    type(op) not in (ast.Is, ast.IsNot):      # identity: see compare()
                 if len(node.ops) == 1 and type(op) in CMPOPS:
                     name = "operator." + CMPOPS[type(op)]
                     out = FUNCTIONS[name](Call(name, (left, right), {}))
