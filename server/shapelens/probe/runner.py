@@ -203,6 +203,7 @@ def _supervise(process, path, payload, secret, limit_mb, started, timeout_s,
     next_look = time.monotonic()
     ended_by = None  # "cancelled", "timeout" or "lingering" when we stopped it
     reported_at = interrupted_at = None
+    in_startup = False
     while process.poll() is None:
         now = time.monotonic()
         if now >= next_look:
@@ -223,6 +224,8 @@ def _supervise(process, path, payload, secret, limit_mb, started, timeout_s,
                 session.deadline(started, timeout_s, startup_timeout_s))):
             # Ask for a report first (SIGINT raises ProbeTimeout in the agent); kill if ignored.
             interrupted_at = now
+            # which deadline passed (the agent's "started" may still be on its way)
+            in_startup = session.run_started_at is None
             if not _interrupt(process):
                 ended_by = "timeout"
         if ended_by:
@@ -243,7 +246,7 @@ def _supervise(process, path, payload, secret, limit_mb, started, timeout_s,
     if session.over_memory is not None:
         return _over_memory(session, elapsed)
     if interrupted_at is not None:
-        return _timed_out(session, timeout_s, startup_timeout_s, elapsed)
+        return _timed_out(session, timeout_s, startup_timeout_s, elapsed, in_startup)
     if session.result is not None:
         return _from_agent(session, elapsed)
     return _from_exit(session, process.returncode, elapsed)
@@ -295,9 +298,10 @@ def _interrupt(process: subprocess.Popen) -> bool:
 
 
 def _timed_out(session: "_Session", timeout_s: float, startup_timeout_s: float,
-               elapsed: float) -> ProbeResult:
-    """A timeout, with the facts and the line the agent reported when interrupted, if it did."""
-    if session.run_started_at is None:
+               elapsed: float, in_startup: bool) -> ProbeResult:
+    """A timeout, with the facts and the line the agent reported when interrupted, if it did;
+    ``in_startup``: the start-up deadline passed (the run had not begun when it was seen)."""
+    if in_startup:
         return session.make("timeout", "the probe did not start within %g s: starting the "
                             "interpreter and importing torch took too long (the process was "
                             "stopped)" % startup_timeout_s, elapsed)
