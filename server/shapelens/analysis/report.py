@@ -7,9 +7,11 @@ UTF-16 units.  Both conversions live in their views, not here.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
+import pickle
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Optional, Tuple
 
 from .dims import decimal_fits, format_dim
@@ -150,6 +152,12 @@ class LayerCall:
         except Exception:
             return ()
 
+    def __reduce__(self):
+        # pickled as plain data (the language server's analysis worker sends reports): the
+        # lines computed now, the rule and spec they come from stay in this process
+        return (LayerCall, (self.input, self.output, functools.partial(tuple, self.arithmetic),
+                            self.error))
+
 
 @dataclass(frozen=True, slots=True)
 class LayerFact:
@@ -165,9 +173,13 @@ class LayerFact:
     rule: Any = field(default=None, compare=False, repr=False)
     spec: Any = field(default=None, compare=False, repr=False)
     defined_in: Optional[str] = None  # "torchvision/models/resnet.py:197": built in another file
+    said: Optional[tuple] = field(default=None, compare=False, repr=False)  # (config, params)
+                                    # computed, when the rule and spec are in another process
 
     @property
     def config(self) -> Tuple[Tuple[str, str], ...]:
+        if self.said is not None:
+            return self.said[0]
         if self.rule is None or self.spec is None:
             return ()
         try:
@@ -177,12 +189,19 @@ class LayerFact:
 
     @property
     def params(self) -> Optional[int]:
+        if self.said is not None:
+            return self.said[1]
         if self.rule is None or self.spec is None:
             return None
         try:
             return self.rule.params(self.spec)
         except Exception:
             return None
+
+    def __reduce__(self):
+        # plain data: what the rule says about the spec, computed now (see LayerCall)
+        return (LayerFact, (self.name, self.kind, self.loc, self.calls, self.owner, None, None,
+                            self.defined_in, (self.config, self.params)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +322,13 @@ class ModelRun:
             object.__setattr__(self, "parts", made)
         return made
 
+    def __reduce__(self):
+        # plain data: the parts made now (see LayerCall), and read back only when asked
+        # for (most analyses the server receives never have their summary read)
+        parts = pickle.dumps(self._parts(), protocol=pickle.HIGHEST_PROTOCOL)
+        return (ModelRun, (self.name, self.source, self.line, self.inputs, self.called,
+                           functools.partial(pickle.loads, parts)))
+
     @property
     def modules(self) -> Tuple[ModuleNode, ...]:
         return self._parts()[0]
@@ -345,6 +371,12 @@ class Report:
                 made = made()
             object.__setattr__(self, "runs_made", made)
         return made
+
+    def __reduce__(self):
+        # plain data: the runs made now (see LayerCall)
+        values = [getattr(self, f.name) for f in fields(self)]
+        values[[f.name for f in fields(self)].index("runs_made")] = self.runs
+        return (Report, tuple(values))
 
     def to_json(self) -> dict:
         """The file entry of ``shapelens check --format json``.

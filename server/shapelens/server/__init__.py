@@ -16,9 +16,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     if any(arg != "--stdio" for arg in argv):
         parse_arguments(argv)  # --version, --help or a mistake (argparse costs start-up time)
 
-    # Analyses run in worker threads; a thread waiting for the GIL gets it after this long
-    # (5 ms by default), so requests answered on the event loop wait at most about 1 ms
-    # per step for an analysis in progress.
+    # Analyses run in worker processes (workers.py); the first starts now, loading the
+    # engine while this process imports pygls.
+    from .workers import start_early
+    start_early()
+    # Answers of the workers are read in threads of this process; a thread waiting for the
+    # GIL gets it after this long (5 ms by default), so requests answered on the event loop
+    # wait at most about 1 ms per step for an answer being read.
     sys.setswitchinterval(0.001)
     lsp_out = sys.stdout.buffer
     lsp_in = sys.stdin.buffer

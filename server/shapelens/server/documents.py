@@ -3,11 +3,14 @@
 Every open Python document, and every open notebook (its code cells as one program), is a
 :class:`Target`.  Each change bumps the target's ``seq`` and does two things:
 
-* it makes sure an analysis of the *current* text is running in the target's own worker
-  thread (at most one per target; when it finishes and the text has moved on meanwhile, the
-  next one starts at once on the newest text, so the worker keeps up with typing without
-  piling up work).  Targets never share a worker, so a document whose analysis runs long
-  (up to the engine's budget) never delays another's;
+* it makes sure an analysis of the *current* text is running in an analysis worker process
+  (:mod:`.workers`; at most one per target; when it finishes and the text has moved on
+  meanwhile, the next one starts at once on the newest text, so the workers keep up with
+  typing without piling up work; one that has run ``CANCEL_AFTER`` for a text already
+  superseded is cancelled instead).  The workers are processes so that no analysis holds
+  the server's interpreter lock: the event loop answers at once whatever runs.  A document
+  whose analysis runs long (up to the engine's budget) never delays another's for long
+  (see workers.py);
 * it (re)starts the target's debounce timer (``analysis.debounceMs``, 150 ms by default;
   opening a document publishes at once).
 
@@ -30,26 +33,29 @@ import gc
 import logging
 import os
 import threading
-from typing import Dict, Iterable, List, Optional
+import time
+from typing import Dict, Iterable, List, Optional, Tuple
 from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
-from shapelens.analysis.interp.modules import ModuleCache
+from shapelens.analysis.report import Report
 from shapelens.analysis.resolver import FileCache, WorkspaceResolver
-from shapelens.environment import workspace_resolver
 from shapelens.config import CONFIG_NAMES
 
 from .feature import LanguageFeature
 from .positions import Codec, lines_with_breaks
-from .results import AnalysisResult, View, analyse, warm_engine
+from .results import AnalysisResult, View, analyse, make_result
 from .snapshot import Snapshot, document_snapshot, notebook_snapshot
+from .worker import Job, Outcome
+from .workers import Workers
 
 logger = logging.getLogger("shapelens")
 
 PYTHON_SUFFIXES = (".py", ".pyi")
+CANCEL_AFTER = 1.0      # s: an analysis of a superseded text running this long is cancelled
 
 
 def uri_key(uri: str) -> str:
@@ -109,7 +115,8 @@ class Target:
         self.notebook = notebook
         self.seq = 0                        # bumped by every change or re-analysis
         self.timer: Optional[asyncio.Task] = None      # the debounce, then the publishing
-        self.job: Optional[tuple] = None    # (seq, snapshot, future) of the latest analysis
+        self.job: Optional[tuple] = None    # (seq, snapshot, future, started) of the latest
+                                            # analysis
         self.result: Optional[AnalysisResult] = None   # the last accepted result
         self.clean: Optional[AnalysisResult] = None    # the last one that parsed whole
         self.recovered: Optional[AnalysisResult] = None  # the last one the engine made
@@ -139,7 +146,8 @@ class Documents(LanguageFeature):
         super().__init__(server)
         self.targets: Dict[str, Target] = {}
         self.files = FileCache()            # files on disk, read again when they change
-        self.module_caches: Dict[Optional[str], ModuleCache] = {}   # per interpreter
+        self.module_caches: Dict[Optional[str], object] = {}   # per interpreter (in-process)
+        self.workers: Optional[Workers] = None  # the analysis worker processes
 
     def register(self) -> None:
         self.handle(types.TEXT_DOCUMENT_DID_OPEN, self.did_open)
@@ -154,13 +162,17 @@ class Documents(LanguageFeature):
 
     def initialize(self, params) -> None:
         install_documents(self.server.workspace)
-        # overlaps the rest of the handshake
-        threading.Thread(target=warm, name="shapelens-warm", daemon=True).start()
+        self.workers = Workers(asyncio.get_running_loop())
+        # what is loaded now (pygls, lsprotocol's types and converters: most of the server's
+        # objects) lives as long as the server: out of the cyclic garbage collector's sight
+        gc.freeze()
 
     def shutdown(self) -> None:
         for target in self.targets.values():
             if target.timer is not None:
                 target.timer.cancel()
+        if self.workers is not None:
+            self.workers.close()
 
     @property
     def debounce_s(self) -> float:
@@ -339,22 +351,49 @@ class Documents(LanguageFeature):
         """Start analysing the target's current text, unless an analysis is running (it
         chains to the newest text when it ends) or the latest one is already for this seq."""
         if target.job is not None:
-            seq, _, future = target.job
-            if not future.done() or seq == target.seq:
+            seq, _, future, started = target.job
+            if seq == target.seq:
+                return
+            if not future.done():
+                # superseded: it chains to the newest text when it ends, unless it runs long
+                loop = asyncio.get_running_loop()
+                loop.call_at(loop.time() + max(0.0, started + CANCEL_AFTER - time.monotonic()),
+                             self._cancel_if_superseded, target, target.job)
                 return
         snapshot = self.snapshot(target)
         if snapshot is None:
             return
         future = self.analysis(snapshot, target)
-        job = (target.seq, snapshot, future)
+        job = (target.seq, snapshot, future, time.monotonic())
         target.job = job
         future.add_done_callback(lambda _: self._job_done(target, job))
 
     def analysis(self, snapshot: Snapshot, target: Target) -> asyncio.Future:
-        """Analyse ``snapshot`` in a thread of its own (see the module docstring)."""
-        loop = asyncio.get_running_loop()
-        return in_thread(loop, "shapelens-analysis " + os.path.basename(target.path),
-                         analyse, snapshot, self.resolver(snapshot.path), target.good)
+        """Analyse ``snapshot`` in a worker process (see the module docstring); its future's
+        value is an :class:`AnalysisResult`, or a cancelled :class:`~.worker.Outcome`."""
+        good = target.good
+        if self.workers is None or self.workers.broken:
+            # no worker can run: in a thread of the server (hovers wait for it then)
+            loop = asyncio.get_running_loop()
+            return in_thread(loop, "shapelens-analysis " + os.path.basename(target.path),
+                             analyse, snapshot, self.resolver(snapshot.path), good)
+        path = snapshot.path or snapshot.key
+
+        def finish(outcome: Outcome) -> AnalysisResult:  # in the worker's reader thread
+            report = outcome.report if outcome.report is not None else Report(path)
+            return make_result(snapshot, report, outcome.failure, outcome.parses, good)
+        return self.workers.submit(self.job(snapshot.text, path), finish)
+
+    def job(self, text: str, path: str, inputs=None) -> Job:
+        """A worker's job: analyse ``text`` as the file ``path``, resolving imports as
+        :meth:`resolver` would."""
+        roots, python = self.resolver_settings(path)
+        return Job(text, path, tuple(roots), python, self.buffers(), inputs)
+
+    def _cancel_if_superseded(self, target: Target, job: tuple) -> None:
+        if target.job is job and job[0] != target.seq and not job[2].done():
+            logger.debug("cancelling a long analysis of an older text of %s", target.uri)
+            self.workers.cancel(job[2])
 
     def _job_done(self, target: Target, job: tuple) -> None:
         if target.job is job and job[0] != target.seq and \
@@ -369,8 +408,12 @@ class Documents(LanguageFeature):
                 self.start_job(target)
                 if target.job is None:
                     return  # the document is gone
-                job_seq, snapshot, future = target.job
+                job_seq, snapshot, future, _ = target.job
                 result = await asyncio.shield(future)
+                if isinstance(result, Outcome):     # cancelled
+                    if job_seq == seq:
+                        return
+                    continue
                 if job_seq == seq:
                     break
             else:
@@ -398,14 +441,18 @@ class Documents(LanguageFeature):
                          target.uri, result.failure)
         self.server.emit("analysis_done", target)
 
-    def reader(self):
-        """``read(path) -> text | None``: an open buffer's text, else the file on disk.  The
-        buffers are captured now, so the reader can be used from a worker thread."""
+    def buffers(self) -> Dict[str, str]:
+        """The open documents' texts, by normalized path."""
         buffers = {}
         for key, doc in self.server.workspace.text_documents.items():
             if key.startswith("file:"):
                 buffers[norm_path(uri_path(doc.uri))] = doc.source
+        return buffers
 
+    def reader(self):
+        """``read(path) -> text | None``: an open buffer's text, else the file on disk.  The
+        buffers are captured now, so the reader can be used from a worker thread."""
+        buffers = self.buffers()
         files = self.files
 
         def read(path: str) -> Optional[str]:
@@ -427,9 +474,22 @@ class Documents(LanguageFeature):
     def resolver(self, for_path: Optional[str] = None) -> WorkspaceResolver:
         """Resolves imports against the workspace roots and the ``extra-paths`` of the
         configuration of the file ``for_path`` (reading open buffers first) and the selected
-        environment; module results are shared across analyses (modules.py)."""
+        environment; module results are shared across analyses (modules.py).  For an analysis
+        in this process; a worker makes its own from :meth:`job`."""
+        from shapelens.analysis.interp.modules import ModuleCache
+        from shapelens.environment import workspace_resolver
+        roots, python = self.resolver_settings(for_path)
+        cache = self.module_caches.get(python)
+        if cache is None:
+            cache = self.module_caches[python] = ModuleCache()
+        return workspace_resolver(dict.fromkeys(roots), python, self.reader(), cache)
+
+    def resolver_settings(self, for_path: Optional[str] = None) -> Tuple[List[str],
+                                                                          Optional[str]]:
+        """(roots, python) imports resolve with: the workspace roots and the ``extra-paths``
+        of the configuration of the file ``for_path``; the interpreter of
+        :meth:`python_for_imports`."""
         workspace = self.server.workspace
-        read = self.reader()
         roots: List[str] = []
         for folder in workspace.folders.values():
             path = to_fs_path(folder.uri)
@@ -439,11 +499,7 @@ class Documents(LanguageFeature):
             roots.append(workspace.root_path)
         if for_path is not None:
             roots.extend(self.server.config_for(for_path).extra_paths)
-        python = self.python_for_imports(for_path)
-        cache = self.module_caches.get(python)
-        if cache is None:
-            cache = self.module_caches[python] = ModuleCache()
-        return workspace_resolver(dict.fromkeys(roots), python, read, cache)
+        return list(dict.fromkeys(roots)), self.python_for_imports(for_path)
 
     def replace(self, target: Target) -> None:
         """Track ``target``; a document opened again replaces its earlier target."""
@@ -462,15 +518,6 @@ class Documents(LanguageFeature):
         if target.timer is not None:
             target.timer.cancel()
         self.server.emit("target_closed", target)
-
-
-def warm() -> None:
-    """Load the engine, then move everything loaded so far (the engine, pygls, lsprotocol's
-    types and converters: most of the server's objects) out of the cyclic garbage
-    collector's sight: it never frees them, and a full collection, which stops every
-    thread, then costs half as much."""
-    warm_engine()
-    gc.freeze()
 
 
 def in_thread(loop: asyncio.AbstractEventLoop, name: str, fn, *args) -> asyncio.Future:

@@ -1,5 +1,5 @@
-"""Analysis results: running the engine on a snapshot (in a worker thread) and indexing its
-report for the editor views.  Pure: no LSP, no event loop.
+"""Analysis results: running the engine on a snapshot (in the analysis worker, worker.py) and
+indexing its report for the editor views.  Pure: no LSP, no event loop.
 
 Syntax-error policy.  The engine recovers from syntax errors itself by blanking the lines
 that hold them (``Report.skipped_lines``), so a half-typed line usually costs only that line.
@@ -236,13 +236,21 @@ class View:
 
 
 def analyse(snapshot: Snapshot, resolver, good: Optional[AnalysisResult]) -> AnalysisResult:
-    """Run the engine on ``snapshot`` (called in a worker thread)."""
+    """Run the engine on ``snapshot`` in this process (the server runs it in its worker
+    process: :func:`engine_report` there, :func:`make_result` here)."""
+    path = snapshot.path or snapshot.key
+    return make_result(snapshot, *engine_report(snapshot.text, path, resolver), good)
+
+
+def engine_report(text: str, path: str, resolver, inputs=None) -> Tuple[Report, Optional[str],
+                                                                         bool]:
+    """(report, failure, whether the text parses): the engine's part of an analysis (in the
+    analysis worker).  ``failure`` is what the engine raised (a bug), with an empty report."""
     warm_engine()
     from shapelens.analysis import analyze
-    path = snapshot.path or snapshot.key
     failure = None
     try:
-        report = analyze(snapshot.text, path, resolver)
+        report = analyze(text, path, resolver, inputs)
         cache = getattr(resolver, "cache", None)
         if cache is not None:
             cache.settle()      # library modules loaded: out of the collector's scans
@@ -250,9 +258,18 @@ def analyse(snapshot: Snapshot, resolver, good: Optional[AnalysisResult]) -> Ana
         logger.exception("analysis of %s failed", path)
         failure = "%s: %s" % (type(exc).__name__, exc)
         report = Report(path)
+    # whether a carry-over may be needed is decided here: ast.parse is the costly part
+    parses = failure is None and (not _is_empty(report) or _parses(text))
+    return report, failure, parses
+
+
+def make_result(snapshot: Snapshot, report: Report, failure: Optional[str], parses: bool,
+                good: Optional[AnalysisResult]) -> AnalysisResult:
+    """The engine's report of ``snapshot`` indexed for the views; when the engine failed, or
+    found nothing in a text that does not parse, the facts of ``good`` carried over."""
     carried = False
     if good is not None and not _is_empty(good.report) and (
-            failure is not None or (_is_empty(report) and not _parses(snapshot.text))):
+            failure is not None or (_is_empty(report) and not parses)):
         report = carry_over(good.report, good.snapshot.lines, snapshot.lines)
         carried = True
     return AnalysisResult(next(_result_ids), snapshot, report,
@@ -407,4 +424,4 @@ def carry_over(report: Report, old_lines: Sequence[str], new_lines: Sequence[str
 
 
 __all__ = ["AnalysisResult", "FactIndex", "Entry", "Hint", "View", "analyse", "carry_over",
-           "line_map", "warm_engine"]
+           "engine_report", "line_map", "make_result", "warm_engine"]

@@ -127,12 +127,20 @@ class Summary(LanguageFeature):
         if parsed.error or (parsed.named is None and parsed.shape is None):
             return None, "input %r: %s" % (given, parsed.error or "no shape")
         snapshot = result.snapshot
-        resolver = self.server.documents.resolver()
-        loop = asyncio.get_running_loop()
-        report = await loop.run_in_executor(
-            None, lambda: analyze(snapshot.text, snapshot.path or snapshot.key, resolver,
-                                  {model: parsed}))
-        return report, None
+        path = snapshot.path or snapshot.key
+        documents = self.server.documents
+        if documents.workers is None or documents.workers.broken:
+            resolver = documents.resolver()
+            loop = asyncio.get_running_loop()
+            report = await loop.run_in_executor(
+                None, lambda: analyze(snapshot.text, path, resolver, {model: parsed}))
+            return report, None
+        outcome = await documents.workers.submit(
+            documents.job(snapshot.text, path, {model: parsed}), lambda outcome: outcome)
+        if outcome.report is None:
+            return None, "the analysis with this input did not run (%s)" % (
+                outcome.failure or "cancelled")
+        return outcome.report, None
 
     def with_targets(self, summary, result, target) -> dict:
         """The summary's JSON with LSP locations and, after a probe, probed shapes."""

@@ -1,0 +1,147 @@
+"""The analysis worker: a process of its own that runs the engine for the language server
+(``python -m shapelens.server.worker``; started and restarted by :mod:`.workers`).
+
+Why a process: the engine is pure Python and ``ast.parse`` holds the interpreter lock, so an
+analysis running in a thread of the server made every hover, inlay hint and keystroke wait
+for it (92-245 ms p95 while typing in a 2,000-line file).  Here the server's process only
+reads and writes messages; hovers are answered there at once from the last result.
+
+Messages on stdin/stdout: an 8-byte big-endian length, then a pickle.  A job is
+``(job_id, Job)``; the answer is ``(job_id, Outcome)``.  The worker keeps what is worth
+keeping between analyses: the engine loaded, files read from disk, and the modules analysed
+for imports (one :class:`~shapelens.analysis.interp.modules.ModuleCache` per interpreter).
+
+Cancelling: SIGUSR1 while a job runs stops it at the next Python instruction (a superseded
+analysis of a long document, see :mod:`.workers`); the answer is ``Outcome(cancelled=True)``.
+The module caches are dropped then: the analysis may have stopped halfway through storing a
+module.  Nothing of the server's is imported here (no pygls, no asyncio).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import struct
+import sys
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Tuple
+
+HEADER = struct.Struct(">Q")
+
+
+@dataclass(frozen=True)
+class Job:
+    """What one analysis needs; plain data, sent to the worker."""
+
+    text: str
+    path: str
+    roots: Tuple[str, ...] = ()             # workspace roots and extra paths
+    python: Optional[str] = None            # whose environment imports resolve into
+    buffers: Dict[str, str] = field(default_factory=dict)  # open buffers: norm path -> text
+    inputs: Any = None                      # analyze(..., inputs): the summary's --input
+    resolve: bool = True                    # follow imports (False: as ``analyze(text)``)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    report: Any = None              # the Report (None when cancelled)
+    failure: Optional[str] = None   # the engine raised: what it said
+    parses: bool = True             # the analysed part of the text parses whole
+    cancelled: bool = False
+
+
+def write_message(stream, message) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_message(stream):
+    """The next message, or None at the end of the stream."""
+    header = _read_exactly(stream, HEADER.size)
+    if header is None:
+        return None
+    data = _read_exactly(stream, HEADER.unpack(header)[0])
+    return None if data is None else pickle.loads(data)
+
+
+def _read_exactly(stream, size: int) -> Optional[bytes]:
+    chunks, left = [], size
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+class Cancelled(BaseException):
+    """Raised in the running analysis by SIGUSR1 (BaseException: nothing meant for an
+    analysis bug catches it)."""
+
+
+class Worker:
+    def __init__(self):
+        from shapelens.analysis.resolver import FileCache
+        self.files = FileCache()
+        self.caches: Dict[Optional[str], Any] = {}     # interpreter -> ModuleCache
+        self.running = False
+
+    def cancel(self, signum, frame) -> None:
+        if self.running:
+            self.running = False
+            raise Cancelled()
+
+    def run(self, job: Job) -> Outcome:
+        self.running = True
+        try:
+            outcome = self.analyse(job)
+            self.running = False
+            return outcome
+        except Cancelled:
+            self.running = False
+            self.caches.clear()
+            return Outcome(cancelled=True)
+
+    def analyse(self, job: Job) -> Outcome:
+        from shapelens.server.results import engine_report
+        return Outcome(*engine_report(job.text, job.path, self.resolver(job) if job.resolve
+                                      else None, job.inputs))
+
+    def resolver(self, job: Job):
+        from shapelens.analysis.interp.modules import ModuleCache
+        from shapelens.environment import workspace_resolver
+        buffers, files = job.buffers, self.files
+
+        def read(path: str) -> Optional[str]:
+            text = buffers.get(os.path.normcase(os.path.abspath(path)))
+            return text if text is not None else files(path)
+        cache = self.caches.get(job.python)
+        if cache is None:
+            cache = self.caches[job.python] = ModuleCache()
+        return workspace_resolver(dict.fromkeys(job.roots), job.python, read, cache)
+
+
+def main() -> int:
+    jobs, answers = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr         # a stray print() must not corrupt the answers
+    warnings.filterwarnings("ignore", category=SyntaxWarning)
+    worker = Worker()
+    signal.signal(signal.SIGUSR1, worker.cancel)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the editor's Ctrl-C is not for us
+    from shapelens.server.results import warm_engine
+    warm_engine()                   # before the first job, not during it
+    while True:
+        message = read_message(jobs)
+        if message is None:
+            return 0                # the server closed the pipe: it is gone
+        job_id, job = message
+        write_message(answers, (job_id, worker.run(job)))
+
+
+if __name__ == "__main__":
+    # run as the module its classes are pickled by (not ``__main__``)
+    from shapelens.server import worker as _worker
+    sys.exit(_worker.main())
