@@ -13,6 +13,7 @@ import random
 import sys
 import threading
 
+import pytest
 from pygls.io_ import run_async
 
 from shapelens.analysis.report import Range, Report, ShapeFact
@@ -98,12 +99,21 @@ class Session:
     """A server in this process, fed through pygls's own read loop (``run_async``) and
     writing its messages here."""
 
+    open_sessions: list = []
+
     def __init__(self):
         from shapelens.server.server import create_server
         self.server = create_server()
         self.sent = []
         self.ids = itertools.count(1)
         self.server.protocol.set_writer(self, include_headers=False)
+        Session.open_sessions.append(self)
+
+    def close(self) -> None:
+        """End its analysis workers (the server is never shut down)."""
+        workers = self.server.documents.workers
+        if workers is not None:
+            workers.close()
 
     def write(self, data: bytes) -> None:
         self.sent.append(json.loads(data))
@@ -159,6 +169,13 @@ class Session:
     async def open(self, uri: str, text: str) -> None:
         await self.feed(self.notification("textDocument/didOpen", {"textDocument": {
             "uri": uri, "languageId": "python", "version": 1, "text": text}}))
+
+
+@pytest.fixture(autouse=True)
+def close_sessions():
+    yield
+    while Session.open_sessions:
+        Session.open_sessions.pop().close()
 
 
 CAPABILITIES = {"workspace": {"inlayHint": {"refreshSupport": True}},
@@ -225,21 +242,25 @@ async def test_notifications_leave_no_futures_behind(tmp_path):
     assert live_futures() - before < 20
 
 
-def hold_analyses(monkeypatch, marker: str):
-    """Analyses of texts holding ``marker`` wait until the returned event is set (the test
-    sets it at the end); ``started`` is set when one is waiting."""
-    import shapelens.server.documents as documents
-    real = documents.analyse
-    started, release = threading.Event(), threading.Event()
+def hold_analyses(monkeypatch, tmp_path, marker: str):
+    """Analyses of texts holding ``marker`` wait (in the worker process, held_worker.py)
+    until ``release()``; ``started()`` is true once one is waiting."""
+    import held_worker
+    folder = tmp_path / "hold"
+    folder.mkdir()
+    monkeypatch.setenv(held_worker.ENV, str(folder))
+    import shapelens.server.workers as workers
+    monkeypatch.setattr(workers, "WORKER", [sys.executable, held_worker.__file__])
+    held_worker.hold(folder, marker)
+    return (lambda: held_worker.started(folder)), (lambda: held_worker.release(folder))
 
-    def held(snapshot, resolver, good):
-        if marker in snapshot.text:
-            started.set()
-            release.wait(60)
-        return real(snapshot, resolver, good)
 
-    monkeypatch.setattr(documents, "analyse", held)
-    return started, release
+async def until(condition, timeout: float = 30.0) -> None:
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("it did not happen")
 
 
 def at_once(coroutine):
@@ -259,7 +280,7 @@ MODEL = ("import torch\nimport torch.nn as nn\n\nconv = nn.Conv2d(3, 8, 3)\n"
 async def test_hovers_and_inlay_hints_answer_from_the_last_result_while_an_analysis_runs(
         tmp_path, monkeypatch):
     from lsprotocol import types
-    started, release = hold_analyses(monkeypatch, "# typing")
+    started, release = hold_analyses(monkeypatch, tmp_path, "# typing")
     session = Session()
     try:
         await session.start(tmp_path)
@@ -272,7 +293,7 @@ async def test_hovers_and_inlay_hints_answer_from_the_last_result_while_an_analy
             "contentChanges": [{"range": {"start": {"line": 0, "character": 0},
                                           "end": {"line": 0, "character": 0}},
                                 "text": "# typing\n"}]}))
-        await asyncio.get_running_loop().run_in_executor(None, started.wait, 30)
+        await until(started)
         hover = session.server.feature_of("Hover")
         inlay = session.server.feature_of("InlayHints")
         document = types.TextDocumentIdentifier(uri=uri)
@@ -289,22 +310,22 @@ async def test_hovers_and_inlay_hints_answer_from_the_last_result_while_an_analy
         assert [(h.position.line, h.label) for h in hints] == [
             (5, ": [1, 3, 10, 10]"), (6, ": [1, 8, 8, 8]")]
         assert not any(m.get("method") == "workspace/inlayHint/refresh" for m in session.sent)
-        release.set()
+        release()
         await session.published(uri, 2)
         # the hints it gave were for the older text: the editor is asked for them again
         await session.message("workspace/inlayHint/refresh")
     finally:
-        release.set()
+        release()
 
 
 async def test_a_long_analysis_never_delays_another_document(tmp_path, monkeypatch):
-    started, release = hold_analyses(monkeypatch, "# long")
+    started, release = hold_analyses(monkeypatch, tmp_path, "# long")
     session = Session()
     try:
         await session.start(tmp_path)
         for k in range(3):  # more long analyses than the old pool had threads
             await session.open((tmp_path / ("long%d.py" % k)).as_uri(), MODEL + "# long\n")
-        await asyncio.get_running_loop().run_in_executor(None, started.wait, 30)
+        await until(started)
         uri = (tmp_path / "short.py").as_uri()
         await session.open(uri, MODEL.replace("Conv2d(3", "Conv2d(4"))
         diagnostics = await session.published(uri, 1)   # while the three are held
@@ -312,7 +333,7 @@ async def test_a_long_analysis_never_delays_another_document(tmp_path, monkeypat
         assert all(m["params"]["uri"] == uri for m in session.sent
                    if m.get("method") == "textDocument/publishDiagnostics")
     finally:
-        release.set()
+        release()
 
 
 async def test_hover_and_inlay_hints_print_numbers_of_any_size(tmp_path):

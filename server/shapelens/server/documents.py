@@ -117,6 +117,7 @@ class Target:
         self.timer: Optional[asyncio.Task] = None      # the debounce, then the publishing
         self.job: Optional[tuple] = None    # (seq, snapshot, future, started) of the latest
                                             # analysis
+        self.cancelling: Optional[asyncio.TimerHandle] = None  # cancels it if it runs long
         self.result: Optional[AnalysisResult] = None   # the last accepted result
         self.clean: Optional[AnalysisResult] = None    # the last one that parsed whole
         self.recovered: Optional[AnalysisResult] = None  # the last one the engine made
@@ -356,9 +357,11 @@ class Documents(LanguageFeature):
                 return
             if not future.done():
                 # superseded: it chains to the newest text when it ends, unless it runs long
-                loop = asyncio.get_running_loop()
-                loop.call_at(loop.time() + max(0.0, started + CANCEL_AFTER - time.monotonic()),
-                             self._cancel_if_superseded, target, target.job)
+                if target.cancelling is None:
+                    loop = asyncio.get_running_loop()
+                    target.cancelling = loop.call_at(
+                        loop.time() + max(0.0, started + CANCEL_AFTER - time.monotonic()),
+                        self._cancel_if_superseded, target, target.job)
                 return
         snapshot = self.snapshot(target)
         if snapshot is None:
@@ -391,11 +394,15 @@ class Documents(LanguageFeature):
         return Job(text, path, tuple(roots), python, self.buffers(), inputs)
 
     def _cancel_if_superseded(self, target: Target, job: tuple) -> None:
+        target.cancelling = None
         if target.job is job and job[0] != target.seq and not job[2].done():
             logger.debug("cancelling a long analysis of an older text of %s", target.uri)
             self.workers.cancel(job[2])
 
     def _job_done(self, target: Target, job: tuple) -> None:
+        if target.cancelling is not None:
+            target.cancelling.cancel()
+            target.cancelling = None
         if target.job is job and job[0] != target.seq and \
                 self.targets.get(target.key) is target:
             self.start_job(target)  # the text moved on while it ran: analyse the newest
@@ -508,6 +515,8 @@ class Documents(LanguageFeature):
             old.seq += 1
             if old.timer is not None:
                 old.timer.cancel()
+            if old.job is not None and self.workers is not None:
+                self.workers.cancel(old.job[2], running=False)
             if old.probing is not None:
                 old.probing.set()
             target.published = old.published
@@ -517,6 +526,10 @@ class Documents(LanguageFeature):
         target.seq += 1
         if target.timer is not None:
             target.timer.cancel()
+        if target.cancelling is not None:
+            target.cancelling.cancel()
+        if target.job is not None and self.workers is not None:
+            self.workers.cancel(target.job[2], running=False)  # one waiting is not needed
         self.server.emit("target_closed", target)
 
 

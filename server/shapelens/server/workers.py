@@ -33,7 +33,9 @@ from .worker import Job, Outcome, read_message, write_message
 
 logger = logging.getLogger("shapelens")
 
-WORKER = [sys.executable, "-m", "shapelens.server.worker"]
+# the server's interpreter, with its options (-X importtime, -I, -S...)
+WORKER = [sys.executable, *subprocess._args_from_interpreter_flags(), "-m",
+          "shapelens.server.worker"]
 KEEP = 2            # workers kept running when idle
 MAX_WORKERS = 6     # workers at most, whatever is waiting
 PATIENCE = 0.5      # s a job waits for a busy worker before another one starts
@@ -170,25 +172,27 @@ class Workers:
         self._dispatch()
         return pending.future
 
-    def cancel(self, future: asyncio.Future) -> None:
+    def cancel(self, future: asyncio.Future, running: bool = True) -> None:
         """Stop the job of ``future`` (submitted here): dropped if waiting, interrupted if
-        running.  Its future gets a cancelled :class:`Outcome`."""
+        running (and ``running``).  Its future gets a cancelled :class:`Outcome`."""
         for pending in self.queue:
             if pending.future is future:
                 self.queue.remove(pending)
                 _settle(pending.future, Outcome(cancelled=True))
                 return
         for process, pending in self.busy.items():
-            if pending.future is future:
+            if pending.future is future and running:
                 process.interrupt()
                 return
 
     def close(self) -> None:
+        """End the workers (the server shuts down)."""
         self.closed = True
         for process in self.processes:
             process.kill()
-        for pending in list(self.queue) + list(self.busy.values()):
-            _settle(pending.future, Outcome(cancelled=True))
+        if not self.loop.is_closed():
+            for pending in list(self.queue) + list(self.busy.values()):
+                _settle(pending.future, Outcome(cancelled=True))
         self.queue.clear()
 
     # ------------------------------------------------------------------ scheduling
