@@ -355,3 +355,54 @@ async def test_hover_and_inlay_hints_print_numbers_of_any_size(tmp_path):
         "textDocument": {"uri": uri},
         "range": {"start": {"line": 0, "character": 0}, "end": {"line": 5, "character": 0}}})
     assert [h["label"] for h in hints["result"]] == [": [%s]" % hex(big)]
+
+
+def edit_notification(session, uri: str, version: int, text: str) -> dict:
+    return session.notification("textDocument/didChange", {
+        "textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]})
+
+
+async def test_killed_workers_do_not_stop_diagnostics(tmp_path, monkeypatch):
+    import os
+    import signal
+    started, release = hold_analyses(monkeypatch, tmp_path, "# killed")
+    session = Session()
+    try:
+        await session.start(tmp_path)
+        uri = (tmp_path / "m.py").as_uri()
+        await session.open(uri, MODEL)
+        await session.published(uri, 1)
+        bad = MODEL.replace("Conv2d(3", "Conv2d(4")
+        await session.feed(edit_notification(session, uri, 2, bad + "# killed\n"))
+        await until(started)
+        workers = session.server.documents.workers
+        for process in workers.processes:   # the one analysing, and the idle ones
+            os.kill(process.pid, signal.SIGKILL)
+        release()
+        # the analysis is run again by a new worker
+        assert [d["code"] for d in await session.published(uri, 2)] == ["conv-in-channels"]
+        await session.feed(edit_notification(session, uri, 3, MODEL))
+        assert await session.published(uri, 3) == []
+    finally:
+        release()
+
+
+async def test_a_long_analysis_of_a_superseded_text_is_cancelled(tmp_path, monkeypatch):
+    started, release = hold_analyses(monkeypatch, tmp_path, "# superseded")
+    session = Session()
+    try:
+        await session.start(tmp_path)
+        uri = (tmp_path / "m.py").as_uri()
+        await session.open(uri, MODEL)
+        await session.published(uri, 1)
+        await session.feed(edit_notification(session, uri, 2, MODEL + "# superseded\n"))
+        await until(started)
+        bad = MODEL.replace("Conv2d(3", "Conv2d(4")
+        await session.feed(edit_notification(session, uri, 3, bad))
+        # the held analysis never ends by itself: the newest text is analysed only once it
+        # has been cancelled
+        assert [d["code"] for d in await session.published(uri, 3)] == ["conv-in-channels"]
+        assert not [m for m in session.sent if m.get("method") ==
+                    "textDocument/publishDiagnostics" and m["params"].get("version") == 2]
+    finally:
+        release()

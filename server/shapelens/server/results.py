@@ -12,12 +12,10 @@ again, so a run of broken edits never degrades the results further.
 """
 from __future__ import annotations
 
-import ast
 import bisect
 import dataclasses
 import itertools
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -25,25 +23,11 @@ from shapelens.analysis.report import (ExprShape, Fix, LayerRef, Loc, Range, Rel
                                        ShapeFact, TextEdit)
 
 from .snapshot import Snapshot
+from .worker import engine_report, is_empty
 
 logger = logging.getLogger("shapelens")
 
 _result_ids = itertools.count(1)
-_warm_lock = threading.Lock()
-_warm = False
-
-
-def warm_engine() -> None:
-    """Import the engine and load its op rules (once, thread-safe): done in the background
-    at ``initialize`` so the first analysis does not pay for it."""
-    global _warm
-    if _warm:
-        return
-    with _warm_lock:
-        if not _warm:
-            import shapelens.analysis as engine
-            engine._load_rules()
-            _warm = True
 
 
 # ----------------------------------------------------------------------------- the index
@@ -242,53 +226,17 @@ def analyse(snapshot: Snapshot, resolver, good: Optional[AnalysisResult]) -> Ana
     return make_result(snapshot, *engine_report(snapshot.text, path, resolver), good)
 
 
-def engine_report(text: str, path: str, resolver, inputs=None) -> Tuple[Report, Optional[str],
-                                                                         bool]:
-    """(report, failure, whether the text parses): the engine's part of an analysis (in the
-    analysis worker).  ``failure`` is what the engine raised (a bug), with an empty report."""
-    warm_engine()
-    from shapelens.analysis import analyze
-    failure = None
-    try:
-        report = analyze(text, path, resolver, inputs)
-        cache = getattr(resolver, "cache", None)
-        if cache is not None:
-            cache.settle()      # library modules loaded: out of the collector's scans
-    except (Exception, RecursionError) as exc:  # an engine bug must not take the server down
-        logger.exception("analysis of %s failed", path)
-        failure = "%s: %s" % (type(exc).__name__, exc)
-        report = Report(path)
-    # whether a carry-over may be needed is decided here: ast.parse is the costly part
-    parses = failure is None and (not _is_empty(report) or _parses(text))
-    return report, failure, parses
-
-
 def make_result(snapshot: Snapshot, report: Report, failure: Optional[str], parses: bool,
                 good: Optional[AnalysisResult]) -> AnalysisResult:
     """The engine's report of ``snapshot`` indexed for the views; when the engine failed, or
     found nothing in a text that does not parse, the facts of ``good`` carried over."""
     carried = False
-    if good is not None and not _is_empty(good.report) and (
-            failure is not None or (_is_empty(report) and not parses)):
+    if good is not None and not is_empty(good.report) and (
+            failure is not None or (is_empty(report) and not parses)):
         report = carry_over(good.report, good.snapshot.lines, snapshot.lines)
         carried = True
     return AnalysisResult(next(_result_ids), snapshot, report,
                           FactIndex(report, snapshot.lines), carried, failure)
-
-
-def _is_empty(report: Report) -> bool:
-    return not (report.shapes or report.expr_shapes or report.layers or report.modules
-                or report.diagnostics)
-
-
-def _parses(text: str) -> bool:
-    """Whether the part of ``text`` the engine analyses parses."""
-    from shapelens.analysis.source import within_size
-    try:
-        ast.parse(within_size(text)[0])
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
 
 
 # ----------------------------------------------------------------------------- carry-over
@@ -424,4 +372,4 @@ def carry_over(report: Report, old_lines: Sequence[str], new_lines: Sequence[str
 
 
 __all__ = ["AnalysisResult", "FactIndex", "Entry", "Hint", "View", "analyse", "carry_over",
-           "engine_report", "line_map", "make_result", "warm_engine"]
+           "line_map", "make_result"]

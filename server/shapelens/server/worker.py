@@ -18,14 +18,19 @@ module.  Nothing of the server's is imported here (no pygls, no asyncio).
 """
 from __future__ import annotations
 
+import ast
+import logging
 import os
 import pickle
 import signal
 import struct
 import sys
+import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
+
+logger = logging.getLogger("shapelens")
 
 HEADER = struct.Struct(">Q")
 
@@ -77,6 +82,65 @@ def _read_exactly(stream, size: int) -> Optional[bytes]:
     return b"".join(chunks)
 
 
+# ----------------------------------------------------------------------------- the engine
+
+_warm_lock = threading.Lock()
+_warm = False
+
+
+def warm_engine() -> None:
+    """Import the engine and load its op rules (once, thread-safe): a worker does it as it
+    starts, so the first analysis does not pay for it."""
+    global _warm
+    if _warm:
+        return
+    with _warm_lock:
+        if not _warm:
+            import shapelens.analysis as engine
+            engine._load_rules()
+            _warm = True
+
+
+def engine_report(text: str, path: str, resolver, inputs=None) -> Tuple[Any, Optional[str],
+                                                                         bool]:
+    """(report, failure, whether the text parses): the engine's part of an analysis (the
+    rest is :func:`~.results.make_result`, in the server).  ``failure`` is what the engine
+    raised (a bug), with an empty report."""
+    warm_engine()
+    from shapelens.analysis import analyze
+    from shapelens.analysis.report import Report
+    failure = None
+    try:
+        report = analyze(text, path, resolver, inputs)
+        cache = getattr(resolver, "cache", None)
+        if cache is not None:
+            cache.settle()      # library modules loaded: out of the collector's scans
+    except (Exception, RecursionError) as exc:  # an engine bug must not take the server down
+        logger.exception("analysis of %s failed", path)
+        failure = "%s: %s" % (type(exc).__name__, exc)
+        report = Report(path)
+    # whether a carry-over may be needed is decided here: ast.parse is the costly part
+    parses = failure is None and (not is_empty(report) or _parses(text))
+    return report, failure, parses
+
+
+def is_empty(report) -> bool:
+    return not (report.shapes or report.expr_shapes or report.layers or report.modules
+                or report.diagnostics)
+
+
+def _parses(text: str) -> bool:
+    """Whether the part of ``text`` the engine analyses parses."""
+    from shapelens.analysis.source import within_size
+    try:
+        ast.parse(within_size(text)[0])
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------------- the process
+
 class Cancelled(BaseException):
     """Raised in the running analysis by SIGUSR1 (BaseException: nothing meant for an
     analysis bug catches it)."""
@@ -106,7 +170,6 @@ class Worker:
             return Outcome(cancelled=True)
 
     def analyse(self, job: Job) -> Outcome:
-        from shapelens.server.results import engine_report
         return Outcome(*engine_report(job.text, job.path, self.resolver(job) if job.resolve
                                       else None, job.inputs))
 
@@ -131,7 +194,6 @@ def main() -> int:
     worker = Worker()
     signal.signal(signal.SIGUSR1, worker.cancel)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the editor's Ctrl-C is not for us
-    from shapelens.server.results import warm_engine
     warm_engine()                   # before the first job, not during it
     while True:
         message = read_message(jobs)
