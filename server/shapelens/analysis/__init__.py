@@ -22,12 +22,14 @@ def _load_rules():
 
 
 def analyze(text: str, path: str = "<string>", resolver=None, inputs=None,
-            runs: bool = True) -> Report:
+            runs: bool = True, resize_fixes: bool = True) -> Report:
     """Analyse one file.  ``resolver`` finds imported workspace modules (see resolver.py);
     None follows no imports.  ``inputs`` ({class name: parsed ``# shape:`` text}) also runs
     those classes on that input (``shapelens summary --input``).  ``runs=False`` records no
-    model runs (``Report.runs`` is empty: what a check that shows no summary skips).  Never raises: an analysis
-    bug gives a report with no facts and the error as an internal error and a note."""
+    model runs (``Report.runs`` is empty: what a check that shows no summary skips).
+    ``resize_fixes``: look for the quick fixes that resize a data pipeline's images
+    (resize_fix.py; they analyse the fixed source again).  Never raises: an analysis bug gives
+    a report with no facts and the error as an internal error and a note."""
     # An analysis allocates many short-lived objects; pausing the cyclic garbage collector
     # while it runs removes collection pauses (20% of the median time, more of the tail on a
     # 2,000-line file).  The previous state is restored, whatever happens.
@@ -35,7 +37,7 @@ def analyze(text: str, path: str = "<string>", resolver=None, inputs=None,
     in_place = IN_PLACE.set(TensorCells())
     try:
         with gc_paused():
-            return _analyze(text, path, resolver, inputs, runs)
+            return _analyze(text, path, resolver, inputs, runs, resize_fixes)
     except Exception as exc:  # RecursionError and MemoryError included: never a traceback
         return failed(path, exc)
     finally:
@@ -49,7 +51,8 @@ def failed(path: str, exc: BaseException) -> Report:
                                "notes": ("internal error, nothing is known: %s" % error,)})
 
 
-def _analyze(text: str, path: str, resolver, inputs=None, runs=True) -> Report:
+def _analyze(text: str, path: str, resolver, inputs=None, runs=True,
+             resize_fixes=True) -> Report:
     _load_rules()
     from .infer import analyze_unreached
     from .interp import Interpreter, ModuleEnv
@@ -78,6 +81,10 @@ def _analyze(text: str, path: str, resolver, inputs=None, runs=True) -> Report:
     try:
         interp.run_module(env)
         analyze_unreached(interp, env, inputs)
+        if resize_fixes and rec.resize_requests and left_out is None:
+            from .resize_fix import offer_resize_fixes
+            offer_resize_fixes(interp, rec, text, lambda fixed: analyze(
+                fixed, path, resolver, inputs, runs=False, resize_fixes=False))
     except BudgetReached:           # the budget's note says where and why
         if not budget.stopped:      # library code's part of it, run outside an import or call
             budget.stop("library code past its part of the budget")

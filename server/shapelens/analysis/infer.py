@@ -8,12 +8,15 @@
   that pass, every layer whose expected input fixes a size the symbolic input does not (a
   ``Linear(400)`` after flatten) adds a constraint, and the constraints are solved for the
   symbolic sizes where they determine them (LeNet ⇒ ``H = W = 32``).
+* :func:`spatial_constraints` and :func:`spatial_sizes` do the same for images a program feeds
+  a model: the sizes (H, W) it accepts, for the quick fix that resizes them (resize_fix.py).
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 from . import dims as D
 from .interp import Interpreter, ModuleEnv, forward_comment
@@ -345,3 +348,91 @@ def _search(pred) -> List[int]:
         if len(sols) > 64:
             break
     return sols
+
+
+# ------------------------------------------------------------------ image sizes a model takes
+
+HW = ("H", "W")
+
+
+def spatial_constraints(interp, inst, args, index, node, frame) -> Optional[list]:
+    """Run ``inst`` (muted) with the height and width of the images ``args[index]``
+    (``[..., C, H, W]``) symbolic: the constraints its layers put on H and W, or None when the
+    run raised (an error that does not depend on the size)."""
+    x = args[index]
+    images = Tensor(tuple(x.shape[:-2]) + (D.sym("H"), D.sym("W")), x.dtype)
+    solve = InputInference(quiet=False)
+    if not run_muted(interp, inst, args[:index] + (images,) + args[index + 1:], node, frame,
+                     solve):
+        return None
+    return solve.constraints
+
+
+def run_muted(interp, inst, args, node, frame, inferring=None) -> bool:
+    """Whether ``inst`` runs on ``args`` without an error, nothing recorded."""
+    errors: set = set()
+    interp.inferring = inferring or InputInference(quiet=False)    # (no memo either)
+    interp.rec.muted += 1
+    interp.rec.capture = errors
+    try:
+        with interp.separate_run():
+            result = interp.call_instance(inst, args, {}, node, frame)
+    finally:
+        interp.rec.capture = None
+        interp.rec.muted -= 1
+        interp.inferring = None
+    return not errors and not (type(result) is Unknown and result.reason.startswith("error"))
+
+
+def spatial_sizes(constraints, like) -> List[Tuple[int, int]]:
+    """The sizes (H, W) up to SEARCH_LIMIT that meet every constraint on the symbols H and W,
+    the smallest W for each H, best first: the aspect ratio of ``like`` (the images' (H, W))
+    kept as well as it can be, then the smallest.  A size no constraint names stays as in
+    ``like``.  Empty when no constraint names H or W, or one names another symbol too.
+
+    Each H is tried with the smallest W found by bisection on one constraint's value (a
+    layer's features grow with the size); every size returned meets all of them exactly."""
+    exprs = []
+    for expr, want, _ in constraints:
+        names = D.names_in(expr)
+        if not names & set(HW):
+            continue
+        if names - set(HW):
+            return []
+        exprs.append((expr, want))
+    if not exprs:
+        return []
+
+    def value(expr, h, w):
+        try:
+            return D.evaluate(expr, {"H": h, "W": w})
+        except ZeroDivisionError:
+            return None
+
+    def fits(h, w):
+        return all(value(e, h, w) == want for e, want in exprs)
+
+    named = set().union(*(D.names_in(e) for e, _ in exprs))
+    heights = range(1, SEARCH_LIMIT + 1) if "H" in named else (like[0],)
+    by_w = next(((e, want) for e, want in exprs if "W" in D.names_in(e)), None)
+    sizes = []
+    for h in heights:
+        w = like[1] if by_w is None else _smallest(lambda w: value(by_w[0], h, w), by_w[1])
+        if w is not None and fits(h, w):
+            sizes.append((h, w))
+    aspect = like[0] / like[1] if type(like[0]) is int and type(like[1]) is int else 1.0
+    return sorted(sizes, key=lambda s: (abs(math.log(s[0] / s[1] / aspect)), s[0] * s[1], s))
+
+
+def _smallest(value, want) -> Optional[int]:
+    """The smallest w in 1..SEARCH_LIMIT with value(w) == want, found by bisection when value
+    does not decrease; None when there is none."""
+    lo, hi = 1, SEARCH_LIMIT
+    while lo < hi:
+        mid = (lo + hi) // 2
+        v = value(mid)
+        if v is not None and v >= want:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo if value(lo) == want else None

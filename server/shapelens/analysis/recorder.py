@@ -69,6 +69,7 @@ class Recorder:
         self.data_names: Dict[Range, Range] = {}    # name bound to it -> the call's range
         self.calls = CallTree()
         self.record_runs = True     # model runs for the summary (CallTree); off for a check
+        self.resize_requests: List[provenance.ResizeRequest] = []   # see resize_fix.py
         # > 0 while a module runs on an input the analysis inferred (no sample gives it): what
         # is recorded then is dropped on lines a real sample reaches (they show the real run).
         self.hypothetical = 0
@@ -295,11 +296,14 @@ class Recorder:
                                        "called from here%s" % (" with " + shapes if shapes
                                                                else "")))
                 break
-        if env.is_main:
-            data = provenance.explain(err, layer, args, call_sites, self.src)
-            if data is not None:
-                related.extend(data[0])
-                fixes.extend(data[1])
+        # (a model in another file too: the diagnostic is on the call from this one)
+        data = provenance.explain(err, layer, args, call_sites, self.src)
+        if data is not None:
+            related.extend(data[0])
+            fixes.extend(data[1])
+            request = provenance.resize_request(err, (r, err.code), call_sites)
+            if request is not None and severity == "error" and not self.hypothetical:
+                self.resize_requests.append(request)
         self.add(Diagnostic(r, severity, err.code, message, tuple(related), tuple(fixes)))
         self.calls.error((r, err.code), node, env.src, self.path_of(env), args, layer)
 

@@ -64,7 +64,8 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.shared = getattr(resolver, "cache", None)  # module results shared (modules.py)
         self.loading: List[set] = []    # modules being loaded: what each imported (imports.py)
         self.closures: Dict[str, set] = {}  # module path -> it and all it imports
-        self.call_sites: List[tuple] = []   # (node, env) of user calls in progress
+        self.call_sites: List[tuple] = []   # (node, env, class name, args, instance) of user
+        # module calls in progress
         self.memo: Dict[tuple, Value] = {}
         self.active: set = set()        # functions on the call stack (recursion guard)
         self.modules: Dict[str, ModuleEnv] = {}

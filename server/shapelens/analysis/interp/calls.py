@@ -327,7 +327,7 @@ class Calls:
             return self.memo[key]
         if fnode.name == "forward":
             inst.cls.forward_called = True
-        self.call_sites.append((node, frame.env, inst.cls.name, args))
+        self.call_sites.append((node, frame.env, inst.cls.name, args, inst))
         try:
             result = self.call_function(fn, (inst,) + args, kwargs, node, frame, cls=cls)
         finally:

@@ -117,7 +117,7 @@ class Data:
         if q.startswith("torchvision.transforms.") and ".functional." in q:
             return self.functional_transform(q, args, kwargs, node, frame, loc)
         if q.startswith("torchvision.transforms."):
-            return self.make_transform(q, args, kwargs, node, loc)
+            return self.make_transform(q, args, kwargs, node, frame, loc)
         if q.startswith("torchvision.datasets."):
             return self.make_dataset(q[len("torchvision.datasets."):], args, kwargs, node, frame,
                                      loc)
@@ -131,7 +131,7 @@ class Data:
             return args[0]          # tqdm(loader) iterates the loader
         return Unknown("%s is not modelled" % q)
 
-    def make_transform(self, q, args, kwargs, node, loc):
+    def make_transform(self, q, args, kwargs, node, frame, loc):
         kind = q.rsplit(".", 1)[-1]
         if ".functional." in q:
             kind = TR.FUNCTIONAL.get(kind, kind)
@@ -144,7 +144,8 @@ class Data:
                 return Transform(kind, None, loc, text, v2)
             elements = ()
             if args and isinstance(node.args[0], (ast.List, ast.Tuple)):
-                elements = tuple(Loc(self.rec.src.range(e)) for e in node.args[0].elts)
+                elements = tuple(Loc(frame.env.src.range(e), loc.path)
+                                 for e in node.args[0].elts)
             return Transform(kind, (), loc, text, v2, tuple(items), elements=elements)
         if kind == "Lambda":
             fn = args[0] if args else kwargs.get("lambd")
@@ -169,7 +170,7 @@ class Data:
             return Unknown("%s is not modelled" % q)
         kwargs = {("num_output_channels" if k == "num_output_channels" else
                    "size" if k == "output_size" else k): v for k, v in kwargs.items()}
-        t = self.make_transform(q, tuple(args[1:]), kwargs, node, loc)
+        t = self.make_transform(q, tuple(args[1:]), kwargs, node, frame, loc)
         return self.apply_transform(t, (image,), {}, node, frame)
 
     def pil_call(self, q, args, kwargs, node, loc):
