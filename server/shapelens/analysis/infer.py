@@ -384,11 +384,12 @@ def run_muted(interp, inst, args, node, frame, inferring=None) -> bool:
     return not errors and not (type(result) is Unknown and result.reason.startswith("error"))
 
 
-def spatial_sizes(constraints, like) -> List[Tuple[int, int]]:
+def spatial_sizes(constraints, like, stated=()) -> List[Tuple[int, int]]:
     """The sizes (H, W) up to SEARCH_LIMIT that meet every constraint on the symbols H and W,
-    the smallest W for each H, best first: the aspect ratio of ``like`` (the images' (H, W))
+    the smallest of each range that fits (LeNet: 32×32 for 32–35 by 32–35), best first: the aspect ratio of ``like`` (the images' (H, W))
     kept as well as it can be, then the smallest.  A size no constraint names stays as in
-    ``like``.  Empty when no constraint names H or W, or one names another symbol too.
+    ``like``.  The ``stated`` sizes (those the code gives the model) that meet them come
+    first.  Empty when no constraint names H or W, or one names another symbol too.
 
     Each H is tried with the smallest W found by bisection on one constraint's value (a
     layer's features grow with the size); every size returned meets all of them exactly."""
@@ -418,10 +419,12 @@ def spatial_sizes(constraints, like) -> List[Tuple[int, int]]:
     sizes = []
     for h in heights:
         w = like[1] if by_w is None else _smallest(lambda w: value(by_w[0], h, w), by_w[1])
-        if w is not None and fits(h, w):
-            sizes.append((h, w))
+        if w is not None and fits(h, w) and not (h > 1 and fits(h - 1, w)):
+            sizes.append((h, w))        # (the smallest corner of each range of sizes)
     aspect = like[0] / like[1] if type(like[0]) is int and type(like[1]) is int else 1.0
-    return sorted(sizes, key=lambda s: (abs(math.log(s[0] / s[1] / aspect)), s[0] * s[1], s))
+    sizes.sort(key=lambda s: (abs(math.log(s[0] / s[1] / aspect)), s[0] * s[1], s))
+    first = [s for s in stated if fits(*s)]
+    return first + [s for s in sizes if s not in first]
 
 
 def _smallest(value, want) -> Optional[int]:

@@ -83,9 +83,8 @@ def _size(interp, rec, request) -> Optional[tuple]:
                                           request.node, frame)
         if constraints is None:
             return None
-        sizes = spatial_sizes(constraints, tuple(x.shape[-2:]))
-        stated = [s for s in _stated_sizes(rec, request) if s in sizes]
-        for size in (stated + [s for s in sizes if s not in stated])[:TRIED]:
+        sizes = spatial_sizes(constraints, tuple(x.shape[-2:]), _stated_sizes(rec, request))
+        for size in sizes[:TRIED]:
             images = Tensor(tuple(x.shape[:-2]) + size, x.dtype)
             if run_muted(interp, request.inst, args[:request.index] + (images,) +
                          args[request.index + 1:], request.node, frame):
