@@ -62,6 +62,55 @@ def program(transform, features="", before="", template=MNIST):
     return template.format(transform=transform, features=features, before=before)
 
 
+TENSORS = LENET + textwrap.dedent("""\
+    import torchvision.transforms as T
+    from torch.utils.data import DataLoader, Dataset
+
+
+    class Noise(Dataset):
+        def __init__(self, transform):
+            self.transform = transform
+
+        def __len__(self):
+            return 100
+
+        def __getitem__(self, i):
+            return self.transform(torch.rand(1, 28, 28)), 0
+
+
+    transform = {transform}
+    loader = DataLoader(Noise(transform), batch_size=10)
+    model = Net({features})
+    {before}
+    for images, labels in loader:
+        out = model(images)
+    """)
+
+TO_TENSOR = "transforms.Compose([transforms.ToTensor()])"
+# The programs a Resize fixes, by name (tests/data/vision/test_fixtures_vs_torch.py runs each,
+# fixed, with torch and torchvision).
+FIXED = {
+    "v1": program("transforms.Compose([transforms.ToTensor(), "
+                  "transforms.Normalize((0.1307,), (0.3081,))])"),
+    "v2": program("v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])").replace(
+        "import torchvision.transforms as transforms", "from torchvision.transforms import v2"),
+    "crop": program("transforms.Compose([transforms.ToTensor(), transforms.RandomCrop(24)])"),
+    "own_resize": program("transforms.Compose([transforms.Resize(28), transforms.ToTensor()])"),
+    "tensors": program("T.Compose([T.Normalize((0.5,), (0.5,))])", template=TENSORS),
+    "names": program("Compose([ToTensor()])").replace(
+        "import torchvision.transforms as transforms",
+        "from torchvision.transforms import Compose, Resize, ToTensor"),
+    "called_on_34": program(TO_TENSOR, before="model(torch.randn(1, 1, 34, 34))"),
+    "comment_35": program(TO_TENSOR).replace(
+        "def forward(self, x):", "def forward(self, x):  # shape: x=[N, 1, 35, 35]"),
+    "comment_40": program(TO_TENSOR).replace(
+        "def forward(self, x):", "def forward(self, x):  # shape: x=[N, 1, 40, 40]"),
+    "proportions": program(TO_TENSOR, features="16 * 5 * 7").replace(
+        'datasets.MNIST("./data", train=True, download=True, transform=transform)',
+        "datasets.FakeData(1000, (1, 24, 32), 10, transform=transform)"),
+}
+
+
 def resize_fixes(text, path="case.py", resolver=None):
     report = analyze(text, path, resolver)
     assert not report.extra["internal_errors"]
@@ -102,9 +151,7 @@ def line_of(text, start):
 # ------------------------------------------------------------------ where the Resize goes
 
 def test_v1_before_to_tensor():
-    text = program("transforms.Compose([transforms.ToTensor(), "
-                   "transforms.Normalize((0.1307,), (0.3081,))])")
-    title, fixed, images = fixed_program(text)
+    title, fixed, images = fixed_program(FIXED["v1"])
     assert title == "Insert transforms.Resize((32, 32)) into the Compose"
     assert line_of(fixed, "transform =") == (
         "transform = transforms.Compose([transforms.Resize((32, 32)), transforms.ToTensor(), "
@@ -114,9 +161,7 @@ def test_v1_before_to_tensor():
 
 
 def test_v2_before_to_image():
-    text = program("v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])").replace(
-        "import torchvision.transforms as transforms", "from torchvision.transforms import v2")
-    title, fixed, images = fixed_program(text)
+    title, fixed, images = fixed_program(FIXED["v2"])
     assert title == "Insert v2.Resize((32, 32)) into the Compose"
     assert line_of(fixed, "transform =") == (
         "transform = v2.Compose([v2.Resize((32, 32)), v2.ToImage(), "
@@ -125,8 +170,7 @@ def test_v2_before_to_image():
 
 
 def test_after_a_crop_of_the_tensor():
-    text = program("transforms.Compose([transforms.ToTensor(), transforms.RandomCrop(24)])")
-    title, fixed, images = fixed_program(text)
+    title, fixed, images = fixed_program(FIXED["crop"])
     assert line_of(fixed, "transform =") == (
         "transform = transforms.Compose([transforms.ToTensor(), transforms.RandomCrop(24), "
         "transforms.Resize((32, 32))])")
@@ -134,42 +178,15 @@ def test_after_a_crop_of_the_tensor():
 
 
 def test_the_composes_own_resize_is_replaced():
-    text = program("transforms.Compose([transforms.Resize(28), transforms.ToTensor()])")
-    title, fixed, images = fixed_program(text)
+    title, fixed, images = fixed_program(FIXED["own_resize"])
     assert title == ("Replace transforms.Resize(28) with transforms.Resize((32, 32)) in the "
                      "Compose")
     assert line_of(fixed, "transform =") == (
         "transform = transforms.Compose([transforms.Resize((32, 32)), transforms.ToTensor()])")
 
 
-TENSORS = LENET + textwrap.dedent("""\
-    import torchvision.transforms as T
-    from torch.utils.data import DataLoader, Dataset
-
-
-    class Noise(Dataset):
-        def __init__(self, transform):
-            self.transform = transform
-
-        def __len__(self):
-            return 100
-
-        def __getitem__(self, i):
-            return self.transform(torch.rand(1, 28, 28)), 0
-
-
-    transform = {transform}
-    loader = DataLoader(Noise(transform), batch_size=10)
-    model = Net({features})
-    {before}
-    for images, labels in loader:
-        out = model(images)
-    """)
-
-
 def test_compose_of_tensors_without_to_tensor():
-    text = program("T.Compose([T.Normalize((0.5,), (0.5,))])", template=TENSORS)
-    title, fixed, images = fixed_program(text)
+    title, fixed, images = fixed_program(FIXED["tensors"])
     assert line_of(fixed, "transform =") == (
         "transform = T.Compose([T.Normalize((0.5,), (0.5,)), T.Resize((32, 32))])")
     assert images == ["[10, 1, 32, 32]"]
@@ -186,9 +203,7 @@ def test_a_model_in_another_file(tmp_path):
 
 
 def test_names_imported_from_transforms():
-    text = program("Compose([ToTensor()])").replace(
-        "import torchvision.transforms as transforms",
-        "from torchvision.transforms import Compose, Resize, ToTensor")
+    text = FIXED["names"]
     title, fixed, images = fixed_program(text)
     assert line_of(fixed, "transform =") == "transform = Compose([Resize((32, 32)), ToTensor()])"
     # without Resize imported, the edit would not run: no fix
@@ -202,33 +217,27 @@ def test_the_smallest_size_the_model_takes():
     """LeNet takes 32 to 35 (its pools floor the odd rows away): 32, the size where each layer
     divides exactly and nothing is cropped, the one it was designed for.  torch agrees on the
     range, below and above."""
-    text = program("transforms.Compose([transforms.ToTensor()])")
+    text = program(TO_TENSOR)
     assert fixed_program(text)[0] == "Insert transforms.Resize((32, 32)) into the Compose"
     assert [s for s in range(20, 40) if runs_in_torch((s, s))] == [32, 33, 34, 35]
 
 
 def test_the_size_the_code_states():
     # another call of the model on 34x34 runs: that is the size the program uses it with
-    text = program("transforms.Compose([transforms.ToTensor()])",
-                   before="model(torch.randn(1, 1, 34, 34))")
-    assert fixed_program(text)[0] == "Insert transforms.Resize((34, 34)) into the Compose"
+    title = fixed_program(FIXED["called_on_34"])[0]
+    assert title == "Insert transforms.Resize((34, 34)) into the Compose"
     # a shape comment on the forward says it too
-    text = program("transforms.Compose([transforms.ToTensor()])").replace(
-        "def forward(self, x):", "def forward(self, x):  # shape: x=[N, 1, 35, 35]")
-    assert fixed_program(text)[0] == "Insert transforms.Resize((35, 35)) into the Compose"
+    title = fixed_program(FIXED["comment_35"])[0]
+    assert title == "Insert transforms.Resize((35, 35)) into the Compose"
     # a stated size the model does not take is not used
-    text = program("transforms.Compose([transforms.ToTensor()])").replace(
-        "def forward(self, x):", "def forward(self, x):  # shape: x=[N, 1, 40, 40]")
-    assert fixed_program(text)[0] == "Insert transforms.Resize((32, 32)) into the Compose"
+    title = fixed_program(FIXED["comment_40"])[0]
+    assert title == "Insert transforms.Resize((32, 32)) into the Compose"
 
 
 def test_a_model_built_for_other_proportions():
     """Linear(16*5*7) takes 32-35 by 40-43 (or 40-43 by 32-35): the images' own proportions
     (3:4 from FakeData's 24x32) decide."""
-    text = program("transforms.Compose([transforms.ToTensor()])", features="16 * 5 * 7").replace(
-        'datasets.MNIST("./data", train=True, download=True, transform=transform)',
-        "datasets.FakeData(1000, (1, 24, 32), 10, transform=transform)")
-    title, fixed, images = fixed_program(text)
+    title, fixed, images = fixed_program(FIXED["proportions"])
     assert title == "Insert transforms.Resize((32, 40)) into the Compose"
     assert images == ["[40, 1, 32, 40]", "[64, 1, 32, 40]"]
     assert runs_in_torch((32, 40), 16 * 5 * 7) and not runs_in_torch((32, 32), 16 * 5 * 7)

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 from lsprotocol import types
 
-from lsp_helpers import (by_code, change_document, corpus_file, diagnostics_for, errors,
+from lsp_helpers import (REPO, by_code, change_document, corpus_file, diagnostics_for, errors,
                          open_document)
 
 # the whole module on one xdist worker, so its shared server starts once
@@ -119,3 +119,29 @@ async def test_no_actions_away_from_diagnostics_or_for_other_kinds(client):
         context=types.CodeActionContext(diagnostics=[])))
     assert [a.title for a in actions] == ["Set in_channels of conv1 to 12",
                                           IGNORE % "conv-in-channels"]
+
+
+async def test_resize_fix_for_images_the_model_rejects(client):
+    """MNIST's 28x28 images into LeNet (built for 32x32): besides in_features, the quick fix
+    inserts Resize((32, 32)) before ToTensor in the Compose; applied, no error is left."""
+    path = REPO / "tests" / "data" / "fixtures" / "seed001_mnist_no_resize.py"
+    text = path.read_text()
+    uri = open_document(client, path, text)
+    [diagnostic] = by_code(await diagnostics_for(client, uri, version=1), "linear-in-features")
+    actions = await request_fixes(client, uri, diagnostic)
+    resize = "Insert transforms.Resize((32, 32)) into the Compose"
+    assert [a.title for a in actions] == ["Set in_features of fc1 to 256", resize,
+                                          IGNORE % "linear-in-features"]
+    action = actions[1]
+    assert action.kind == types.CodeActionKind.QuickFix and not action.is_preferred
+    assert action.diagnostics[0].range == diagnostic.range
+    [change] = action.edit.document_changes
+    assert change.text_document.uri == uri and change.text_document.version == 1
+    fixed = apply_locally(text, change.edits)
+    assert "transform = transforms.Compose([transforms.Resize((32, 32)), " \
+        "transforms.ToTensor()])" in fixed.split("\n")
+
+    change_document(client, uri, 2, [types.TextDocumentContentChangePartial(
+        range=e.range, text=e.new_text) for e in change.edits])
+    after = await diagnostics_for(client, uri, version=2)
+    assert not errors(after), after
