@@ -6,7 +6,10 @@ part of each program runs in torch on the fixed size (torchvision is not in .ven
 fixed programs run with it in tests/data/vision/test_fixtures_vs_torch.py)."""
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -17,6 +20,7 @@ from shapelens.analysis import dims as D
 from shapelens.analysis.infer import spatial_sizes
 from shapelens.analysis.resolver import WorkspaceResolver
 from shapelens.analysis.values import format_shape
+from tests.conftest import REPO
 from tests.engine.test_fixtures import apply_edits
 
 # LeNet-5 (takes 32×32 to 35×35: the pools' floors drop the extra rows).
@@ -249,9 +253,14 @@ def test_spatial_sizes_solves_the_constraints():
     assert spatial_sizes([(lenet, 400, None)], (28, 28))[0] == (32, 32)
     assert spatial_sizes([(lenet, 560, None)], (24, 32))[0] == (32, 40)
     assert spatial_sizes([(lenet, 560, None)], (32, 24))[0] == (40, 32)
-    # every size returned meets the constraint
-    assert all(D.evaluate(lenet, {"H": h, "W": w}) == 400
-               for h, w in spatial_sizes([(lenet, 400, None)], (28, 28)))
+    # square images, a model that takes no square: every range's corner, the nearest to a
+    # square first (then the smallest); each meets the constraint
+    sizes = spatial_sizes([(lenet, 560, None)], (28, 28))
+    assert sizes == [(32, 40), (40, 32), (16, 152), (152, 16)]
+    assert all(D.evaluate(lenet, {"H": h, "W": w}) == 560 for h, w in sizes)
+    # a stated size that fits comes first
+    assert spatial_sizes([(lenet, 400, None)], (28, 28), [(36, 36), (34, 35)]) == [(34, 35),
+                                                                                 (32, 32)]
     # a constraint on H alone leaves the width as it is
     assert spatial_sizes([(D.sub(H, 4), 28, None)], (28, 50)) == [(32, 50)]
     # nothing fits, nothing names H or W, or another symbol is involved: no size
@@ -301,3 +310,18 @@ def test_the_fix_is_found_only_on_the_first_analysis(monkeypatch):
     assert resize_fixes(text)
     assert calls == [True, False]
     assert re.search(r"Resize\(\(32, 32\)\)", resize_fixes(text)[0][1].title)
+
+
+def test_the_command_line_gives_the_fix():
+    """``shapelens check --format json`` lists the fix with its edit (seed 001's MNIST into
+    LeNet, as written)."""
+    path = REPO / "tests" / "data" / "fixtures" / "seed001_mnist_no_resize.py"
+    proc = subprocess.run([sys.executable, "-m", "shapelens", "check", "--format", "json",
+                           str(path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    [diagnostic] = json.loads(proc.stdout)["files"][0]["diagnostics"]
+    fix = diagnostic["fixes"][-1]
+    assert fix["title"] == "Insert transforms.Resize((32, 32)) into the Compose"
+    [edit] = fix["edits"]
+    assert edit["range"]["start"] == edit["range"]["end"] == {"line": 10, "column": 33}
+    assert edit["newText"] == "transforms.Resize((32, 32)), "

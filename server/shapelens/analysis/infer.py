@@ -353,6 +353,7 @@ def _search(pred) -> List[int]:
 # ------------------------------------------------------------------ image sizes a model takes
 
 HW = ("H", "W")
+FAR = 1024      # the largest height tried for a model that takes no size of the images' proportions
 
 
 def spatial_constraints(interp, inst, args, index, node, frame) -> Optional[list]:
@@ -385,14 +386,13 @@ def run_muted(interp, inst, args, node, frame, inferring=None) -> bool:
 
 
 def spatial_sizes(constraints, like, stated=()) -> List[Tuple[int, int]]:
-    """The sizes (H, W) up to SEARCH_LIMIT that meet every constraint on the symbols H and W,
-    the smallest of each range that fits (LeNet: 32×32 for 32–35 by 32–35), best first: the aspect ratio of ``like`` (the images' (H, W))
-    kept as well as it can be, then the smallest.  A size no constraint names stays as in
-    ``like``.  The ``stated`` sizes (those the code gives the model) that meet them come
-    first.  Empty when no constraint names H or W, or one names another symbol too.
-
-    Each H is tried with the smallest W found by bisection on one constraint's value (a
-    layer's features grow with the size); every size returned meets all of them exactly."""
+    """Sizes (H, W) that meet every constraint on the symbols H and W, best first: the
+    ``stated`` sizes (those the code gives the model) that meet them; then the first size along
+    the images' proportions (``like``: their (H, W)), moved to the smallest corner of the range
+    of sizes around it that fit (LeNet takes 32–35 by 32–35: 32×32); when none keeps the
+    proportions, the smallest corner of each range up to FAR, the proportions kept as well as
+    they can be, the smallest first.  A size no constraint names stays as in ``like``.  Empty
+    when no constraint names H or W, or one names another symbol too."""
     exprs = []
     for expr, want, _ in constraints:
         names = D.names_in(expr)
@@ -414,16 +414,39 @@ def spatial_sizes(constraints, like, stated=()) -> List[Tuple[int, int]]:
         return all(value(e, h, w) == want for e, want in exprs)
 
     named = set().union(*(D.names_in(e) for e, _ in exprs))
-    heights = range(1, SEARCH_LIMIT + 1) if "H" in named else (like[0],)
-    by_w = next(((e, want) for e, want in exprs if "W" in D.names_in(e)), None)
-    sizes = []
-    for h in heights:
-        w = like[1] if by_w is None else _smallest(lambda w: value(by_w[0], h, w), by_w[1])
-        if w is not None and fits(h, w) and not (h > 1 and fits(h - 1, w)):
-            sizes.append((h, w))        # (the smallest corner of each range of sizes)
-    aspect = like[0] / like[1] if type(like[0]) is int and type(like[1]) is int else 1.0
-    sizes.sort(key=lambda s: (abs(math.log(s[0] / s[1] / aspect)), s[0] * s[1], s))
     first = [s for s in stated if fits(*s)]
+    if type(like[0]) is int and type(like[1]) is int:
+        h0, w0 = like
+    elif "H" in named and "W" in named:
+        h0 = w0 = 1
+    else:
+        return first            # a size no constraint names is not known
+    # Along the proportions, the longer side counting up.
+    if "H" not in named or "W" not in named:
+        line = ((h0, w) for w in range(1, SEARCH_LIMIT + 1)) if "H" not in named else \
+            ((h, w0) for h in range(1, SEARCH_LIMIT + 1))
+    elif w0 > h0:
+        line = ((max(1, round(w * h0 / w0)), w) for w in range(1, SEARCH_LIMIT + 1))
+    else:
+        line = ((h, max(1, round(h * w0 / h0))) for h in range(1, SEARCH_LIMIT + 1))
+    found = next((size for size in line if fits(*size)), None)
+    if found is not None:
+        h, w = found
+        while "H" in named and h > 1 and fits(h - 1, w):
+            h -= 1
+        while "W" in named and w > 1 and fits(h, w - 1):
+            w -= 1
+        return first + [s for s in [(h, w)] if s not in first]
+    if "H" not in named or "W" not in named:
+        return first
+    # Every H up to FAR with the smallest W that fits (found by bisection on a constraint's
+    # value: a layer's features grow with the size; each size kept meets them all exactly).
+    sizes = []
+    for h in range(1, FAR + 1):
+        w = _smallest(lambda w: value(exprs[0][0], h, w), exprs[0][1])
+        if w is not None and fits(h, w) and not fits(h - 1, w):
+            sizes.append((h, w))
+    sizes.sort(key=lambda s: (abs(math.log(s[0] * w0 / (s[1] * h0))), s[0] * s[1], s))
     return first + [s for s in sizes if s not in first]
 
 
