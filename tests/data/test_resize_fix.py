@@ -325,3 +325,29 @@ def test_the_command_line_gives_the_fix():
     [edit] = fix["edits"]
     assert edit["range"]["start"] == edit["range"]["end"] == {"line": 10, "column": 33}
     assert edit["newText"] == "transforms.Resize((32, 32)), "
+
+
+def test_a_compose_in_another_file_gets_no_edit_in_this_one(tmp_path):
+    """The Compose's element positions belong to the file that builds it: a fix there was an
+    edit at those positions in the analysed file (Grayscale here).  Neither data fix is
+    offered for a Compose in another file (the re-check analyses this file only)."""
+    (tmp_path / "data.py").write_text(textwrap.dedent("""\
+        import torchvision.transforms as transforms
+        from torch.utils.data import DataLoader
+        from torchvision import datasets
+
+        transform = transforms.Compose([transforms.ToTensor()])
+        loader = DataLoader(datasets.MNIST("./data", transform=transform), batch_size=64)
+        """))
+    rgb = LENET.replace("nn.Conv2d(1, 6, 5)", "nn.Conv2d(3, 6, 5)")
+    for model, code in ((LENET, "linear-in-features"), (rgb, "conv-in-channels")):
+        text = model + "from data import loader\n\nmodel = Net()\n" \
+            "for images, labels in loader:\n    out = model(images)\n"
+        report = analyze(text, str(tmp_path / "train.py"), WorkspaceResolver([str(tmp_path)]))
+        [diagnostic] = [d for d in report.diagnostics if d.severity == "error"]
+        assert diagnostic.code == code
+        [data] = [r for r in diagnostic.related if "from datasets.MNIST" in r.message]
+        assert data.loc.path == str(tmp_path / "data.py")
+        assert [f.title for f in diagnostic.fixes] == [
+            "Set in_features of fc1 to 256" if code == "linear-in-features" else
+            "Set in_channels of conv1 to 1"]
