@@ -65,7 +65,9 @@ def _analyze(text: str, path: str, resolver, inputs=None, runs=True,
     src = Source(text, path)
     tree, skipped = parse(text, path)
     rec = Recorder(src)
-    rec.record_runs = runs
+    # the resize quick fix reads the model runs too (resize_fix.py): a file with a Compose
+    # records them whatever ``runs`` says
+    rec.record_runs = runs or (resize_fixes and "Compose" in text)
     if left_out is not None:
         rec.note("analysis budget reached at line %d: the file is longer than %s characters, "
                  "the rest is unknown" % (left_out, "{:,}".format(MAX_SOURCE_CHARS)))
@@ -84,7 +86,7 @@ def _analyze(text: str, path: str, resolver, inputs=None, runs=True,
         if resize_fixes and rec.resize_requests and left_out is None:
             from .resize_fix import offer_resize_fixes
             offer_resize_fixes(interp, rec, text, lambda fixed: analyze(
-                fixed, path, resolver, inputs, runs=False, resize_fixes=False))
+                fixed, path, resolver, inputs, resize_fixes=False))
     except BudgetReached:           # the budget's note says where and why
         if not budget.stopped:      # library code's part of it, run outside an import or call
             budget.stop("library code past its part of the budget")
