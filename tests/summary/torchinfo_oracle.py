@@ -42,6 +42,7 @@ def run_file(path: str) -> Dict[str, object]:
     torch.manual_seed(0)
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     argv, sys.argv = sys.argv, [path]
+    default_dtype = torch.get_default_dtype()
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(text, path, "exec"), g)
@@ -50,6 +51,7 @@ def run_file(path: str) -> Dict[str, object]:
     finally:
         sys.argv = argv
         sys.path.pop(0)
+        torch.set_default_dtype(default_dtype)      # a case may set it (widths_default_dtype)
     return g
 
 

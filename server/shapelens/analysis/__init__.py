@@ -34,7 +34,9 @@ def analyze(text: str, path: str = "<string>", resolver=None, inputs=None,
     # while it runs removes collection pauses (20% of the median time, more of the tail on a
     # 2,000-line file).  The previous state is restored, whatever happens.
     from .values import IN_PLACE, TensorCells
+    from .widths import WIDTHS, Widths
     in_place = IN_PLACE.set(TensorCells())
+    noted = WIDTHS.set(Widths())
     try:
         with gc_paused():
             return _analyze(text, path, resolver, inputs, runs, resize_fixes)
@@ -42,6 +44,7 @@ def analyze(text: str, path: str = "<string>", resolver=None, inputs=None,
         return failed(path, exc)
     finally:
         IN_PLACE.reset(in_place)
+        WIDTHS.reset(noted)
 
 
 def failed(path: str, exc: BaseException) -> Report:

@@ -22,6 +22,7 @@ from .report import FlowNode, Loc, ModelRun, ModuleCall, ModuleNode, Range
 from .rules import LAYERS
 from .rules.call import Call
 from .values import Const, Container, DictVal, Instance, Layer, ListVal, Tensor, TupleVal, Unknown
+from .widths import element_bytes
 
 # torch.nn layers that hold sub-modules of their own (torch's notion of a leaf decides which
 # rows count towards the totals): MultiheadAttention keeps ``out_proj``.
@@ -49,25 +50,21 @@ def first_tensor(value, _depth=0) -> Optional[Tensor]:
     return None
 
 
-# Bytes per element of the dtypes the analysis names.
-ELEMENT_BYTES = {"float": 4, "long": 8, "bool": 1}
-
-
-def args_bytes(values, _depth=0):
+def args_bytes(values, sizes, _depth=0):
     """torchinfo's input size of a call's arguments: the bytes of every tensor in them (inside
     tuples, lists and dicts too; other constants count nothing); None when a value, or a
-    tensor's shape or dtype, is not known."""
+    tensor's shape or bytes per element (``sizes``: dtype kind -> bytes), is not known."""
     total = 0
     for value in values:
         kind = type(value)
         if kind is Tensor:
-            size = ELEMENT_BYTES.get(value.dtype)
+            size = sizes.get(value.dtype)
             n = D.prod(value.shape) if value.shape is not None and size else None
             part = D.mul(size, n) if n is not None else None
         elif kind is TupleVal or kind is ListVal:
-            part = args_bytes(value.items, _depth + 1) if _depth < 8 else None
+            part = args_bytes(value.items, sizes, _depth + 1) if _depth < 8 else None
         elif kind is DictVal:
-            part = args_bytes(value.items.values(), _depth + 1) if _depth < 8 else None
+            part = args_bytes(value.items.values(), sizes, _depth + 1) if _depth < 8 else None
         elif kind is Const:
             part = 0
         else:
@@ -120,7 +117,7 @@ class _Structure:
             if id(child) not in index:      # shared: torch lists a module once
                 self._visit(child, prefix + name, idx, depth + 1)
 
-    def nodes(self, trainable_known: bool) -> List[ModuleNode]:
+    def nodes(self, trainable_known: bool, sizes) -> List[ModuleNode]:
         out = []
         for module, path, parent, tensors, reason, has_children in self.entries:
             params, trainable, weights, why = _own_params(module, tensors, reason)
@@ -128,8 +125,26 @@ class _Structure:
             leaf = not has_children and not (type(module) is Layer and
                                               module.kind in COMPOSITE_LAYERS)
             out.append(ModuleNode(path, kind, parent, _loc_of(module), params,
-                                  trainable if trainable_known else None, leaf, why, weights))
+                                  trainable if trainable_known else None, leaf, why, weights,
+                                  _param_bytes(module, tensors, params, sizes)))
         return out
+
+
+def _param_bytes(module, tensors, params, sizes):
+    """Bytes of a module's own parameters: a torch layer's are floats (made at the default
+    dtype), a user module's of the dtypes of its nn.Parameter tensors."""
+    if params is None or params == 0:
+        return params
+    if type(module) is Layer:
+        return D.mul(sizes.get("float"), params)
+    total = 0
+    for name, value in tensors:
+        if name == SELF_KEY:
+            part = _param_bytes(value, (), _own_params(value, (), None)[0], sizes)
+        else:
+            part = D.mul(sizes.get(value.dtype), D.prod(value.shape))
+        total = D.add(total, part)
+    return total
 
 
 def _contents(module):
@@ -499,26 +514,29 @@ class CallTree:
                 run.source = source
                 return
 
-    def build(self, diagnostics, trainable_known=True) -> tuple:
-        """The model runs; ``diagnostics`` maps (range, code) to the final diagnostic.  Each
+    def build(self, diagnostics, trainable_known=True, unsure_widths=()) -> tuple:
+        """The model runs; ``diagnostics`` maps (range, code) to the final diagnostic,
+        ``unsure_widths`` lists the dtype kinds whose width is not certain (widths.py).  Each
         run's parts are made when first read."""
+        sizes = element_bytes(dict(unsure_widths))
         return tuple(ModelRun(run.name, run.source, run.line, run.inputs,
                               tuple(dict.fromkeys(_kind(c.module) for c in run.calls)),
-                              functools.partial(_parts, run, diagnostics, trainable_known))
+                              functools.partial(_parts, run, diagnostics, trainable_known,
+                                                sizes), unsure_widths)
                      for run in self.runs)
 
 
-def _parts(run: _Run, diagnostics, trainable_known):
+def _parts(run: _Run, diagnostics, trainable_known, sizes):
     """(modules, calls, flow) of a recorded run."""
     calls = tuple(ModuleCall(c.index, c.depth, c.input, c.output, c.dtype,
-                             *_first_error(c.errors, diagnostics), args_bytes(c.args),
+                             *_first_error(c.errors, diagnostics), args_bytes(c.args, sizes),
                              c.loop[0](*c.loop[1:]) if type(c.loop) is tuple else c.loop)
                   for c in run.calls)
     flow = tuple(FlowNode(kind, label, sources, output, group, call, _where(where),
                           diagnostics.get(error) if error is not None else None, bound)
                  for kind, label, sources, output, group, call, where, error, bound
                  in run.flow)
-    return tuple(run.structure.nodes(trainable_known)), calls, flow
+    return tuple(run.structure.nodes(trainable_known, sizes)), calls, flow
 
 
 def _where(where):

@@ -437,7 +437,7 @@ class Recorder:
             modules=tuple(modules),
             samples=tuple(self.samples),
             runs_made=functools.partial(self.calls.build, dict(self.diagnostics),
-                                        not _FREEZES.search(self.src.text))
+                                        not _FREEZES.search(self.src.text), _unsure_widths())
             if self.record_runs else (),
             dependencies=tuple(dependencies),
             skipped_lines=tuple(skipped),
@@ -459,6 +459,13 @@ def shown_path(env, analysed: str) -> str:
     if os.path.isabs(path) and not analysed.startswith("<"):
         return os.path.relpath(path, os.path.dirname(os.path.abspath(analysed)))
     return path
+
+
+def _unsure_widths() -> tuple:
+    """(kind, why) of the dtype kinds whose width this analysis cannot be sure of."""
+    from .widths import WIDTHS
+    noted = WIDTHS.get()
+    return tuple(noted.kinds.items()) if noted is not None else ()
 
 
 # Code that may freeze parameters (``p.requires_grad = False``, ``m.requires_grad_(False)``):

@@ -264,6 +264,7 @@ class ModuleNode:
     # Of ``params``: those named ``weight``/``bias``, and those whose name only contains one
     # of the words (``weight_ih_l0``, ``in_proj_bias``): torchinfo counts mult-adds by name.
     weight_params: Tuple[Any, Any] = (0, 0)
+    param_bytes: Any = None         # bytes of ``params`` (None: not known, see widths.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +314,8 @@ class ModelRun:
     inputs: Tuple[Tuple[Shape, Optional[str]], ...]   # (shape, dtype) of each positional arg
     called: Tuple[str, ...] = ()    # class names of the modules called in it
     parts: Any = field(default=((), (), ()), compare=False, repr=False)
+    # (kind, why) of the dtype kinds whose bytes per element are not known (widths.py)
+    unsure_widths: Tuple[Tuple[str, str], ...] = ()
 
     def _parts(self):
         made = self.parts

@@ -10,8 +10,11 @@ times the output size, without the channel dim for a conv; other weights times t
 output dims), and totals over leaf rows.  Where a call fails, the rows stop at it and it carries
 the diagnostic; the calls around it are marked incomplete.
 
-Sizes count 4 bytes per float element and parameter and 8 per integer element, as with torch's
-default dtypes.  Symbolic dims stay symbolic: a count is a dim (``1204224*N``).
+Sizes count 4 bytes per float element and 8 per integer element, torch's default widths,
+unless the program may make tensors of that kind with another width (``.double()``,
+``dtype=torch.float16``: see widths.py); then those sizes are not known ("?", with a note), as
+are those of tensors whose dtype is not known.  Symbolic dims stay symbolic: a count is a dim
+(``1204224*N``).
 """
 from __future__ import annotations
 
@@ -20,13 +23,12 @@ from dataclasses import dataclass, field, replace
 from typing import List, Optional, Tuple
 
 from . import dims as D
-from .calltree import ELEMENT_BYTES
+from .widths import element_bytes
 from .report import Diagnostic, FlowNode, Loc, ModelRun, ModuleCall, Report
 from .values import Shape
 
 DEFAULT_DEPTH = 3
 DECLARED = ("comment", "annotation", "inferred", "input")
-PARAM_BYTES = 4
 
 
 @dataclass
@@ -157,7 +159,7 @@ def _sub_run(run: ModelRun, start: int) -> ModelRun:
     flow = _sub_flow(run.flow, call_index, first.input, prefix)
     return ModelRun(run.modules[root].kind, run.source, run.line, ((first.input, None),),
                     tuple(dict.fromkeys(modules[c.module].kind for c in calls)),
-                    (tuple(modules), tuple(calls), flow))
+                    (tuple(modules), tuple(calls), flow), run.unsure_widths)
 
 
 def _sub_flow(flow, call_index, input_shape, prefix) -> tuple:
@@ -205,17 +207,23 @@ def summarize_run(run: ModelRun, depth: int = DEFAULT_DEPTH) -> Summary:
     totals = _module_totals(run)
     rows = _insert_containers(_rows(run, calls, totals, failing_at), modules, totals)
     _link_children(rows)
+    sizes = element_bytes(dict(run.unsure_widths))
+    if run.source in DECLARED:
+        # A declared input of no given dtype is a float tensor (torchinfo's ``input_size``),
+        # so are the tensors made from it whose dtype the rules leave open.
+        sizes[None] = sizes.get("float")
     total_params = trainable = mult_adds = output_bytes = param_bytes = 0
     for row in rows:
         if row.leaf:
             mult_adds = D.add(mult_adds, row.macs)
             if _sign(row.params) != 0 and row.called and row.status == "ok":
-                output_bytes = D.add(output_bytes, D.mul(2, _bytes(row.output, row.output_dtype)))
+                output_bytes = D.add(output_bytes,
+                                     D.mul(2, _bytes(row.output, row.output_dtype, sizes)))
             if row.recursive:
                 continue
             total_params = D.add(total_params, _at_least_zero(row.params))
             trainable = D.add(trainable, _at_least_zero(row.trainable_params))
-            param_bytes = D.add(param_bytes, D.mul(PARAM_BYTES, row.params))
+            param_bytes = D.add(param_bytes, modules[row.module].param_bytes)
         elif not row.recursive:
             total_params = D.add(total_params, _at_least_zero(row.leftover_params()))
             trainable = D.add(trainable, _at_least_zero(row.leftover_trainable()))
@@ -224,7 +232,7 @@ def summarize_run(run: ModelRun, depth: int = DEFAULT_DEPTH) -> Summary:
         row.params_text = _params_text(row, reached)
         row.macs_text = _macs_text(row, reached)
         row.trainable_text = _trainable_text(row)
-    input_bytes = _input_bytes(run)
+    input_bytes = _input_bytes(run, sizes)
     loops = sorted({c.loop for c in calls[1:] if c.loop})
     if loops:
         # torch calls the layers in these loops once per run; the analysis may have followed
@@ -243,21 +251,34 @@ def summarize_run(run: ModelRun, depth: int = DEFAULT_DEPTH) -> Summary:
                   "activation sizes not summed" % (
                       "s" if len(loops) > 1 else "", "s" if len(loops) > 1 else "",
                       ", ".join(map(str, loops))),)
+    notes += _width_notes(run, (input_bytes, output_bytes, param_bytes))
     shown = tuple(r for r in rows if r.depth <= depth)
     return Summary(run.name, run.source, run.line, run.inputs, shown, depth, total_params,
                    trainable, mult_adds, input_bytes, output_bytes, param_bytes, failure, notes,
                    _flow_up_to_failure(run.flow), _call_tree(run))
 
 
-def _input_bytes(run: ModelRun):
+def _input_bytes(run: ModelRun, sizes):
     """torchinfo's input size: the bytes of the tensors the forward is called with (what the
     file passes); a declared or given input is a float tensor of its shape, as torchinfo's
     ``input_size``."""
     if run.source in DECLARED:
         if any(shape is None for shape, _ in run.inputs):
             return None
-        return _sum(_bytes(shape, dtype or "float") for shape, dtype in run.inputs)
+        return _sum(_bytes(shape, dtype, sizes) for shape, dtype in run.inputs)
     return run.calls[0].input_bytes if run.calls else None
+
+
+def _width_notes(run: ModelRun, totals) -> Tuple[str, ...]:
+    """Why sizes are not known, where a dtype's width is not certain (widths.py)."""
+    if all(t is not None for t in totals):
+        return ()
+    return tuple("sizes of %s tensors not known: the program may make some of another width "
+                 "than %s (%s)" % (_KIND_WORDS.get(kind, (kind, kind)) + (why,))
+                 for kind, why in run.unsure_widths)
+
+
+_KIND_WORDS = {"float": ("float", "float32"), "long": ("integer", "int64")}
 
 
 def _call_tree(run: ModelRun):
@@ -402,10 +423,10 @@ def _macs(kind, weight_params, inner_weights, output: Shape):
     return _sum(terms)
 
 
-def _bytes(shape: Shape, dtype: Optional[str]):
+def _bytes(shape: Shape, dtype: Optional[str], sizes):
     if shape is None:
         return None
-    size = ELEMENT_BYTES.get(dtype or "float")
+    size = sizes.get(dtype)
     return D.mul(size, D.prod(shape)) if size else None
 
 

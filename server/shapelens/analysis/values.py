@@ -430,4 +430,10 @@ def join(a: Value, b: Value) -> Value:
         return Tensor(shape, a.dtype if a.dtype == b.dtype else None)
     if isinstance(a, TupleVal) and isinstance(b, TupleVal) and len(a.items) == len(b.items):
         return TupleVal(tuple(join(x, y) for x, y in zip(a.items, b.items)), a.size and b.size)
+    if type(a) is Const and type(b) is Const and isinstance(a.value, str) and \
+            isinstance(b.value, str):
+        return Unknown(TEXT_OF_BRANCHES)      # a device name, not a dtype (widths.py)
     return Unknown("differs between branches")
+
+
+TEXT_OF_BRANCHES = "text that differs between branches"

@@ -3,9 +3,11 @@ modules, and how a rule's answer (a shape or a ShapeError) becomes a value or a 
 from __future__ import annotations
 
 import ast
+import os
 from typing import Dict
 
 from .. import dims as D
+from .. import widths
 from ..errors import CODES, ShapeError
 from ..report import Loc
 from ..rules import FUNCTIONS, LAYERS, layout
@@ -81,6 +83,9 @@ class Calls:
 
     def call(self, func, args, kwargs, node, frame) -> Value:
         self.call_env = frame.env
+        changes = widths.check_call(func, widths.call_name(func, node), args, kwargs)
+        if changes is not None:
+            self.width_changed(changes, node, frame.env)
         kind = type(func)
         if kind is TorchRef:
             return self.call_torch(func.qualname, args, kwargs, node, frame)
@@ -112,6 +117,15 @@ class Calls:
             return Unknown("result of %s" % func.reason)
         self.escape(args, kwargs, "given to a call the analysis cannot see")
         return Unknown("call of a value the analysis cannot see")
+
+    def width_changed(self, changes, node, env):
+        """A call that may make tensors of another width than the default (widths.py)."""
+        kinds, what = changes
+        line = getattr(node, "lineno", None)
+        where = "" if line is None else " at line %d" % line if env.is_main else \
+            " at %s:%d" % (os.path.basename(env.src.path), line)
+        for kind in kinds:
+            widths.unsure(kind, what + where)
 
     def call_module(self, module, args, kwargs, node, frame, hooked=True):
         """A layer, container or user module called: recorded as one call of the model's

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from .. import widths
 from ..recorder import shown_path
 from ..resolver import Importer, relative_base
 from ..source import Source
@@ -146,6 +147,8 @@ class Imports:
             for path, sub in cached.envs.items():
                 self.modules.setdefault(path, sub)
                 self.note_file(sub)
+                for kind, why in getattr(sub, "widths", {}).items():
+                    widths.unsure(kind, why)    # what its top level made (widths.py)
             self.closures[found.path] = set(cached.envs)
             self.dependencies.extend(p for p in cached.envs if p not in self.dependencies)
             return self.modules[found.path]
@@ -192,6 +195,10 @@ class Imports:
         frame = Frame(sub)
         frame.vars = sub.globals
         budget.depth += IMPORT_DEPTH
+        noted = widths.WIDTHS.get()
+        sub.widths = {}         # kinds its top level may make of another width, kept with it
+        if noted is not None:
+            noted.loading.append(sub.widths)
         try:
             self.exec_block(sub.tree.body, frame)
         except LibraryBudget:
@@ -202,6 +209,8 @@ class Imports:
             budget.depth -= IMPORT_DEPTH
             self.uncertain, self.call_sites, self.inferring = saved
             imported = self.loading.pop()
+            if noted is not None:
+                noted.loading.pop()
         # The module with everything it imported, directly or not: an entry holds them all
         # (a module that registers itself in another's registry is run again with it).
         closure = {found.path}

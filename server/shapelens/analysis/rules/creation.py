@@ -6,9 +6,11 @@
 """
 from __future__ import annotations
 
+from typing import Optional
+
 from ..dims import ceildiv, is_int
 from ..errors import error
-from ..values import Const, ListVal, Tensor, TupleVal, Unknown, format_shape
+from ..values import Const, ListVal, TorchRef, Tensor, TupleVal, Unknown, format_shape
 from . import function
 from .call import MISSING, Call, as_int
 
@@ -17,19 +19,27 @@ INT_DTYPES = {"long", "int64", "int", "int32", "int16", "int8", "uint8", "short"
 
 
 def _dtype(call: Call, default: str):
-    value = call.get(None, "dtype")
-    if type(value) is Unknown or value is None:
-        return default
-    from ..values import TorchRef
+    return dtype_kind(call.get(None, "dtype")) or default
+
+
+def dtype_kind(value) -> Optional[str]:
+    """The kind of a dtype (``torch.float64``: "float") or legacy tensor type given as one
+    (``torch.LongTensor``, ``"torch.cuda.LongTensor"``); None when not one of those."""
     if type(value) is TorchRef:
-        name = value.qualname.rsplit(".", 1)[-1]
-        if name in FLOAT_DTYPES:
-            return "float"
-        if name in INT_DTYPES:
-            return "long"
-        if name == "bool":
-            return "bool"
-    return default
+        name = value.qualname
+    elif type(value) is Const and isinstance(value.value, str):
+        name = value.value.replace("torch.cuda.", "torch.")
+        return LEGACY_TYPES.get(name) if name != "Tensor" else None
+    else:
+        return None
+    if name in LEGACY_TYPES:
+        return LEGACY_TYPES[name]
+    name = name.rsplit(".", 1)[-1]
+    if name in FLOAT_DTYPES:
+        return "float"
+    if name in INT_DTYPES:
+        return "long"
+    return "bool" if name == "bool" else None
 
 
 def _sized(call: Call, dtype: str):

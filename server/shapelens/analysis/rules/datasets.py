@@ -17,6 +17,7 @@ from typing import Any, Dict, Optional
 from .. import dims as D
 from ..errors import error
 from ..values import Array, Const, DictVal, Image, ListVal, Tensor, TupleVal, Unknown
+from ..widths import numpy_array
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def collate(samples: list, n):
 def _np_dtype(dtype):
     if dtype is None:
         return None
+    numpy_array(dtype)
     if dtype.startswith("float"):
         return "float"
     if dtype.startswith(("int", "uint")):

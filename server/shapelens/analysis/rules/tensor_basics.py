@@ -8,7 +8,9 @@ from __future__ import annotations
 from ..dims import prod
 from ..errors import error
 from ..values import Const, ListVal, Tensor, TupleVal, Unknown, format_shape
+from ..widths import may_be_dtype
 from . import function
+from .creation import dtype_kind
 from .call import Call, as_int
 
 
@@ -96,7 +98,25 @@ def same_shape(call: Call):
     if x is None:
         return None
     method = call.name.rsplit(".", 1)[-1]
-    return Tensor(x.shape, _DTYPE_OF.get(method, x.dtype), x.origin, x.cause)
+    dtype = _DTYPE_OF.get(method, x.dtype)
+    if method in ("to", "type", "type_as"):
+        dtype = _target_dtype(call, x.dtype)
+    return Tensor(x.shape, dtype, x.origin, x.cause)
+
+
+def _target_dtype(call: Call, dtype):
+    """The kind ``x.to(...)``, ``x.type(...)``, ``x.type_as(y)`` gives: that of a dtype or
+    tensor type given, of another tensor given, else x's (``x.to(device)``); None when an
+    argument may be a dtype the analysis cannot see."""
+    for value in call.args[1:] + (call.kwargs.get("dtype"),):
+        if type(value) is Tensor:
+            return value.dtype
+        kind = dtype_kind(value)
+        if kind is not None:
+            return kind
+        if type(value) is Unknown and may_be_dtype(value):
+            return None
+    return dtype
 
 
 @function("Tensor.item")

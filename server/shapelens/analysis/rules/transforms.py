@@ -19,6 +19,7 @@ from typing import Any, Dict, Optional, Tuple
 from .. import dims as D
 from ..errors import ShapeError, error
 from ..values import Array, Image, Tensor, TupleVal
+from ..widths import numpy_array
 from .call import MISSING, UNKNOWN, Call, as_int
 
 # len(Image.new(mode, ...).getbands()) for the modes PIL has.
@@ -176,6 +177,7 @@ class ToTensor(TransformRule):
             dtype = "float" if v.mode in BYTE_MODES else ("float" if v.mode == "F" else None)
             return Tensor((v.c, v.h, v.w), dtype, pipeline=x.pipeline)
         dtype = "float" if v.dtype in ("uint8", "float32", "float64", "float16") else None
+        numpy_array(v.dtype)            # a float64 array stays float64
         return Tensor((v.c, v.h, v.w), dtype, pipeline=x.pipeline)
 
 
