@@ -299,6 +299,23 @@ class Tokens(nn.Module):
 out = Tokens(8)(torch.randn(2, 4, 8))
 masked = Tokens(8)(torch.randn(2, 4, 8), torch.ones(2, 3))
 """,
+    "numpy sizes, Variable, a tensor type chosen by the device": """\
+import math
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch.autograd import Variable
+
+cuda = True if torch.cuda.is_available() else False
+Tensor = torch.cuda.FloatTensor if cuda else torch.FloatTensor
+img_shape = (1, 28, 28)
+gen = nn.Sequential(nn.Linear(10, int(np.prod(img_shape))), nn.Tanh())
+z = Variable(Tensor(np.random.normal(0, 1, (4, 10))))
+img = gen(z).view(4, *img_shape)
+flat = torch.zeros(math.prod(img_shape) + int(np.sum((1, 2))))
+empty = torch.zeros(math.prod([]))
+""",
 }
 
 

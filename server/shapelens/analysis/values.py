@@ -433,6 +433,10 @@ def join(a: Value, b: Value) -> Value:
     if type(a) is Const and type(b) is Const and isinstance(a.value, str) and \
             isinstance(b.value, str):
         return Unknown(TEXT_OF_BRANCHES)      # a device name, not a dtype (widths.py)
+    if type(a) is TorchRef and type(b) is TorchRef and \
+            a.qualname.replace(".cuda.", ".") == b.qualname.replace(".cuda.", "."):
+        # ``torch.cuda.FloatTensor if cuda else torch.FloatTensor``: the same shapes
+        return TorchRef(a.qualname.replace(".cuda.", "."))
     return Unknown("differs between branches")
 
 

@@ -190,4 +190,6 @@ def math_too_large(name: str, args) -> bool:
     """``math.factorial(10**7)`` and friends: results (and time) far past ``MAX_INT_BITS``."""
     if name in ("factorial", "comb", "perm"):
         return any(type(a) is int and abs(a) > 5_000 for a in args)
+    if name == "prod":          # of the items of one iterable: bits add up
+        return sum(abs(a).bit_length() for a in args if type(a) is int) > MAX_INT_BITS
     return False

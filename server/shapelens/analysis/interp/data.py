@@ -12,6 +12,7 @@ builtins on the values above.
 from __future__ import annotations
 
 import ast
+import math
 from typing import Optional
 
 from .. import dims as D
@@ -41,6 +42,7 @@ from ..values import (
     Value,
     join,
 )
+from .budget import math_too_large
 from .program import BoundFunction, Function
 
 DATA_ROOTS = ("torchvision.", "PIL.", "numpy.", "torch.utils.data.", "tqdm.")
@@ -96,6 +98,16 @@ def describe(value) -> str:
     if kind is Const:
         return type(value.value).__name__
     return "?"
+
+
+def number_items(items):
+    """The Python numbers of a list of values, or None unless every one is a known number."""
+    if items is None or any(type(v) is not Const or type(v.value) not in (int, float, bool)
+                            and type(v.value) is not D.Sym for v in items):
+        return None
+    if len(items) > 10_000:
+        return None
+    return [v.value for v in items]
 
 
 class Data:
@@ -201,6 +213,16 @@ class Data:
         return Unknown("%s is not modelled" % q)
 
     def numpy_call(self, q, args, kwargs):
+        if q in ("numpy.prod", "numpy.sum") and len(args) == 1 and not kwargs:
+            # of a tuple or list of numbers (``np.prod(img_shape)``); numpy's empty product
+            # and sum are floats
+            vals = number_items(self.iterate(args[0]) if type(args[0]) in (TupleVal, ListVal)
+                                else None)
+            if vals is None or any(type(v) is D.Sym for v in vals) or \
+                    math_too_large("prod", vals):
+                return Unknown(q)
+            out = math.prod(vals) if q == "numpy.prod" else sum(vals)
+            return Const(out if vals else float(out))
         if q in NUMPY_FACTORIES:
             shape = self.sizes(args[0] if args else kwargs.get("shape")) if q in (
                 "numpy.zeros", "numpy.ones", "numpy.empty", "numpy.full") else \

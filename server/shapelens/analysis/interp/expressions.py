@@ -502,6 +502,15 @@ def compare(op, left, right) -> Optional[bool]:
 
 
 def math_call(name, args):
+    if name in ("prod", "fsum") and len(args) == 1 and type(args[0]) in (TupleVal, ListVal):
+        args = args[0].items            # of a tuple or list of numbers
+        if len(args) > 10_000:
+            return Unknown("math.%s" % name)
+        return _math_of(name, args, True)
+    return _math_of(name, args, False)
+
+
+def _math_of(name, args, iterable):
     vals = [a.value for a in args if type(a) is Const]
     if len(vals) != len(args) or any(type(v) is D.Sym for v in vals) or \
             math_too_large(name, vals):
@@ -511,7 +520,7 @@ def math_call(name, args):
     if fn is None or not callable(fn):
         return Unknown("math.%s" % name)
     try:
-        return Const(fn(*vals))
+        return Const(fn(vals) if iterable else fn(*vals))
     except Exception:
         return Unknown("math.%s" % name)
 

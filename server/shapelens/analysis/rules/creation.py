@@ -10,7 +10,7 @@ from typing import Optional
 
 from ..dims import ceildiv, is_int
 from ..errors import error
-from ..values import Const, ListVal, TorchRef, Tensor, TupleVal, Unknown, format_shape
+from ..values import Array, Const, ListVal, Tensor, TorchRef, TupleVal, Unknown, format_shape
 from . import function
 from .call import MISSING, Call, as_int
 
@@ -69,7 +69,7 @@ def legacy_constructor(call: Call):
     first = call.args[0] if call.args else None
     if type(first) in (ListVal, TupleVal):
         return Tensor(_literal_shape(first), dtype)
-    if type(first) is Tensor:
+    if type(first) is Tensor or type(first) is Array:      # a tensor's or a numpy array's
         return Tensor(first.shape if len(call.args) == 1 else None, dtype)
     return _sized(call, dtype)
 

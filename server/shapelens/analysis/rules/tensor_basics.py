@@ -92,7 +92,8 @@ _DTYPE_OF = {"float": "float", "double": "float", "half": "float", "bfloat16": "
              "bool": "bool"}
 
 
-@function(*["Tensor." + n for n in _SAME] + ["torch.clone", "torch.detach"])
+@function(*["Tensor." + n for n in _SAME], "torch.clone", "torch.detach",
+          "torch.autograd.Variable", "torch.autograd.variable.Variable")
 def same_shape(call: Call):
     x = call.tensor(0, "input")
     if x is None:
