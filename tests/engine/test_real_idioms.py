@@ -316,6 +316,35 @@ img = gen(z).view(4, *img_shape)
 flat = torch.zeros(math.prod(img_shape) + int(np.sum((1, 2))))
 empty = torch.zeros(math.prod([]))
 """,
+    "a tree of blocks: one class built and run recursively": """\
+import torch
+import torch.nn as nn
+
+
+class Tree(nn.Module):
+    def __init__(self, cin, cout, level=1, stride=1):
+        super().__init__()
+        if level == 1:
+            self.left = nn.Conv2d(cin, cout, 3, stride, 1)
+            self.right = nn.Conv2d(cout, cout, 3, 1, 1)
+        else:
+            self.left = Tree(cin, cout, level - 1, stride)
+            self.right = Tree(cout, cout, level - 1, 1)
+        self.root = nn.Conv2d(2 * cout, cout, 1)
+
+    def forward(self, x):
+        a = self.left(x)
+        b = self.right(a)
+        return self.root(torch.cat([a, b], 1))
+
+
+def depth(n):
+    return 0 if n == 0 else 1 + depth(n - 1)
+
+
+out = Tree(3, 8, level=3, stride=2)(torch.randn(2, 3, 16, 16))
+levels = torch.zeros(depth(4))
+""",
 }
 
 

@@ -10,6 +10,7 @@ from ..source import Source
 from ..values import Const, Tensor, TorchRef, TupleVal, Value, next_serial
 
 MAX_DEPTH = 40          # nested user calls
+MAX_RECURSION = 6       # calls of one function on the stack at once
 
 
 MAX_UNROLL = 256        # loop iterations followed one by one
