@@ -98,7 +98,32 @@ def test_an_internal_error_is_a_note_and_an_empty_report(monkeypatch):
     assert report.path == "bug.py" and report.shapes == ()
     assert any("internal error" in n and "recorder bug" in n for n in report.extra["notes"])
     out = check_source("import torch\nx = torch.zeros(2)\n", "bug.py")
-    assert out == {"path": "bug.py", "diagnostics": [], "shapes": []}
+    assert out["shapes"] == [] and [(d["severity"], d["code"]) for d in out["diagnostics"]] \
+        == [("information", "analysis-incomplete")]
+    assert "recorder bug" in out["diagnostics"][0]["message"]
+
+
+def test_the_user_is_told_where_the_analysis_stopped(monkeypatch):
+    """A budget reached, or an internal error in one statement: an information diagnostic on
+    the line of the analysed file the analysis was at, saying why (the rest goes on or is
+    unknown, quietly)."""
+    text = ("import torch\nbefore = torch.zeros(3)\n\n\ndef grow():\n"
+            "    return [0 for a in range(256) for b in range(256) for c in range(8)]\n\n\n"
+            "x = grow()\n" + AFTER)
+    said = [d for d in analyze(text, "comp.py").diagnostics if d.code == "analysis-incomplete"]
+    assert [(d.severity, d.range.start_line) for d in said] == [("information", 6)]
+    assert "more than {:,} steps".format(MAX_STEPS) in said[0].message
+
+    from shapelens.analysis.interp import statements
+
+    def broken(self, node, frame):
+        raise KeyError("statement bug")
+    monkeypatch.setattr(statements.Statements, "stmt_AugAssign", broken)
+    report = analyze("import torch\nx = torch.zeros(2)\nn = 1\nn += 1\ny = x + 1\n")
+    said = [d for d in report.diagnostics if d.code == "analysis-incomplete"]
+    assert [(d.severity, d.range.start_line) for d in said] == [("information", 4)]
+    assert "statement bug" in said[0].message
+    assert {f.name: f.shape for f in report.shapes}["y"] == (2,)
 
 
 # ---------------------------------------------------------------- steps

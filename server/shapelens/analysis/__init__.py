@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from .report import Report, gc_paused
+from .report import Diagnostic, Range, Report, gc_paused
 from .resolver import WorkspaceResolver
 
 _loaded = False
@@ -50,8 +50,11 @@ def analyze(text: str, path: str = "<string>", resolver=None, inputs=None,
 def failed(path: str, exc: BaseException) -> Report:
     """The report of a file whose analysis failed: valid, empty, saying why."""
     error = "%s: %s" % (type(exc).__name__, str(exc)[:200])
-    return Report(path, extra={"internal_errors": (error,),
-                               "notes": ("internal error, nothing is known: %s" % error,)})
+    said = Diagnostic(Range(1, 0, 1, 0), "information", "analysis-incomplete",
+                      "ShapeLens could not analyse this file: an internal error (%s)" % error)
+    return Report(path, diagnostics=(said,),
+                  extra={"internal_errors": (error,),
+                         "notes": ("internal error, nothing is known: %s" % error,)})
 
 
 def _analyze(text: str, path: str, resolver, inputs=None, runs=True,
@@ -72,8 +75,9 @@ def _analyze(text: str, path: str, resolver, inputs=None, runs=True,
     # records them whatever ``runs`` says
     rec.record_runs = runs or (resize_fixes and "Compose" in text)
     if left_out is not None:
-        rec.note("analysis budget reached at line %d: the file is longer than %s characters, "
-                 "the rest is unknown" % (left_out, "{:,}".format(MAX_SOURCE_CHARS)))
+        rec.incomplete(left_out, "analysis budget reached at line %d: the file is longer than "
+                       "%s characters, the rest is unknown"
+                       % (left_out, "{:,}".format(MAX_SOURCE_CHARS)))
     if tree is None:
         return rec.build(path, (), skipped)
     comments = find_shape_comments(src)
@@ -98,8 +102,8 @@ def _analyze(text: str, path: str, resolver, inputs=None, runs=True,
     except Exception as exc:  # never lose the report to an analysis bug
         rec.internal_error(interp.stmt or tree, interp.stmt_frame.env if interp.stmt_frame
                            else env, exc)
-    for note in budget.notes:
-        rec.note(note)
+    for note, line in budget.notes.items():
+        rec.incomplete(line, note)
     rec.uses_torch = rec.uses_torch or "torch" in full_text
     report = rec.build(path, interp.dependencies, skipped)
     report.extra["spent"] = budget.spent()

@@ -27,6 +27,7 @@ CODES = {
     "shape-comment": "warning",
     "probe-disagrees": "information",
     "probe-skipped": "information",
+    "analysis-incomplete": "information",
     "runtime-error": "error",
 }
 

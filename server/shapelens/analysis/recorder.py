@@ -48,6 +48,9 @@ class _LayerInfo:
         self.index = index
 
 
+MAX_INCOMPLETE = 3      # "analysis-incomplete" diagnostics at most, per file
+
+
 class Recorder:
     def __init__(self, src):
         self.src = src
@@ -63,6 +66,7 @@ class Recorder:
         self.samples: List[SampleInput] = []
         self.internal: List[str] = []
         self.notes: List[str] = []
+        self.stopped_at: Dict[str, int] = {}        # see incomplete()
         self.other_files: Dict[str, str] = {}       # path of an imported file -> how it is shown
         self.uses_torch = False
         self.data: Dict[Range, str] = {}            # range -> hover text of a data value
@@ -396,9 +400,20 @@ class Recorder:
     def internal_error(self, node, env, exc):
         self.internal.append("%s:%s: %s: %s" % (env.src.path, getattr(node, "lineno", "?"),
                                                 type(exc).__name__, exc))
+        if env.is_main and not self.muted:
+            self.incomplete(getattr(node, "lineno", 1), "an internal error of the analysis "
+                            "(%s: %s); what this line does is unknown"
+                            % (type(exc).__name__, str(exc)[:120]))
 
     def note(self, message):
         self.notes.append(message)
+
+    def incomplete(self, line: int, message: str):
+        """Tell the user, on ``line``, that the analysis stopped following the code there
+        (a budget reached, an internal error): a note, and an information diagnostic."""
+        self.note(message)
+        if len(self.stopped_at) < MAX_INCOMPLETE:
+            self.stopped_at.setdefault(message, line)
 
     # ----------------------------------------------------------------- report
 
@@ -424,7 +439,11 @@ class Recorder:
             modules.append(ModuleSignature(name, r, m["inputs"], m["outputs"], m["source"],
                                            m["constraints"]))
         self.drop_hypothetical()
-        diagnostics = sorted(self.diagnostics.values(),
+        diagnostics = list(self.diagnostics.values()) + [
+            Diagnostic(self.src.line_range(line), "information", "analysis-incomplete",
+                       "ShapeLens stopped following the code here: %s" % message)
+            for message, line in self.stopped_at.items()]
+        diagnostics = sorted(diagnostics,
                              key=lambda d: (d.range.start_line, d.range.start_col, d.code))
         return Report(
             path=path,

@@ -82,7 +82,11 @@ class Budget:
         return BudgetReached(why)
 
     def note(self, what):
-        self.notes["analysis budget reached at %s: %s" % (self.place(), what)] = None
+        """Say where and why (``notes``: message -> the line of the analysed file the
+        analysis was at, where the user is told)."""
+        main = self.interp.main_stmt
+        self.notes.setdefault("analysis budget reached at %s: %s" % (self.place(), what),
+                              getattr(main, "lineno", 1))
 
     def place(self) -> str:
         stmt, frame = self.interp.stmt, self.interp.stmt_frame

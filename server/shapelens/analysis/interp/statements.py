@@ -73,6 +73,8 @@ class Statements:
     def exec_stmt(self, node, frame):
         self.stmt = node
         self.stmt_frame = frame
+        if frame.env.is_main:
+            self.main_stmt = node
         budget = self.budget
         budget.steps += 1
         if budget.steps > MAX_STEPS:
