@@ -345,6 +345,26 @@ def depth(n):
 out = Tree(3, 8, level=3, stride=2)(torch.randn(2, 3, 16, 16))
 levels = torch.zeros(depth(4))
 """,
+    "sub-modules set and read by name through __setattr__/__getattr__": """\
+import torch
+import torch.nn as nn
+
+
+class Levels(nn.Module):
+    def __init__(self, level):
+        super().__init__()
+        self.level = level
+        for i in reversed(range(1, level)):
+            self.__setattr__("level_%d" % i, nn.Linear(4 * i, 4 * (i + 1)))
+
+    def forward(self, x):
+        for i in range(1, self.level):
+            x = self.__getattr__("level_%d" % i)(x)
+        return x
+
+
+out = Levels(4)(torch.randn(2, 4))
+""",
 }
 
 

@@ -173,8 +173,12 @@ class Methods:
         if name in ("forward", "__call__"):
             return self.call_module(obj, args, kwargs, node, frame, hooked=name == "__call__")
         if name in ("__setattr__", "__getattr__", "__getattribute__", "__delattr__"):
-            return self.call_builtin(name.strip("_").replace("attribute", "attr"), (obj,) + args,
-                                     kwargs, node, frame)
+            value = self.call_builtin(name.strip("_").replace("attribute", "attr"),
+                                      (obj,) + args, kwargs, node, frame)
+            if name == "__getattr__" and type(value) not in (Layer, Container, Instance, Tensor):
+                # nn.Module.__getattr__ finds parameters, buffers and sub-modules only
+                return Unknown("Module.__getattr__ of something else raises AttributeError")
+            return value
         if name in RETURNS_SELF:
             return obj
         if name in STREAMS:

@@ -33,7 +33,8 @@ FORWARD_HOOKS = frozenset({"register_forward_hook", "register_forward_pre_hook"}
 # Methods answered from the module tree the analysis knows (interp/methods.py).
 TREE_METHODS = frozenset({"children", "named_children", "modules", "named_modules",
                           "get_submodule", "apply", "add_module", "register_module",
-                          "register_buffer", "register_parameter", "forward", "__call__"})
+                          "register_buffer", "register_parameter", "forward", "__call__",
+                          "__setattr__", "__getattr__", "__delattr__"})
 
 # Every name the analysis knows as an nn.Module method.
 MODULE_METHODS = RETURNS_SELF | READ_ONLY | FORWARD_HOOKS | TREE_METHODS
