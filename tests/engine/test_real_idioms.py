@@ -365,6 +365,40 @@ class Levels(nn.Module):
 
 out = Levels(4)(torch.randn(2, 4))
 """,
+    "the sub-modules torch builds inside a layer": """\
+import math
+
+import torch
+import torch.nn as nn
+
+
+class TransformerModel(nn.Transformer):
+    def __init__(self, ntoken, ninp):
+        super().__init__(d_model=ninp, nhead=2, dim_feedforward=32, num_encoder_layers=2)
+        self.src_mask = None
+        self.input_emb = nn.Embedding(ntoken, ninp)
+        self.decoder = nn.Linear(ninp, ntoken)
+
+    def forward(self, src):
+        if self.src_mask is None or self.src_mask.size(0) != len(src):
+            self.src_mask = torch.log(torch.tril(torch.ones(len(src), len(src))))
+        src = self.input_emb(src) * math.sqrt(16)
+        output = self.encoder(src, mask=self.src_mask)
+        return self.decoder(output)
+
+
+class Scaled(nn.Conv2d):
+    def __init__(self):
+        super().__init__(3, 8, 3, padding=1)
+        self.scale = 2.0
+
+
+out = TransformerModel(50, 16)(torch.randint(0, 50, (7, 3)))
+t = nn.Transformer(d_model=16, nhead=2, dim_feedforward=32, num_encoder_layers=2)
+memory = t.encoder(torch.randn(7, 3, 16))
+block = t.encoder.layers[1](torch.randn(5, 2, 16))
+conv = Scaled()(torch.randn(1, 3, 10, 10))
+""",
 }
 
 
@@ -393,3 +427,30 @@ def test_idiom_agrees_with_torch(name):
             continue
         assert top.get(var) == {format_shape(tuple(tensor.shape))}, (var, top.get(var))
     assert not report.diagnostics
+
+
+def test_a_change_inside_a_layers_sub_modules_makes_the_layer_unknown():
+    """torch raises on the first call (linear2 of layer 0 replaced); the analysis must not
+    give the encoder's old output shape, nor the conv's after its padding changed."""
+    report = analyze("""\
+import torch
+import torch.nn as nn
+
+t = nn.Transformer(d_model=16, nhead=2, dim_feedforward=32, num_encoder_layers=2)
+t.encoder.layers[0].linear2 = nn.Linear(32, 8)
+e = t.encoder(torch.randn(7, 3, 16))
+f = t(torch.randn(7, 3, 16), torch.randn(5, 3, 16))
+
+
+class Padded(nn.Conv2d):
+    def __init__(self):
+        super().__init__(3, 8, 3)
+        self.padding = (2, 2)
+
+
+c = Padded()(torch.randn(1, 3, 10, 10))
+""")
+    shapes = {f.name: f.shape for f in report.shapes}
+    assert shapes.get("e") is None and shapes.get("f") is None
+    assert shapes.get("c") in (None, (1, 8, None, None))
+    assert not [d for d in report.diagnostics if d.severity == "error"]

@@ -84,6 +84,7 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self._expr = {}
         self.stmt = None                # the statement being executed, and its frame
         self.main_stmt = None           # the last statement of the analysed file executed
+        self.layer_children: dict = {}  # (id(layer), name) -> (layer, spec, child)
         self.stmt_frame = None
         self.pending_data_errors = None  # errors of a dataset's transform, kept for later
 

@@ -54,8 +54,70 @@ LAYER_PARAMETERS = frozenset({"weight", "bias", "in_proj_weight", "in_proj_bias"
 HARMLESS_LAYER_ATTRIBUTES = {"inplace", "_is_hf_initialized"}
 
 
+def layer_has(layer: Layer, attr: str) -> bool:
+    """Whether ``attr`` may be something torch's ``layer`` has and its forward reads: a
+    field of its configuration, a parameter, a sub-module, or a private name."""
+    rule = LAYERS.get(layer.kind)
+    if rule is None or layer.spec is None:
+        return True
+    if attr.startswith("_") or (dataclasses.is_dataclass(layer.spec) and attr in {
+            f.name for f in dataclasses.fields(layer.spec)}):
+        return True
+    return rule.attribute(layer.spec, attr) is not None or \
+        any(name == attr for name, _ in rule.submodules(layer.spec))
+
+
+def adopt(module, parent, name, training=None):
+    """Give a sub-module made from a layer's spec (and the children of a container among
+    them) its parent and name, so a change to any of them reaches the layer."""
+    training = parent.training if type(parent) is Layer else training
+    module.parent, module.name = parent, name
+    if type(module) is Layer:
+        module.training = training
+    elif type(module) is Container and not module.lost:
+        items = module.items.items() if isinstance(module.items, dict) else \
+            ((str(i), m) for i, m in enumerate(module.items))
+        for key, item in items:
+            if type(item) in (Layer, Container):
+                adopt(item, module, key, training)
+
+
 class Members:
     """Attributes and subscripts."""
+
+    def layer_child(self, layer: Layer, name: str):
+        """A sub-module torch builds inside ``layer`` (``nn.Transformer``'s ``encoder``), the
+        same object on every read (made from the layer's spec when first read, or what was
+        assigned in its place); a change to it makes the layer unknown (Soundness.mutating),
+        since the layer's rule computes from its spec."""
+        entry = self.layer_children.get((id(layer), name))
+        if entry is not None and entry[0] is layer:
+            return entry[1]
+        rule = LAYERS.get(layer.kind)
+        if rule is None or layer.spec is None:
+            return None
+        child = dict(rule.submodules(layer.spec)).get(name)
+        if child is None:
+            return None
+        adopt(child, layer, name)
+        self.layer_children[(id(layer), name)] = (layer, child)
+        return child
+
+    def replace_layer_child(self, layer: Layer, name: str, value) -> bool:
+        """``layer.<name> = value`` for a sub-module torch built inside it: the others stay
+        what they were (made now), this one is ``value``; False when ``name`` is none."""
+        rule = LAYERS.get(layer.kind)
+        names = [n for n, _ in rule.submodules(layer.spec)] if rule is not None and \
+            layer.spec is not None else []
+        if name not in names:
+            return False
+        for other in names:
+            self.layer_child(layer, other)
+        if self.uncertain:
+            # on a path the analysis cannot choose (the table is not joined like the layer)
+            value = Unknown("%s.%s replaced on some paths" % (layer.kind, name))
+        self.layer_children[(id(layer), name)] = (layer, value)
+        return True
 
     def set_attribute(self, obj, attr, value, target, frame):
         kind = type(obj)
@@ -66,6 +128,9 @@ class Members:
                 # its children (torch registers it in ``_modules``).
                 self.container_add(base, attr, value)
                 return
+            if type(base) is Layer and layer_has(base, attr):
+                # the torch layer this instance extends reads it in its own forward
+                self.set_attribute(base, attr, value, target, frame)
             self.mutating(obj)
             obj.attrs[attr] = value
             if type(value) in MODULE_KINDS:
@@ -77,6 +142,7 @@ class Members:
                 self.container_add(obj, attr, value)
         elif kind is Layer:
             rule = LAYERS.get(obj.kind)
+            self.replace_layer_child(obj, attr, value)
             spec = rule.assigned(obj.spec, attr, value) if rule is not None and \
                 obj.spec is not None else None
             if attr not in HARMLESS_LAYER_ATTRIBUTES and spec is not obj.spec:
@@ -312,6 +378,9 @@ class Members:
                 return dataclasses.replace(value, owner=obj)
             if value is not None:
                 return value
+            child = self.layer_child(obj, attr)
+            if child is not None:
+                return child
             if attr in MODULE_METHODS or attr not in LAYER_PARAMETERS:
                 return BoundMethod(obj, attr)
             return Unknown("%s.%s" % (obj.kind, attr), receiver=obj)

@@ -230,6 +230,14 @@ class Soundness:
         """Call before changing ``obj``: every open log that knew it keeps its state before."""
         if self.shared is not None:
             self.shared.changed(obj)        # a module other analyses share (modules.py)
+        if type(obj) in (Layer, Container):
+            # a sub-module made from a torch layer's spec (members.layer_child), at any depth:
+            # the layer's rule no longer describes the layer
+            up = obj.parent
+            while type(up) is Container:
+                up = up.parent
+            if type(up) is Layer and up.spec is not None:
+                self.havoc(up, "one of its sub-modules changed", deep=False)
         for log in self.logs:
             if obj.serial < log.start:
                 key = id(obj)
