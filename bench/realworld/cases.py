@@ -13,6 +13,9 @@ SNAPSHOTS = {
     "lucidrains/vit-pytorch": "69d24fe9e3024c0d4b02761123b8583a24ebed1e",
     "eriklindernoren/PyTorch-GAN": "36d3c77e5ff20ebe0aeefd322326a134a279b93e",
     "AntixK/PyTorch-VAE": "a6896b944c918dd7030e7d795a8c13e5c6345ec7",
+    "yunjey/pytorch-tutorial": "0500d3df5a2a8080ccfccbc00aca0eacc21818db",
+    "milesial/Pytorch-UNet": "21d7850f2af30a9695bbeea75f3136aa538cfc4a",
+    "jadore801120/attention-is-all-you-need-pytorch": "132907dd272e2cc92e3c10e6c4e783a87ff8893d",
 }
 
 
@@ -551,4 +554,108 @@ losses = model.loss_function(recons, inp, vq_loss)
          why="grayscale images into an RGB encoder"),
 ]
 
-SETS = {"cifar": CIFAR, "transformers": TRANSFORMERS, "generative": GENERATIVE}
+TUTORIAL = "yunjey/pytorch-tutorial"
+TUT = "tutorials/"
+MNIST_DRIVER = """\
+images = torch.randn(4, 1, 28, 28)
+labels = torch.randint(0, 10, (4,))
+outputs = model(%s)
+loss = criterion(outputs, labels)
+_, predicted = torch.max(outputs.data, 1)
+"""
+
+# Tutorial and reference code that people copy from; the set was made after the analysis work
+# of session 17, to see how it generalizes (none of its files was read before).
+TUTORIALS = [
+    dict(name="tut_feedforward", repo=TUTORIAL,
+         path=TUT + "01-basics/feedforward_neural_network/main.py",
+         blob="0c766a7eab255012a1c0a7f72a92b7bafbc140b8", drop_modules=["torchvision"],
+         driver=MNIST_DRIVER % "images.reshape(-1, 28*28).to(device)",
+         mutation=("images = torch.randn(4, 1, 28, 28)", "images = torch.randn(4, 1, 32, 32)"),
+         why="32x32 images flattened for a 784-wide input layer"),
+    dict(name="tut_cnn", repo=TUTORIAL,
+         path=TUT + "02-intermediate/convolutional_neural_network/main.py",
+         blob="ec904f1fa4826e7d397858c0d919fcbb17fa4257", drop_modules=["torchvision"],
+         driver=MNIST_DRIVER % "images.to(device)",
+         mutation=("images = torch.randn(4, 1, 28, 28)", "images = torch.randn(4, 1, 32, 32)"),
+         why="32x32 images: fc is sized for 7*7*32 features"),
+    dict(name="tut_resnet", repo=TUTORIAL,
+         path=TUT + "02-intermediate/deep_residual_network/main.py",
+         blob="69dbe5fb0efa5e455c694af80c0378773fce19c7", drop_modules=["torchvision"],
+         driver="""\
+images = torch.randn(2, 3, 32, 32)
+labels = torch.randint(0, 10, (2,))
+outputs = model(images)
+loss = criterion(outputs, labels)
+""",
+         mutation=("images = torch.randn(2, 3, 32, 32)", "images = torch.randn(2, 3, 64, 64)"),
+         why="64x64 images: AvgPool2d(8) leaves 2x2, fc is sized for 1x1"),
+    dict(name="tut_rnn", repo=TUTORIAL,
+         path=TUT + "02-intermediate/recurrent_neural_network/main.py",
+         blob="c138c5ad4e14466c4abf89918a21a90f77723d85", drop_modules=["torchvision"],
+         driver=MNIST_DRIVER % "images.reshape(-1, sequence_length, input_size).to(device)",
+         mutation=("images.reshape(-1, sequence_length, input_size)",
+                   "images.reshape(-1, input_size // 2, sequence_length * 2)"),
+         why="rows of 56 features into an LSTM built for 28"),
+    dict(name="tut_birnn", repo=TUTORIAL,
+         path=TUT + "02-intermediate/bidirectional_recurrent_neural_network/main.py",
+         blob="a0ecd77347d59005c23d359d36a3663684e2ba0a", drop_modules=["torchvision"],
+         driver=MNIST_DRIVER % "images.reshape(-1, sequence_length, input_size).to(device)",
+         mutation=("images = torch.randn(4, 1, 28, 28)", "images = torch.randn(4, 1, 28, 27)"),
+         why="27-pixel rows reshaped to 28 features: the element count no longer divides"),
+    dict(name="tut_vae", repo=TUTORIAL, path=TUT + "03-advanced/variational_autoencoder/main.py",
+         blob="fe476d83173a908e4d1ab8a66e91d921adfc5a02", drop_modules=["torchvision"],
+         driver="""\
+x = torch.randn(4, 1, 28, 28).to(device).view(-1, image_size)
+x_reconst, mu, log_var = model(x)
+reconst_loss = F.binary_cross_entropy(torch.sigmoid(x_reconst), torch.rand_like(x),
+                                      reduction='sum')
+kl_div = - 0.5 * torch.sum(1 + log_var - mu.pow(2) - log_var.exp())
+""",
+         mutation=("torch.rand_like(x)", "torch.rand(4, 28, 28)"),
+         why="targets of [4, 28, 28] for reconstructions of [4, 784]"),
+    dict(name="tut_gan", repo=TUTORIAL,
+         path=TUT + "03-advanced/generative_adversarial_network/main.py",
+         blob="c2062cf398e018929b53e6e7599c890388aca735", drop_modules=["torchvision"],
+         driver="""\
+images = torch.randn(4, 1, 28, 28).reshape(4, -1).to(device)
+real_labels = torch.ones(4, 1).to(device)
+outputs = D(images)
+d_loss_real = criterion(outputs, real_labels)
+z = torch.randn(4, latent_size).to(device)
+fake_images = G(z)
+outputs = D(fake_images)
+""",
+         mutation=("z = torch.randn(4, latent_size)", "z = torch.randn(4, hidden_size)"),
+         why="noise of the hidden size into a generator built for the latent size"),
+    dict(name="unet_parts", repo="milesial/Pytorch-UNet", path="unet/unet_parts.py",
+         blob="986ba251f4b15aadd5261093074d2581f3d3f5b8",
+         driver="""\
+inc = DoubleConv(3, 16)
+down1 = Down(16, 32)
+up1 = Up(32, 16, bilinear=False)
+up2 = Up(48, 16, bilinear=True)
+x1 = inc(torch.randn(1, 3, 37, 45))
+x2 = down1(x1)
+y = up1(x2, x1)
+y2 = up2(x2, x1)
+logits = OutConv(16, 2)(y)
+""",
+         mutation=("up1 = Up(32, 16, bilinear=False)", "up1 = Up(64, 16, bilinear=False)"),
+         why="an up block built for 64 channels gets 32"),
+    dict(name="attention_modules", repo="jadore801120/attention-is-all-you-need-pytorch",
+         path="transformer/Modules.py", blob="3236281b75e30748140664e1fe95a995ffc9c230",
+         driver="""\
+attn = ScaledDotProductAttention(temperature=8 ** 0.5)
+q = torch.randn(2, 4, 5, 8)
+k = torch.randn(2, 4, 7, 8)
+v = torch.randn(2, 4, 7, 8)
+mask = torch.ones(2, 1, 5, 7)
+out, weights = attn(q, k, v, mask=mask)
+""",
+         mutation=("k = torch.randn(2, 4, 7, 8)", "k = torch.randn(2, 4, 7, 6)"),
+         why="keys of another head size than the queries"),
+]
+
+SETS = {"cifar": CIFAR, "transformers": TRANSFORMERS, "generative": GENERATIVE,
+        "tutorials": TUTORIALS}
