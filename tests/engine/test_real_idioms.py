@@ -399,6 +399,24 @@ memory = t.encoder(torch.randn(7, 3, 16))
 block = t.encoder.layers[1](torch.randn(5, 2, 16))
 conv = Scaled()(torch.randn(1, 3, 10, 10))
 """,
+    "numpy arrays from lists, one-hot labels": """\
+import numpy as np
+import torch
+from torch.autograd import Variable
+
+FloatTensor = torch.FloatTensor
+
+
+def to_categorical(y, num_columns):
+    y_cat = np.zeros((y.shape[0], num_columns))
+    y_cat[range(y.shape[0]), y] = 1.0
+    return Variable(FloatTensor(y_cat))
+
+
+labels = to_categorical(np.array([n for _ in range(3) for n in range(4)]), num_columns=4)
+grid = torch.from_numpy(np.array([[1, 2, 3], [4, 5, 6]]))
+mixed = torch.from_numpy(np.asarray([1, 2.5, True]))
+""",
 }
 
 

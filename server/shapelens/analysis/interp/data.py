@@ -100,6 +100,29 @@ def describe(value) -> str:
     return "?"
 
 
+def nested_numbers(value, _depth=0):
+    """(shape, {python types}) of a list or tuple of numbers, or of such lists of one length
+    (what ``np.array`` makes a regular array of); None otherwise."""
+    if type(value) is Const and type(value.value) in (int, float, bool):
+        return (), {type(value.value) if type(value.value) is not bool else bool}
+    if type(value) not in (ListVal, TupleVal) or getattr(value, "lost", None) or _depth > 32:
+        return None
+    if not value.items:
+        return (0,), {float}
+    if len(value.items) > 100_000:
+        return None
+    first = nested_numbers(value.items[0], _depth + 1)
+    if first is None:
+        return None
+    kinds = set(first[1])
+    for item in value.items[1:]:
+        inner = nested_numbers(item, _depth + 1)
+        if inner is None or inner[0] != first[0]:
+            return None
+        kinds |= inner[1]
+    return (len(value.items),) + first[0], kinds
+
+
 def number_items(items):
     """The Python numbers of a list of values, or None unless every one is a known number."""
     if items is None or any(type(v) is not Const or type(v.value) not in (int, float, bool)
@@ -253,6 +276,11 @@ class Data:
                 return Array(shape, dtype or "uint8", x.pipeline)
             if type(x) is Array:
                 return Array(x.shape, dtype or x.dtype, x.pipeline)
+            nested = nested_numbers(x)
+            if nested is not None:      # a (nested) list or tuple of numbers
+                shape, kinds = nested
+                return Array(shape, dtype or ("float64" if float in kinds else
+                                              "int64" if int in kinds else "bool"))
             return Unknown("array")
         if q == "numpy.transpose" and args and type(args[0]) is Array:
             return self.array_method(args[0], "transpose", args[1:], kwargs)
