@@ -472,3 +472,22 @@ c = Padded()(torch.randn(1, 3, 10, 10))
     assert shapes.get("e") is None and shapes.get("f") is None
     assert shapes.get("c") in (None, (1, 8, None, None))
     assert not [d for d in report.diagnostics if d.severity == "error"]
+
+
+def test_an_operand_the_analysis_cannot_see_leaves_the_rank_unknown():
+    """It may be a tensor of a higher rank: ``x + u`` is [3, 1, 2, 4] in torch, not rank 2."""
+    torch = pytest.importorskip("torch")
+    source = """\
+import torch
+
+u = eval("torch.ones(3, 1, 2, 4)")
+y = torch.ones(2, 4) + u
+scale = float(torch.ones(1).sum())
+z = torch.ones(2, 4) * scale
+"""
+    scope: dict = {}
+    exec(source, scope)
+    shapes = {f.name: f.shape for f in analyze(source).shapes}
+    assert tuple(scope["y"].shape) == (3, 1, 2, 4)
+    assert shapes.get("y") is None
+    assert shapes["z"] == tuple(scope["z"].shape) == (2, 4)      # float() gives a number

@@ -23,6 +23,7 @@ from ..values import (
     visible,
 )
 from .budget import MAX_LENGTH
+from .expressions import is_number
 from .members import class_of
 from .program import SELF_KEY, BoundFunction, Builtin, ClassRef, Function, SuperRef
 
@@ -70,6 +71,9 @@ class Builtins:
                     return Unknown(name)
             if not args and name in ("int", "float", "bool", "str"):
                 return Const({"int": 0, "float": 0.0, "bool": False, "str": ""}[name])
+            if name in ("int", "float", "bool") or (args and is_number(args[0])):
+                # a number whatever it was given (or an exception)
+                return Unknown("%s() of a value the analysis cannot see" % name, number=True)
             return Unknown(name)
         if name in ("list", "tuple"):
             if not args:

@@ -82,10 +82,10 @@ def binary(a, b, comparison=False):
         return None
     sa, sb = operand_shape(a), operand_shape(b)
     if sa is None or sb is None:
-        # The other operand is something the analysis cannot see: assume it broadcasts, so the
-        # result has at least the tensor's rank but its sizes are not known.
+        # The other operand is something the analysis cannot see: it may be a tensor of a
+        # higher rank, so not even the result's rank is known.
         t = a if type(a) is Tensor else b
-        return Tensor(None if t.shape is None else tuple(None for _ in t.shape), t.dtype)
+        return Tensor(None, t.dtype)
     shape, problem = broadcast_shapes(sa[0], sb[0])
     if problem:
         return mismatch_error(sa[0], sb[0], problem)
