@@ -1,7 +1,11 @@
 """Analysis speed: median ``check_source`` time divided by median ``ast.parse`` time of the same
 text, for every corpus file and for a generated 2,000-line file.  Target: ratio <= 5.
 
-    .venv/bin/python bench/bench_analysis.py [--repeat N]
+    .venv/bin/python bench/bench_analysis.py [--repeat N] [--runs] [--corpus DIR]
+
+``--runs`` times the server's analysis instead: ``analyze(text, path)``, which records the
+model runs (the shape summary's), where ``check_source`` (the command line's) records none.
+``--corpus``: the folder of corpus files (default: shared/corpus beside the repository).
 """
 from __future__ import annotations
 
@@ -49,11 +53,19 @@ def paired_times(text, name, repeat, check_source):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--runs", action="store_true",
+                    help="time analyze(text, path) with the model runs recorded (the server's)")
+    ap.add_argument("--corpus", type=pathlib.Path, default=CORPUS)
     args = ap.parse_args()
     from shapelens import check_source
-    check_source("import torch\n")  # rules load once, as in a running server
+    if args.runs:
+        from shapelens.analysis import analyze
+
+        def check_source(text, path):  # noqa: F811 (the server's analysis instead)
+            return analyze(text, path)
+    check_source("import torch\n", "<string>")  # rules load once, as in a running server
     rows = []
-    cases = [(p.name, p.read_text()) for p in sorted(CORPUS.glob("*.py"))]
+    cases = [(p.name, p.read_text()) for p in sorted(args.corpus.glob("*.py"))]
     cases.append(("generated-2000-lines.py", large_source()))
     for name, text in cases:
         t_parse, t_check, ratio = paired_times(text, name, args.repeat, check_source)
