@@ -185,6 +185,8 @@ class WorkspaceResolver(Resolver):
         self.environment = environment
         self._library_paths: Optional[List[str]] = None
         self._found: Dict[tuple, Optional[Found]] = {}
+        self._relative: Dict[tuple, Optional[Found]] = {}
+        self._names: Dict[str, Optional[str]] = {}
         self._reals: Dict[str, str] = {}
         self._real_roots = [_real(r) for r in self.roots]
         self._real_libraries: Optional[List[str]] = None
@@ -224,7 +226,14 @@ class WorkspaceResolver(Resolver):
 
     def module_name(self, path: str) -> Optional[str]:
         """The absolute name of the module at ``path``: relative to the deepest root or import
-        path holding it; else from the chain of package folders above it."""
+        path holding it; else from the chain of package folders above it.  Found once per
+        resolver, as imports are (see ``find``)."""
+        if path in self._names:
+            return self._names[path]
+        name = self._names[path] = self._module_name(path)
+        return name
+
+    def _module_name(self, path: str) -> Optional[str]:
         if not path or path.startswith("<"):
             return None
         path = os.path.abspath(path)
@@ -265,8 +274,12 @@ class WorkspaceResolver(Resolver):
             # As Python's path search: a module or regular package anywhere on the path wins
             # over a namespace package (a folder without __init__.py) found earlier.
             found = self._search(parts, importer, False) or self._search(parts, importer, True)
-            self._found[key] = None if found is None else found._replace(text="")
+            self._found[key] = _where(found)
             return found
+        return self._read_again(known)
+
+    def _read_again(self, known: Optional[Found]) -> Optional[Found]:
+        """A module found before, with its text as ``read`` gives it now."""
         if known is None or not known.text and known.path.endswith(os.sep):
             return known
         text = self.read(known.path)
@@ -353,12 +366,22 @@ class WorkspaceResolver(Resolver):
         deepest_library = max((len(p) for p in libraries if _inside(real, p)), default=-1)
         return deepest_library > deepest_root
 
-    # relative imports: the package's folder on disk, found from the importing file
+    # relative imports: the package's folder on disk, found from the importing file (once per
+    # resolver and importer, as ``find`` does for absolute ones)
     def __call__(self, module: str, importer, level: int = 0) -> Optional[Found]:
         if not isinstance(importer, Importer):
             importer = Importer(importer or "")
         if level <= 0:
             return super().__call__(module, importer, level)
+        key = (module, level, importer)
+        known = self._relative.get(key, False)
+        if known is False:
+            found = self._relative_module(module, importer, level)
+            self._relative[key] = _where(found)
+            return found
+        return self._read_again(known)
+
+    def _relative_module(self, module: str, importer: Importer, level: int) -> Optional[Found]:
         package = self.package_of(importer)
         if package is None or not importer.path or importer.path.startswith("<"):
             return None
@@ -372,6 +395,11 @@ class WorkspaceResolver(Resolver):
         name = ".".join(base_parts + parts)
         return self._under(folder, parts, importer, name, True, namespaces=False) or \
             self._under(folder, parts, importer, name, True, namespaces=True)
+
+
+def _where(found: Optional[Found]) -> Optional[Found]:
+    """What a resolver keeps of a module it found: all but the text (read again each time)."""
+    return None if found is None else found._replace(text="")
 
 
 def _real(path: str) -> str:
