@@ -81,6 +81,7 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.past_error = False         # the run went on past an error raised for certain
         self.in_try = 0                 # inside the body of a ``try``
         self._stmt = {}
+        self.tree_reads: dict = {}      # what loops read in the tree, once (statements.py)
         self._expr = {}
         self.stmt = None                # the statement being executed, and its frame
         self.main_stmt = None           # the last statement of the analysed file executed

@@ -239,7 +239,7 @@ class Statements:
     def stmt_For(self, node, frame):
         iterable = self.eval(node.iter, frame)
         items = self.iterate(iterable)
-        target_read = reads_names(node.body, bound_names(node.target))
+        target_read = reads_target(node, self.tree_reads)
         if items is None:
             item = iterable.item if type(iterable) is Stream else None
             choices = iterable.choices if type(iterable) is Unknown else ()
@@ -251,7 +251,7 @@ class Statements:
         frame.loops.append(loop)
         flow = None
         try:
-            previous, grows = None, {}     # grows: appends_only, once per list and names
+            previous = None
             for i, item in enumerate(items):
                 if i == MAX_UNROLL:     # the rest runs as a loop of unknown length
                     rest = items[i:]
@@ -272,7 +272,7 @@ class Statements:
                 # A run that left everything as the run before left it (lists only grown by
                 # the same items) is the same as every run after it, when the next item is
                 # the same too or the body never reads it: the remaining runs are not needed.
-                step = self.loop_step(frame, node, log, target_read, grows)
+                step = self.loop_step(frame, node, log, target_read)
                 if step is not None and previous is not None and same_step(step, previous) \
                         and (not target_read or uniform(items[i:])):
                     self.repeat_appends(step, len(items) - i - 1)
@@ -306,7 +306,7 @@ class Statements:
             return self.exec_block(node.body, f)
         return self.loop_unknown(frame, run_body)
 
-    def loop_step(self, frame, node, log, target_read, grows):
+    def loop_step(self, frame, node, log, target_read):
         """What one run of a loop body did, in a form two runs can be compared by: the
         variables it left (the loop's own target left out when the body never reads it), the
         states it left objects in, and the items it appended to lists that only grow in the
@@ -318,7 +318,7 @@ class Statements:
             after = state_of(obj)
             if type(obj) is ListVal and not obj.lost and not before[1] and \
                     obj.items[:len(before[0])] == before[0] and \
-                    appends_only(node, frame, obj, grows):
+                    appends_only(node, frame, obj, self.tree_reads):
                 appends.append((obj, tuple(obj.items[len(before[0]):])))
             else:
                 states.append((id(obj), after))
@@ -508,6 +508,15 @@ def reads_names(body, names) -> bool:
     return any(type(n) is ast.Name and n.id in names for stmt in body for n in ast.walk(stmt))
 
 
+def reads_target(loop, known: dict) -> bool:
+    """Whether the body of the ``for`` loop ``loop`` reads its target (``known``: the
+    interpreter's ``tree_reads``: the tree is read once per analysis)."""
+    key = ("target", loop)
+    if key not in known:
+        known[key] = reads_names(loop.body, bound_names(loop.target))
+    return known[key]
+
+
 def same_step(a, b) -> bool:
     (names_a, states_a, appends_a), (names_b, states_b, appends_b) = a, b
     return len(names_a) == len(names_b) and \
@@ -525,17 +534,19 @@ GROWS = ("append", "extend")
 def appends_only(loop, frame, lst, known: dict) -> bool:
     """Whether ``lst`` is held by a variable of ``frame`` that the loop body only appends to
     (``xs.append(...)``, ``xs.extend(...)``, ``xs += [...]``) and no function or lambda that
-    could run meanwhile names: then how long it grew changes nothing a run does."""
+    could run meanwhile names: then how long it grew changes nothing a run does.  ``known``:
+    the interpreter's ``tree_reads``."""
     names = frozenset(k for k, v in frame.vars.items() if v is lst)
     if not names:
         return False
-    key = (id(lst), names)      # the answer depends on nothing else: read the tree once
+    scope = frame.func.node if frame.func is not None else frame.env.tree
+    key = ("appends", loop, names, scope)  # the answer depends on nothing else: read the tree once
     if key not in known:
-        known[key] = _appends_only(loop, frame, names)
+        known[key] = _appends_only(loop, scope, names, known)
     return known[key]
 
 
-def _appends_only(loop, frame, names) -> bool:
+def _appends_only(loop, scope, names, known) -> bool:
     allowed = set()
     for stmt in loop.body:
         for n in ast.walk(stmt):
@@ -547,12 +558,16 @@ def _appends_only(loop, frame, names) -> bool:
         for n in ast.walk(stmt):
             if type(n) is ast.Name and n.id in names and id(n) not in allowed:
                 return False
-    scope = frame.func.node if frame.func is not None else frame.env.tree
-    for n in ast.walk(scope):
-        if n is not scope and type(n) in SCOPES and \
-                any(type(m) is ast.Name and m.id in names for m in ast.walk(n)):
-            return False
-    return True
+    key = ("inner", scope)
+    if key not in known:
+        known[key] = names_in_inner_scopes(scope)
+    return not names & known[key]
+
+
+def names_in_inner_scopes(scope) -> frozenset:
+    """The names that the functions, lambdas and classes inside ``scope`` name."""
+    return frozenset(m.id for n in ast.walk(scope) if n is not scope and type(n) in SCOPES
+                     for m in ast.walk(n) if type(m) is ast.Name)
 
 
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
