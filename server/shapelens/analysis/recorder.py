@@ -476,8 +476,14 @@ def shown_path(env, analysed: str) -> str:
         tail = "/__init__.py" if os.path.basename(path) == "__init__.py" else ".py"
         return env.name.replace(".", "/") + tail
     if os.path.isabs(path) and not analysed.startswith("<"):
-        return os.path.relpath(path, os.path.dirname(os.path.abspath(analysed)))
+        return _relative_path(path, analysed, os.getcwd())
     return path
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative_path(path: str, analysed: str, cwd: str) -> str:
+    # (every file a cached module imported is named again by each analysis that imports it)
+    return os.path.relpath(path, os.path.dirname(os.path.abspath(analysed)))
 
 
 def _unsure_widths() -> tuple:

@@ -206,7 +206,7 @@ class WorkspaceResolver(Resolver):
         """``path`` lies inside an allowed place once symbolic links are followed: a workspace
         root, an import path of the environment, the importing file's folder, or ``place`` (a
         package folder the environment itself named)."""
-        real = _real(path)
+        real = _cached_real(self._reals, path)
         places = list(self._real_roots)
         for folder in (importer.script_folder, place,
                        os.path.dirname(os.path.abspath(importer.path))
@@ -357,7 +357,7 @@ class WorkspaceResolver(Resolver):
         """Installed code: the deepest place holding the file is one of the environment's (a
         ``.venv`` inside the workspace is the environment's; a workspace ``src/`` folder that
         an editable install put on the path is the workspace's)."""
-        real = _real(path)
+        real = _cached_real(self._reals, path)
         if self._real_libraries is None:
             self._real_libraries = [_real(p) for p in self.library_paths]
         libraries = self._real_libraries + ([_cached_real(self._reals, place)]
