@@ -171,3 +171,31 @@ def test_a_factory_reached_through_a_registry_written_in_plain_code():
     assert shapes(report)["y"] == (2, 5)
     assert [(d.code, d.range.start_line) for d in report.diagnostics] == \
         [("conv-in-channels", 6)]
+
+
+SELF_IMPORTING = textwrap.dedent("""\
+    import torch
+    import pkg.model as me
+
+
+    def double(x, again):
+        if again:
+            return me.double(x, False)
+        return torch.cat([x, x], 1)
+
+
+    y = double(torch.randn(2, 3), True)
+    """)
+
+
+def test_a_file_imported_before_it_is_analysed_is_still_another_module_than_its_import():
+    # The analysed file shares the syntax tree of its earlier import (source.parse); the copy
+    # of itself it imports stays another module: calling its double is no recursion.
+    files = {"/ws/pkg/__init__.py": "", "/ws/pkg/model.py": SELF_IMPORTING,
+             "/ws/user.py": "import pkg.model\n"}
+    resolver = DictResolver(files, cache=ModuleCache())
+    analyze(files["/ws/user.py"], "/ws/user.py", resolver)
+    after_import = analyze(SELF_IMPORTING, "/ws/pkg/model.py", resolver)
+    alone = analyze(SELF_IMPORTING, "/ws/pkg/model.py", DictResolver(files))
+    assert shapes(after_import)["y"] == shapes(alone)["y"] == (2, 6)
+    assert after_import == alone

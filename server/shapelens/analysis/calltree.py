@@ -287,7 +287,9 @@ class _Run:
         # ``where`` is a Loc or (src, ast node, path) made into one when the run is built.
         self.flow: List[list] = []
         self.producer: Dict[int, tuple] = {}    # id(tensor) -> (tensor, flow node)
-        self.values: Dict[int, object] = {}     # id(ast node) -> its last tensor value
+        # (id(ast node), id(its file's Source)) -> its last tensor value (a file the analysed
+        # one imports may share its syntax tree: source.parse)
+        self.values: Dict[tuple, object] = {}
 
     def group(self) -> int:
         return self.open[-1].start if self.open else -1
@@ -468,14 +470,14 @@ class CallTree:
         """A tensor expression evaluated inside a run: a new tensor made by an operation is a
         flow node fed by the tensors of its operands."""
         run = self.current
-        run.values[id(node)] = value
+        run.values[(id(node), id(src))] = value
         if id(value) in run.producer:
             return
         label = _op_label(node)
         if label is None:
             return
         values = run.values
-        operands = [values.get(id(c)) for c in _operands(node)]
+        operands = [values.get((id(c), id(src))) for c in _operands(node)]
         n = run.add_node("op", label, run.sources([v for v in operands if v is not None]),
                          value.shape, where=(src, node, path))
         run.produced(value, n)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
@@ -90,18 +91,31 @@ def within_size(text: str, limit: Optional[int] = None) -> Tuple[str, Optional[i
     return text[:cut], text.count("\n", 0, cut) + 1
 
 
-def parse(text: str, path: str) -> Tuple[Optional[ast.Module], Tuple[int, ...]]:
+# The trees of imported modules, while something holds them (the ModuleCache shares them
+# across analyses): a file imported before it is analysed itself is not parsed again.  The same
+# text gives the same tree, and the analysis never changes a tree.
+_imported: "weakref.WeakValueDictionary[str, ast.Module]" = weakref.WeakValueDictionary()
+
+
+def parse(text: str, path: str, imported: bool = False
+          ) -> Tuple[Optional[ast.Module], Tuple[int, ...]]:
     """Parse, blanking lines that hold syntax errors (up to MAX_RECOVERY of them, fewer in a
-    big file: see RECOVERY_CHARS).
+    big file: see RECOVERY_CHARS).  ``imported``: the text of a module an import names.
 
     Returns the tree (None when nothing could be recovered) and the blanked lines.
     """
+    tree = _imported.get(text)
+    if tree is not None:
+        return tree, ()
     skipped: List[int] = []
     lines = None
     current = text
     for _ in range(max(3, min(MAX_RECOVERY, RECOVERY_CHARS // max(len(text), 1)))):
         try:
-            return ast.parse(current, filename=path), tuple(skipped)
+            tree = ast.parse(current, filename=path)
+            if imported and not skipped:
+                _imported[text] = tree
+            return tree, tuple(skipped)
         except SyntaxError as exc:
             line = exc.lineno or 0
             if lines is None:

@@ -403,8 +403,10 @@ class Calls:
         if fn.env.library and not frame.env.library:
             return self.enter_library(fn, args, kwargs, node, frame, cls)
         # recursion is followed a few levels deep (a tree of blocks built and run by one
-        # class's methods, each level another instance)
-        if self.depth >= MAX_DEPTH or self.active.get(id(fn.node), 0) >= MAX_RECURSION:
+        # class's methods, each level another instance); functions told apart by node and
+        # module (an imported copy of the analysed file shares its syntax tree)
+        active = (id(fn.node), id(fn.env))
+        if self.depth >= MAX_DEPTH or self.active.get(active, 0) >= MAX_RECURSION:
             self.escape(args, kwargs, "given to a recursive call the analysis does not follow")
             return Unknown("recursion")
         callee = Frame(fn.env, fn.closure, fn, cls or fn.owner,
@@ -414,7 +416,7 @@ class Calls:
             return Unknown("call does not match the signature of %s" % getattr(
                 fn.node, "name", "a lambda"))
         self.depth += 1
-        self.active[id(fn.node)] = self.active.get(id(fn.node), 0) + 1
+        self.active[active] = self.active.get(active, 0) + 1
         saved_grad = self.grad_enabled
         for deco in getattr(fn.node, "decorator_list", ()):
             mode = grad_mode_of(deco, None)
@@ -429,7 +431,7 @@ class Calls:
             self.land(callee, callee.exits, False)
         finally:
             self.depth -= 1
-            self.active[id(fn.node)] -= 1
+            self.active[active] -= 1
             self.grad_enabled = saved_grad
         if not callee.returns:
             return Unknown("the call raises") if flow == RAISE else Const(None)

@@ -177,7 +177,7 @@ class Imports:
         if budget.depth + IMPORT_DEPTH > MAX_NESTING:
             budget.too_deep("imports")      # a chain of imports too long: that module is unknown
             return None
-        tree, _ = parse(found.text, found.path)
+        tree, _ = parse(found.text, found.path, imported=True)
         if tree is None:
             return None
         src = Source(found.text, found.path)
