@@ -36,7 +36,7 @@ class Source:
         self.path = path
         # Split where Python's tokenizer does (not str.splitlines, which also breaks at form
         # feeds and U+2028 inside a line).
-        self.lines = _LINE_BREAK.split(text)
+        self.lines = text.split("\n") if "\r" not in text else _LINE_BREAK.split(text)
         if self.lines and self.lines[-1] == "" and text.endswith(("\n", "\r")):
             self.lines.pop()
         self._wide: Dict[int, bytes] = {}

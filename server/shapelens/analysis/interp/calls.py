@@ -453,11 +453,14 @@ class Calls:
         if extra and a.vararg is None:
             return False
         kw_extra = {}
-        for k, v in kwargs.items():
-            if any(p.arg == k for p in params) or any(p.arg == k for p in a.kwonlyargs):
-                bound[k] = v
-            else:
-                kw_extra[k] = v
+        if kwargs:
+            names = {p.arg for p in params}
+            names.update(p.arg for p in a.kwonlyargs)
+            for k, v in kwargs.items():
+                if k in names:
+                    bound[k] = v
+                else:
+                    kw_extra[k] = v
         if kw_extra and a.kwarg is None:
             return False
         for i, p in enumerate(params):

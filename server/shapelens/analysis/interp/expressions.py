@@ -36,6 +36,9 @@ from .budget import MAX_LENGTH, MAX_NESTING, MAX_STEPS, const_size, math_too_lar
 from .program import MAX_UNROLL, BoundFunction, ClassRef, Frame, Function, Partial, UserModuleRef
 
 
+NAME, CONSTANT = ast.Name, ast.Constant
+
+
 class Expressions:
     """Expressions other than calls, attributes and subscripts."""
 
@@ -47,16 +50,22 @@ class Expressions:
         if budget.depth >= MAX_NESTING:
             budget.too_deep("expressions")
             return Unknown("expression nested too deeply")
-        handler = self._expr.get(node.__class__)
-        if handler is None:
-            handler = getattr(type(self), "expr_" + node.__class__.__name__,
-                              type(self).expr_other)     # not bound: see exec_stmt
-            self._expr[node.__class__] = handler
-        budget.depth += 1
-        try:
-            value = handler(self, node, frame)
-        finally:
-            budget.depth -= 1
+        kind = node.__class__
+        if kind is NAME:                # the commonest expressions, without a handler call
+            value = self.lookup(node.id, frame)
+        elif kind is CONSTANT:
+            return Const(node.value)
+        else:
+            handler = self._expr.get(kind)
+            if handler is None:
+                handler = getattr(type(self), "expr_" + kind.__name__,
+                                  type(self).expr_other)     # not bound: see exec_stmt
+                self._expr[kind] = handler
+            budget.depth += 1
+            try:
+                value = handler(self, node, frame)
+            finally:
+                budget.depth -= 1
         if type(value) is Tensor:
             if self.cells.items:
                 value = current(value)

@@ -60,7 +60,7 @@ class Call:
     def __init__(self, name: str, args: tuple, kwargs: dict, training=None):
         self.name = name
         # Rules never see the items of a list whose contents the analysis lost.
-        self.args = tuple(visible(a) for a in args)
+        self.args = tuple(map(visible, args))
         self.kwargs = {k: visible(v) for k, v in kwargs.items()}
         # For layer calls: the layer's train/eval mode (True, False, or None: not known).
         self.training = training
