@@ -456,7 +456,7 @@ class Recorder:
             modules=tuple(modules),
             samples=tuple(self.samples),
             runs_made=functools.partial(self.calls.build, dict(self.diagnostics),
-                                        not _FREEZES.search(self.src.text), _unsure_widths())
+                                        not _freezes(self.src.text), _unsure_widths())
             if self.record_runs else (),
             dependencies=tuple(dependencies),
             skipped_lines=tuple(skipped),
@@ -496,6 +496,10 @@ def _unsure_widths() -> tuple:
 # Code that may freeze parameters (``p.requires_grad = False``, ``m.requires_grad_(False)``):
 # which ones the analysis does not follow, so no module's trainable count is known.
 _FREEZES = re.compile(r"\.requires_grad\s*=[^=]|requires_grad_\(")
+
+
+def _freezes(text: str) -> bool:
+    return "requires_grad" in text and _FREEZES.search(text) is not None
 
 
 def _output_shapes(result):
