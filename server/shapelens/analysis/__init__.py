@@ -9,6 +9,8 @@ from typing import Optional
 
 from .report import Diagnostic, Range, Report, gc_paused
 from .resolver import WorkspaceResolver
+from .values import IN_PLACE, TensorCells
+from .widths import WIDTHS, Widths
 
 _loaded = False
 
@@ -33,8 +35,6 @@ def analyze(text: str, path: str = "<string>", resolver=None, inputs=None,
     # An analysis allocates many short-lived objects; pausing the cyclic garbage collector
     # while it runs removes collection pauses (20% of the median time, more of the tail on a
     # 2,000-line file).  The previous state is restored, whatever happens.
-    from .values import IN_PLACE, TensorCells
-    from .widths import WIDTHS, Widths
     in_place = IN_PLACE.set(TensorCells())
     noted = WIDTHS.set(Widths())
     try:

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Dict, List, Optional, Tuple
 
 from . import dims as D
-from .interp import Interpreter, ModuleEnv, forward_comment
+from .interp import Frame, Interpreter, ModuleEnv, forward_comment
 from .report import SampleInput
 from .source import annotation_shape
 from .values import Layer, Tensor, Unknown, format_shape, module_path, set_training
@@ -111,7 +111,6 @@ def run_class(interp: Interpreter, env: ModuleEnv, cls, given=None):
         return result
     interp.hypothetical += 1
     try:
-        from .interp import Frame
         frame = Frame(env)
         frame.vars = env.globals
         inst = interp.instantiate(cls, (), {}, cls.node, frame)
@@ -142,7 +141,6 @@ def _run_instance(interp: Interpreter, env: ModuleEnv, cls, inst, given=None):
         declared, kind = declared_inputs(env, cls, fnode)
     site = cls.node
     frame_env = env
-    from .interp import Frame
     frame = Frame(frame_env)
     frame.vars = env.globals
     set_training(inst, None)   # how the module will be run (train or eval) is not known

@@ -32,7 +32,9 @@ from .report import (
     ShapeFact,
     TextEdit,
 )
-from .values import Tensor, format_shape, module_path
+from .rules import LAYERS
+from .values import Tensor, TupleVal, format_shape, module_path
+from .widths import WIDTHS
 
 
 class _LayerInfo:
@@ -186,7 +188,6 @@ class Recorder:
         if info is None:
             return
         spec, shape, rule = layer.spec, x.shape, None
-        from .rules import LAYERS
         rule = LAYERS.get(layer.kind)
         call = LayerCall(x.shape, None, (lambda: rule.arithmetic(spec, shape)) if rule else None,
                          err.code)
@@ -419,7 +420,6 @@ class Recorder:
 
     def build(self, path, dependencies=(), skipped=()) -> Report:
         layers = []
-        from .rules import LAYERS
         for info in sorted(self.layers.values(), key=lambda i: i.index):
             layer = info.layer
             defined_in = None
@@ -488,7 +488,6 @@ def _relative_path(path: str, analysed: str, cwd: str) -> str:
 
 def _unsure_widths() -> tuple:
     """(kind, why) of the dtype kinds whose width this analysis cannot be sure of."""
-    from .widths import WIDTHS
     noted = WIDTHS.get()
     return tuple(noted.kinds.items()) if noted is not None else ()
 
@@ -503,7 +502,6 @@ def _freezes(text: str) -> bool:
 
 
 def _output_shapes(result):
-    from .values import TupleVal
     if type(result) is Tensor:
         return (result.shape,)
     if type(result) is TupleVal:
