@@ -67,7 +67,7 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.call_sites: List[tuple] = []   # (node, env, class name, args, instance) of user
         # module calls in progress
         self.memo: Dict[tuple, Value] = {}
-        self.active: dict = {}          # id(function node) -> its calls on the stack
+        self.active: dict = {}          # (id(function node), id(env)) -> its calls on the stack
         self.modules: Dict[str, ModuleEnv] = {}
         self.dependencies: List[str] = []
         self.inferring = None           # InputInference while a module's input is inferred

@@ -88,7 +88,7 @@ class Budget:
     def note(self, what):
         """Say where and why (``notes``: message -> the line of the analysed file the
         analysis was at, where the user is told)."""
-        main = self.interp.main_stmt
+        main = self.interp().main_stmt
         self.notes.setdefault("analysis budget reached at %s: %s" % (self.place(), what),
                               getattr(main, "lineno", 1))
 
