@@ -1,9 +1,10 @@
 """An analysis worker (``python -m shapelens.server.worker``) whose analyses can be held back
 on purpose, for tests: while the file ``$SHAPELENS_TEST_HOLD/marker`` exists, an analysis of a
 text that contains the file's content waits (it creates ``$SHAPELENS_TEST_HOLD/started``
-first).  The helpers below are what a test (or tests/lsp/instrumented_server.py) calls; the
-server runs this file as its worker once :func:`use` was called before its first worker
-started."""
+first).  Likewise ``parts_marker`` holds back the parts of the model runs, which follow the
+answer (``parts_started``).  The helpers below are what a test (or
+tests/lsp/instrumented_server.py) calls; the server runs this file as its worker once
+:func:`use` was called before its first worker started."""
 from __future__ import annotations
 
 import os
@@ -22,37 +23,49 @@ def use(folder: pathlib.Path) -> None:
     workers.WORKER = [sys.executable, __file__]
 
 
-def hold(folder: pathlib.Path, marker: str) -> None:
-    (folder / "started").unlink(missing_ok=True)
-    (folder / "marker").write_text(marker)
+def hold(folder: pathlib.Path, marker: str, what: str = "") -> None:
+    """Hold back analyses of texts holding ``marker`` (``what="parts_"``: the parts of their
+    model runs)."""
+    (folder / (what + "started")).unlink(missing_ok=True)
+    (folder / (what + "marker")).write_text(marker)
 
 
-def release(folder: pathlib.Path) -> None:
-    (folder / "marker").unlink(missing_ok=True)
+def release(folder: pathlib.Path, what: str = "") -> None:
+    (folder / (what + "marker")).unlink(missing_ok=True)
 
 
-def started(folder: pathlib.Path) -> bool:
-    return (folder / "started").exists()
+def started(folder: pathlib.Path, what: str = "") -> bool:
+    return (folder / (what + "started")).exists()
+
+
+def _wait(folder: pathlib.Path, what: str, text: str) -> None:
+    marker = folder / (what + "marker")
+    try:
+        holding = marker.read_text()
+    except OSError:
+        return
+    if holding and holding in text:
+        (folder / (what + "started")).touch()
+        while marker.exists():
+            time.sleep(0.01)
 
 
 def main() -> int:
     from shapelens.server import worker
     folder = pathlib.Path(os.environ[ENV])
-    analyse = worker.Worker.analyse
+    analyse, parts = worker.Worker.analyse, worker.Worker.parts
 
     def held(self, job):
-        marker = folder / "marker"
-        try:
-            holding = marker.read_text()
-        except OSError:
-            holding = None
-        if holding and holding in job.text:
-            (folder / "started").touch()
-            while marker.exists():
-                time.sleep(0.01)
+        _wait(folder, "", job.text)
+        self.text = job.text
         return analyse(self, job)
 
+    def held_parts(self, runs):
+        _wait(folder, "parts_", self.text)
+        return parts(self, runs)
+
     worker.Worker.analyse = held
+    worker.Worker.parts = held_parts
     return worker.main()
 
 

@@ -120,6 +120,26 @@ async def test_failing_model_and_a_given_input(client, tmp_path):
     assert answer["summary"] is None and "input" in answer["message"]
 
 
+async def test_summary_from_the_worker_is_the_engines(client, tmp_path):
+    """The model runs come from the analysis worker after its answer (their parts in a
+    message of their own): the summary is the engine's, dtype widths it is unsure of too."""
+    from shapelens.analysis import analyze
+    from shapelens.analysis.summary import summarize
+    from shapelens.summary import to_markdown
+    text = TWO_MODELS.replace("model = Head()", "model = Head().double()").replace(
+        "torch.randn(2, 3, 16, 16)", "torch.randn(2, 3, 16, 16, dtype=torch.float64)")
+    path = tmp_path / "wide.py"
+    path.write_text(text)
+    uri = open_document(client, path, text)
+    await diagnostics_for(client, uri)
+    report = analyze(text, str(path))
+    for model in ("Head", "Encoder"):
+        engine = summarize(report, model)
+        assert engine.notes, "the engine is unsure of the float64 widths"
+        answer = as_dict(await summary(client, uri, model=model))
+        assert answer["markdown"] == to_markdown(engine)
+
+
 async def test_summary_changed_after_each_analysis(client, tmp_path):
     seen = []
     client.feature("shapelens/summaryChanged")(lambda ls, params: seen.append(as_dict(params)))

@@ -242,17 +242,19 @@ async def test_notifications_leave_no_futures_behind(tmp_path):
     assert live_futures() - before < 20
 
 
-def hold_analyses(monkeypatch, tmp_path, marker: str):
+def hold_analyses(monkeypatch, tmp_path, marker: str, what: str = ""):
     """Analyses of texts holding ``marker`` wait (in the worker process, held_worker.py)
-    until ``release()``; ``started()`` is true once one is waiting."""
+    until ``release()``; ``started()`` is true once one is waiting.  ``what="parts_"``: the
+    parts of their model runs wait, after the answer."""
     import held_worker
     folder = tmp_path / "hold"
     folder.mkdir()
     monkeypatch.setenv(held_worker.ENV, str(folder))
     import shapelens.server.workers as workers
     monkeypatch.setattr(workers, "WORKER", [sys.executable, held_worker.__file__])
-    held_worker.hold(folder, marker)
-    return (lambda: held_worker.started(folder)), (lambda: held_worker.release(folder))
+    held_worker.hold(folder, marker, what)
+    return (lambda: held_worker.started(folder, what)), \
+        (lambda: held_worker.release(folder, what))
 
 
 async def until(condition, timeout: float = 30.0) -> None:
@@ -404,5 +406,88 @@ async def test_a_long_analysis_of_a_superseded_text_is_cancelled(tmp_path, monke
         assert [d["code"] for d in await session.published(uri, 3)] == ["conv-in-channels"]
         assert not [m for m in session.sent if m.get("method") ==
                     "textDocument/publishDiagnostics" and m["params"].get("version") == 2]
+    finally:
+        release()
+
+
+NET = ("import torch\nimport torch.nn as nn\n\n\nclass Net(nn.Module):\n"
+       "    def __init__(self):\n        super().__init__()\n"
+       "        self.conv = nn.Conv2d(3, 8, 3, padding=1)\n        self.fc = nn.Linear(8, 4)\n\n"
+       "    def forward(self, x):\n        x = self.conv(x).mean((2, 3))\n"
+       "        return self.fc(x)\n\n\nmodel = Net()\nout = model(torch.randn(2, 3, 16, 16))\n")
+
+
+def summary_request(session, uri: str) -> dict:
+    return session.request("shapelens/summary", {"textDocument": {"uri": uri}})
+
+
+def hover_at(session, uri: str, line: int, character: int):
+    from lsprotocol import types
+    return session.server.feature_of("Hover").hover(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=line, character=character)))
+
+
+async def test_diagnostics_and_layer_hovers_do_not_wait_for_the_model_runs(tmp_path,
+                                                                            monkeypatch):
+    from shapelens.analysis import analyze
+    from shapelens.analysis.summary import summarize
+    from shapelens.summary import to_markdown
+    started, release = hold_analyses(monkeypatch, tmp_path, "# parts", "parts_")
+    session = Session()
+    try:
+        await session.start(tmp_path)
+        uri = (tmp_path / "m.py").as_uri()
+        text = NET + "# parts\n"
+        await session.open(uri, text)
+        # published while the worker holds back the parts of the model run
+        assert await session.published(uri, 1) == []
+        await until(started)
+        # a layer's configuration and calls: at once, from the answer
+        conv = at_once(hover_at(session, uri, 11, len("        x = self.c")))
+        assert "`Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))`" in \
+            conv.contents.value
+        assert "input [2, 3, 16, 16] → output [2, 8, 16, 16]" in conv.contents.value
+        assert "parameters: 224" in conv.contents.value
+        # the summary and a class's totals wait for the parts (not holding the event loop:
+        # this test goes on while they wait)
+        request = summary_request(session, uri)
+        await session.feed(request)
+        class_hover = asyncio.ensure_future(hover_at(session, uri, 4, len("class N")))
+        assert at_once(hover_at(session, uri, 16, 1)).contents.value.startswith("```python")
+        assert not class_hover.done()
+        release()
+        answer = (await session.response(request["id"]))["result"]
+        assert answer["markdown"] == to_markdown(summarize(analyze(text, "m.py"), "Net"))
+        assert "parameters: 260" in (await class_hover).contents.value
+    finally:
+        release()
+
+
+async def test_a_worker_stopping_before_the_model_runs_costs_only_their_summary(
+        tmp_path, monkeypatch):
+    import os
+    import signal
+    started, release = hold_analyses(monkeypatch, tmp_path, "# parts", "parts_")
+    session = Session()
+    try:
+        await session.start(tmp_path)
+        uri = (tmp_path / "m.py").as_uri()
+        await session.open(uri, NET + "# parts\n")
+        assert await session.published(uri, 1) == []
+        await until(started)
+        request = summary_request(session, uri)
+        await session.feed(request)
+        for process in session.server.documents.workers.processes:
+            os.kill(process.pid, signal.SIGKILL)
+        answer = await session.response(request["id"])
+        assert "stopped before sending the model runs" in answer["error"]["message"]
+        # the next analysis has its summary
+        await session.feed(edit_notification(session, uri, 2, NET))
+        assert await session.published(uri, 2) == []
+        request = summary_request(session, uri)
+        await session.feed(request)
+        answer = (await session.response(request["id"]))["result"]
+        assert answer["version"] == 2 and answer["summary"]["totals"]["params"] == 260
     finally:
         release()

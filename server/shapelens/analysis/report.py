@@ -330,7 +330,7 @@ class ModelRun:
         # for (most analyses the server receives never have their summary read)
         parts = pickle.dumps(self._parts(), protocol=pickle.HIGHEST_PROTOCOL)
         return (ModelRun, (self.name, self.source, self.line, self.inputs, self.called,
-                           functools.partial(pickle.loads, parts)))
+                           functools.partial(pickle.loads, parts), self.unsure_widths))
 
     @property
     def modules(self) -> Tuple[ModuleNode, ...]:

@@ -18,6 +18,7 @@ from lsprotocol import types
 from .convert import snapshot_range
 from .feature import LanguageFeature
 from .summary import model_choices
+from .workers import parts_in
 
 PROBE_SOURCES = ("sample", "comment", "annotation")
 CLIENT_COMMAND = "shapelens.probe"
@@ -36,6 +37,7 @@ class CodeLens(LanguageFeature):
             return []
         lenses = []
         codec = self.server.codec
+        await parts_in(result.report)      # model_choices may read the runs' calls
         summarised = set(model_choices(result.report))
         for module in result.report.modules:
             lens_uri, lsp_range = snapshot_range(result.snapshot, codec, module.range)

@@ -25,6 +25,7 @@ from shapelens.analysis.values import format_shape
 
 from .convert import snapshot_range
 from .feature import LanguageFeature
+from .workers import parts_in
 
 # Configuration keys a person writes positionally, in the order they come.
 POSITIONAL = ("in_channels", "out_channels", "in_features", "out_features", "in1_features",
@@ -181,6 +182,8 @@ class Hover(LanguageFeature):
             snapshot.lines, types.Position(line=line - 1, character=params.position.character))
         outcome = self.server.feature_of("Probe").current(target)
         entry = result.index.at(line, col)
+        if entry is not None and entry.kind == "module":
+            await parts_in(result.report)   # for the model's totals
         markdown = None
         if entry is not None:
             markdown = self.entry_markdown(result, entry, outcome, snapshot.lines)

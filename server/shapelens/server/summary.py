@@ -27,6 +27,7 @@ from shapelens.summary import to_json, to_markdown
 
 from .convert import loc_location
 from .feature import LanguageFeature
+from .workers import parts_in
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class Summary(LanguageFeature):
         result = await documents.settled(target)
         if result is None:
             return None
+        await parts_in(result.report)      # the model runs' parts follow the diagnostics
         depth = params.get("depth")
         depth = depth if isinstance(depth, int) and 0 <= depth <= 64 else 3
         report = result.report
@@ -140,6 +142,7 @@ class Summary(LanguageFeature):
         if outcome.report is None:
             return None, "the analysis with this input did not run (%s)" % (
                 outcome.failure or "cancelled")
+        await parts_in(outcome.report)
         return outcome.report, None
 
     def with_targets(self, summary, result, target) -> dict:

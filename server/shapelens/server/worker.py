@@ -7,9 +7,18 @@ for it (92-245 ms p95 while typing in a 2,000-line file).  Here the server's pro
 reads and writes messages; hovers are answered there at once from the last result.
 
 Messages on stdin/stdout: an 8-byte big-endian length, then a pickle.  A job is
-``(job_id, Job)``; the answer is ``(job_id, Outcome)``.  The worker keeps what is worth
-keeping between analyses: the engine loaded, files read from disk, and the modules analysed
-for imports (one :class:`~shapelens.analysis.interp.modules.ModuleCache` per interpreter).
+``(job_id, Job)``; the answer is ``(job_id, Outcome)``, then, when its report has model
+runs, ``(job_id, Parts)``: the runs' modules, calls and data flow (the shape summary's rows)
+follow in a message of their own, so the diagnostics do not wait for them (making and
+pickling them took 28 ms of a 2,000-line file, and most analyses never have their summary
+read).  In the server each run's ``parts`` is a :class:`Later` until they come.  The worker
+keeps what is worth keeping between analyses: the engine loaded, files read from disk, and
+the modules analysed for imports (one
+:class:`~shapelens.analysis.interp.modules.ModuleCache` per interpreter).
+
+The collector is paused from a job's start until its messages are written, and run after:
+the analysis's objects are all young, and a collection among them in the middle of pickling
+cost as much as the pickling.
 
 Cancelling: SIGUSR1 while a job runs stops it at the next Python instruction (a superseded
 analysis of a long document, see :mod:`.workers`); the answer is ``Outcome(cancelled=True)``.
@@ -19,6 +28,9 @@ module.  Nothing of the server's is imported here (no pygls, no asyncio).
 from __future__ import annotations
 
 import ast
+import copyreg
+import gc
+import io
 import logging
 import os
 import pickle
@@ -56,8 +68,69 @@ class Outcome:
     cancelled: bool = False
 
 
+@dataclass(frozen=True)
+class Parts:
+    """The parts of an answer's model runs, one pickle each (unpickled when read)."""
+
+    blobs: Tuple[bytes, ...]
+
+
+class Later:
+    """The parts of one model run of an answer, in the server before its :class:`Parts`
+    message is read: ``ModelRun`` calls it when the parts are first read, and it waits for
+    them.  If the worker stops before sending them, it raises."""
+
+    def __init__(self, index: int):
+        self.index = index
+        self.blob: Optional[bytes] = None
+        self.failure: Optional[str] = None
+        self.done = threading.Event()
+
+    def __reduce__(self):
+        return Later, (self.index,)
+
+    def settle(self, blob: Optional[bytes], failure: Optional[str] = None) -> None:
+        self.blob, self.failure = blob, failure
+        self.done.set()
+
+    def __call__(self):
+        self.done.wait()
+        if self.blob is None:
+            raise RuntimeError(self.failure or "the model run's parts did not come")
+        return pickle.loads(self.blob)
+
+
+def laters(report) -> list:
+    """The :class:`Later` parts of the model runs of a report from a worker, in order."""
+    runs = getattr(report, "runs_made", ())
+    if callable(runs):
+        return []       # made in this process
+    return [run.parts for run in runs if isinstance(run.parts, Later)]
+
+
 def write_message(stream, message) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    _send(stream, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def write_answer(stream, job_id: int, outcome: Outcome) -> list:
+    """Send ``(job_id, outcome)`` with each model run's parts left :class:`Later`; the runs
+    whose parts are to follow (:meth:`Worker.parts`) are returned."""
+    from shapelens.analysis.report import ModelRun
+    runs = []
+
+    def shell(run: ModelRun):
+        runs.append(run)
+        return ModelRun, (run.name, run.source, run.line, run.inputs, run.called,
+                          Later(len(runs) - 1), run.unsure_widths)
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, ModelRun: shell}
+    pickler.dump((job_id, outcome))
+    _send(stream, buffer.getvalue())
+    return runs
+
+
+def _send(stream, data: bytes) -> None:
     stream.write(HEADER.pack(len(data)) + data)
     stream.flush()
 
@@ -169,6 +242,11 @@ class Worker:
             self.caches.clear()
             return Outcome(cancelled=True)
 
+    def parts(self, runs) -> Parts:
+        """The parts of model runs, made now (the answer has been sent)."""
+        return Parts(tuple(pickle.dumps(run._parts(), protocol=pickle.HIGHEST_PROTOCOL)
+                           for run in runs))
+
     def analyse(self, job: Job) -> Outcome:
         return Outcome(*engine_report(job.text, job.path, self.resolver(job) if job.resolve
                                       else None, job.inputs))
@@ -188,6 +266,7 @@ class Worker:
 
 
 def main() -> int:
+    from shapelens.analysis.report import gc_paused
     jobs, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr         # a stray print() must not corrupt the answers
     warnings.filterwarnings("ignore", category=SyntaxWarning)
@@ -195,12 +274,17 @@ def main() -> int:
     signal.signal(signal.SIGUSR1, worker.cancel)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the editor's Ctrl-C is not for us
     warm_engine()                   # before the first job, not during it
+    gc.freeze()                     # the engine's modules: out of the collections after jobs
     while True:
         message = read_message(jobs)
         if message is None:
             return 0                # the server closed the pipe: it is gone
         job_id, job = message
-        write_message(answers, (job_id, worker.run(job)))
+        with gc_paused():
+            runs = write_answer(answers, job_id, worker.run(job))
+            if runs:
+                write_message(answers, (job_id, worker.parts(runs)))
+        gc.collect()                # the job's garbage, once it is answered
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ loop (:meth:`Workers.submit`), answering with the engine's report.
   end it long before).
 * :meth:`Workers.cancel`: a job in line is dropped, a running one is interrupted (SIGUSR1).
 * Answers are read, unpickled and turned into results by ``finish`` in a reader thread per
-  worker, not on the event loop: the loop only settles the future.
+  worker, not on the event loop: the loop only settles the future.  The parts of the
+  answer's model runs come after it (see :mod:`.worker`): the worker takes no other job
+  until they are read.
 
 The first worker is started by :func:`start_early`, before the server imports pygls, so the
 engine loads in parallel with the server.
@@ -29,7 +31,7 @@ import sys
 import threading
 from typing import Callable, Deque, Dict, List, Optional
 
-from .worker import Job, Outcome, read_message, write_message
+from .worker import Job, Outcome, Parts, laters, read_message, write_message
 
 logger = logging.getLogger("shapelens")
 
@@ -69,16 +71,26 @@ class Process:
 
     def listen(self, on_answer: Callable, on_exit: Callable) -> None:
         """Read answers in a thread of their own: ``on_answer(process, job_id, outcome,
-        value)`` for each (``value``: what the job's ``finish`` made of it, in this thread),
-        then ``on_exit(process)`` when the worker is gone."""
+        value, more)`` for each (``value``: what the job's ``finish`` made of it, in this
+        thread; ``more``: the parts of its model runs follow), then ``on_answer(process,
+        job_id, None, None, False)`` once they are read; ``on_exit(process)`` when the
+        worker is gone."""
         def read() -> None:
             stream = self.popen.stdout
+            waiting: list = []      # the Later parts of the last answer
             try:
                 while True:
                     message = read_message(stream)
                     if message is None:
                         break
                     job_id, outcome = message
+                    if isinstance(outcome, Parts):
+                        for later, blob in zip(waiting, outcome.blobs):
+                            later.settle(blob)
+                        waiting = []
+                        on_answer(self, job_id, None, None, False)
+                        continue
+                    waiting = laters(outcome.report)
                     job = self.job
                     value = None
                     if job is not None and job.id == job_id and not outcome.cancelled:
@@ -87,10 +99,13 @@ class Process:
                         except Exception as exc:
                             logger.exception("reading an analysis failed")
                             value = exc
-                    on_answer(self, job_id, outcome, value)
+                    on_answer(self, job_id, outcome, value, bool(waiting))
             except Exception:
                 logger.exception("reading from analysis worker %d failed", self.pid)
             finally:
+                for later in waiting:
+                    later.settle(None, "the analysis worker stopped before sending the model "
+                                       "runs")
                 self.popen.wait()
                 on_exit(self)
         threading.Thread(target=read, name="shapelens-worker-%d" % self.pid,
@@ -145,6 +160,7 @@ class Workers:
         self.idle: List[Process] = []
         self.busy: Dict[Process, Pending] = {}
         self.queue: Deque[Pending] = collections.deque()
+        self.finishing: List[Process] = []  # answered; sending the parts of its model runs
         self.growing: Optional[asyncio.TimerHandle] = None
         self.closed = False
         self.failed_starts = 0      # workers in a row that died before answering anything
@@ -160,7 +176,7 @@ class Workers:
 
     @property
     def processes(self) -> List[Process]:
-        return self.idle + list(self.busy)
+        return self.idle + list(self.busy) + self.finishing
 
     # ------------------------------------------------------------------ jobs
 
@@ -237,8 +253,8 @@ class Workers:
     def _adopt(self, process: Process) -> None:
         self.idle.append(process)
         process.listen(
-            lambda p, job_id, outcome, value: self._threadsafe(self._answered, p, job_id,
-                                                               outcome, value),
+            lambda p, job_id, outcome, value, more: self._threadsafe(
+                self._answered, p, job_id, outcome, value, more),
             lambda p: self._threadsafe(self._exited, p))
 
     def _threadsafe(self, fn, *args) -> None:
@@ -254,7 +270,15 @@ class Workers:
             pending.too_long = True
             process.kill()
 
-    def _answered(self, process: Process, job_id: int, outcome: Outcome, value) -> None:
+    def _answered(self, process: Process, job_id: int, outcome: Optional[Outcome], value,
+                  more: bool) -> None:
+        """An answer (``outcome``), or (None) the parts that followed it."""
+        if outcome is None:
+            if process not in self.finishing:
+                return
+            self.finishing.remove(process)
+            self._free(process)
+            return
         pending = self.busy.get(process)
         if pending is None or pending.id != job_id:
             return
@@ -267,6 +291,13 @@ class Workers:
             pending.future.set_exception(value) if not pending.future.done() else None
         else:
             _settle(pending.future, outcome if outcome.cancelled else value)
+        if more:
+            self.finishing.append(process)
+        else:
+            self._free(process)
+
+    def _free(self, process: Process) -> None:
+        """``process`` takes the next job, or stops when more than ``KEEP`` are running."""
         if self.queue or len(self.processes) <= KEEP:
             self.idle.append(process)
         else:
@@ -277,6 +308,8 @@ class Workers:
         pending = self.busy.pop(process, None)
         if process in self.idle:
             self.idle.remove(process)
+        if process in self.finishing:
+            self.finishing.remove(process)
         if self.closed:
             return
         code = process.popen.returncode
@@ -310,6 +343,14 @@ class Workers:
                 pending.future.set_exception(value)
         else:
             _settle(pending.future, value)
+
+
+async def parts_in(report) -> None:
+    """Wait, without holding the event loop, until the parts of ``report``'s model runs have
+    come from its worker (they follow its answer: see :mod:`.worker`)."""
+    waiting = [later.done for later in laters(report) if not later.done.is_set()]
+    if waiting:
+        await asyncio.to_thread(lambda: [done.wait() for done in waiting])
 
 
 def _settle(future: asyncio.Future, value) -> None:
