@@ -118,3 +118,58 @@ def test_the_probe_needs_trust_the_user_gave_for_settings_from_the_workspace():
     # a workspace value the probe does not use changes nothing
     severity = Config().overridden({"severity": {"shape-contract": "error"}}, pyproject)
     assert trust_refusal(None, severity) == ""
+
+
+SENT = """\
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(8 * 4 * 4, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.conv(x)), 1))
+
+
+model = Net()
+ok = model(torch.randn(2, 3, 16, 16))
+bad = model(torch.randn(2, 4, 16, 16))
+"""
+
+
+def test_a_report_sent_by_the_worker_is_the_engines():
+    """A worker sends its report as plain data, the parts of its model runs in a message
+    after it: what the server reads back is what the engine made, layer configurations and
+    arithmetic (computed in the worker) included."""
+    import io
+    from shapelens.server.worker import Outcome, Worker, laters, read_message, write_answer
+    report = analyze(SENT, "/m.py")
+    stream = io.BytesIO()
+    runs = write_answer(stream, 7, Outcome(report))
+    assert len(runs) == 2
+    parts = Worker().parts(runs)
+    stream.seek(0)
+    job_id, outcome = read_message(stream)
+    assert job_id == 7
+    sent = outcome.report
+    waiting = laters(sent)
+    assert len(waiting) == 2 and not any(later.done.is_set() for later in waiting)
+    for later, blob in zip(waiting, parts.blobs):
+        later.settle(blob)
+    assert sent == report
+    assert [d.code for d in sent.diagnostics] == ["conv-in-channels"]
+    assert sent.diagnostics == report.diagnostics    # related locations and fixes too
+    for mine, theirs in zip(sent.layers, report.layers):
+        assert (mine.config, mine.params) == (theirs.config, theirs.params)
+        assert [c.arithmetic for c in mine.calls] == [c.arithmetic for c in theirs.calls]
+    assert any(c.arithmetic for layer in sent.layers for c in layer.calls)
+    assert dict(sent.layers[0].config)["stride"] == "(2, 2)"
+    for mine, theirs in zip(sent.runs, report.runs):
+        assert mine == theirs and mine.unsure_widths == theirs.unsure_widths
+        assert (mine.modules, mine.calls, mine.flow) == (theirs.modules, theirs.calls,
+                                                         theirs.flow)
