@@ -491,3 +491,22 @@ async def test_a_worker_stopping_before_the_model_runs_costs_only_their_summary(
         assert answer["version"] == 2 and answer["summary"]["totals"]["params"] == 260
     finally:
         release()
+
+
+async def test_a_worker_stuck_sending_the_model_runs_does_not_hold_the_next_analysis(
+        tmp_path, monkeypatch):
+    started, release = hold_analyses(monkeypatch, tmp_path, "# parts", "parts_")
+    session = Session()
+    try:
+        await session.start(tmp_path)
+        uri = (tmp_path / "m.py").as_uri()
+        await session.open(uri, NET + "# parts\n")
+        assert await session.published(uri, 1) == []
+        await until(started)
+        # the next text waits for that worker a moment, then another one analyses it
+        bad = NET.replace("Conv2d(3", "Conv2d(4")
+        await session.feed(edit_notification(session, uri, 2, bad))
+        assert [d["code"] for d in await session.published(uri, 2)] == ["conv-in-channels"]
+        assert len(session.server.documents.workers.processes) == 2  # the held one, and another
+    finally:
+        release()
