@@ -488,6 +488,11 @@ def main(argv=None) -> int:
     parser.add_argument("--session-edits", type=int, default=3000,
                         help="edits of the long session, after its warm-up")
     args = parser.parse_args(argv)
+    # the package byte-compiled, as installed: where PYTHONDONTWRITEBYTECODE is set, a source
+    # edited since its last compile is compiled again at every start (twice the start-up CPU)
+    import compileall
+    import shapelens
+    compileall.compile_dir(os.path.dirname(shapelens.__file__), quiet=1)
     load = os.getloadavg()
     figures = startup_figures(args.startups) if args.startups else {}
     figures.update(asyncio.run(run(args)))
