@@ -162,8 +162,9 @@ _warm = False
 
 
 def warm_engine() -> None:
-    """Import the engine and load its op rules (once, thread-safe): a worker does it as it
-    starts, so the first analysis does not pay for it."""
+    """Import the engine, its op rules and its interpreter (once, thread-safe): a worker does
+    it as it starts, while the server imports pygls, so the first analysis does not pay for
+    it (8 ms of the first diagnostics)."""
     global _warm
     if _warm:
         return
@@ -171,6 +172,7 @@ def warm_engine() -> None:
         if not _warm:
             import shapelens.analysis as engine
             engine._load_rules()
+            engine.analyze("import torch\n", "<warm-up>")   # imports the interpreter
             _warm = True
 
 
@@ -222,6 +224,7 @@ class Cancelled(BaseException):
 class Worker:
     def __init__(self):
         from shapelens.analysis.resolver import FileCache
+        import shapelens.environment  # noqa: F401  (before the first job, not during it)
         self.files = FileCache()
         self.caches: Dict[Optional[str], Any] = {}     # interpreter -> ModuleCache
         self.running = False
