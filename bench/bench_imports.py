@@ -122,7 +122,9 @@ async def server_figures(edits: int) -> dict:
             publish_diagnostics=types.PublishDiagnosticsClientCapabilities(
                 version_support=True))),
         root_uri=from_fs_path(str(workdir)),
-        initialization_options={"settings": {"python": str(VISION_PYTHON),
+        # an interpreter from the settings is started (by jedi) only in a trusted workspace
+        initialization_options={"workspaceTrusted": True,
+                                "settings": {"python": str(VISION_PYTHON),
                                              "analysis": {"debounceMs": DEBOUNCE_MS}}}))
     client.initialized(types.InitializedParams())
     uri = from_fs_path(str(path))
