@@ -65,7 +65,7 @@ def test_a_long_chain_of_imports():
     text = "import torch\nfrom m0 import V\nx = torch.zeros(V)\ny = torch.zeros(5)\n"
     report = analyze(text, "/ws/main.py", DictResolver(files))
     assert shapes(report)["y"] == (5,)
-    assert shapes(report)["x"] == (None,)            # V is unknown: never a guess
+    assert shapes(report).get("x") is None      # V is unknown (it may be a whole shape)
     assert any("imports nested more than" in n for n in report.extra["notes"])
 
 

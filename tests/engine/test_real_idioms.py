@@ -417,6 +417,21 @@ labels = to_categorical(np.array([n for _ in range(3) for n in range(4)]), num_c
 grid = torch.from_numpy(np.array([[1, 2, 3], [4, 5, 6]]))
 mixed = torch.from_numpy(np.asarray([1, 2.5, True]))
 """,
+    "shapes built with sum() of lists": """\
+import math
+
+import torch
+
+B, C = 2, 8
+cur = [4, 6]
+strides = [2, 3]
+new_shape = [B] + sum([[i, s] for i, s in zip(cur, strides)], []) + [C]
+x = torch.zeros(2, 4 * 2, 6 * 3, 8).view(new_shape)
+L = len(new_shape)
+y = x.permute([0] + list(range(2, L - 1, 2)) + list(range(1, L - 1, 2)) + [L - 1])
+z = y.flatten(0, len(strides)).reshape(-1, math.prod(cur), C)
+n = torch.zeros(sum([1, 2, 3]), sum((4,), 1))
+""",
 }
 
 
@@ -482,6 +497,8 @@ import torch
 
 u = eval("torch.ones(3, 1, 2, 4)")
 y = torch.ones(2, 4) + u
+dims = eval("(3, 4)")
+v = torch.ones(12).view(dims)
 scale = float(torch.ones(1).sum())
 z = torch.ones(2, 4) * scale
 """
@@ -490,4 +507,5 @@ z = torch.ones(2, 4) * scale
     shapes = {f.name: f.shape for f in analyze(source).shapes}
     assert tuple(scope["y"].shape) == (3, 1, 2, 4)
     assert shapes.get("y") is None
+    assert tuple(scope["v"].shape) == (3, 4) and shapes.get("v") is None   # not rank 1
     assert shapes["z"] == tuple(scope["z"].shape) == (2, 4)      # float() gives a number

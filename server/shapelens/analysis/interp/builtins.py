@@ -109,18 +109,16 @@ class Builtins:
         if name == "reversed":
             items = self.iterate(args[0]) if args else None
             return ListVal(list(reversed(items))) if items is not None else Unknown("reversed")
-        if name in ("min", "max", "sum"):
+        if name == "sum" and args:
+            return self.sum_of(self.iterate(args[0]),
+                               args[1] if len(args) > 1 else kwargs.get("start", Const(0)))
+        if name in ("min", "max"):
             items = list(args)
             if len(args) == 1:
                 items = self.iterate(args[0])
             if items and all(type(i) is Const and type(i.value) in (int, float) for i in items):
                 vals = [i.value for i in items]
                 return Const({"min": min, "max": max, "sum": sum}[name](vals))
-            if name == "sum" and items is not None and all(type(i) is Const for i in items):
-                total = 0
-                for i in items:
-                    total = D.add(total, as_int(i))
-                return Const(total) if total is not None else Unknown("sum")
             return Unknown(name)
         if name == "isinstance":
             return self.isinstance_check(args)
@@ -192,6 +190,30 @@ class Builtins:
             if out is not None:
                 return out
         return Unknown("%s() is not modelled" % name)
+
+    def sum_of(self, items, start):
+        """``sum(items, start)``: of numbers (symbolic sizes too), or of lists or tuples
+        (``sum([[a, b], [c]], [])``, concatenated)."""
+        if items is None:
+            return Unknown("sum")
+        if type(start) is Const and all(type(i) is Const for i in items):
+            vals = [start.value] + [i.value for i in items]
+            if all(type(v) in (int, float, bool) for v in vals):
+                return Const(sum(vals[1:], vals[0]))
+            total = as_int(start)
+            for i in items:
+                total = D.add(total, as_int(i)) if total is not None else None
+            return Const(total) if total is not None else Unknown("sum")
+        kind = type(start)
+        if kind in (ListVal, TupleVal) and not getattr(start, "lost", None) and \
+                all(type(i) is kind and not getattr(i, "lost", None) for i in items):
+            out = list(start.items)
+            for i in items:
+                out.extend(i.items)
+                if not self.budget.fold(len(out)):
+                    return Unknown("a value too large for the analysis")
+            return ListVal(out) if kind is ListVal else TupleVal(tuple(out))
+        return Unknown("sum")
 
     def locals_of(self, frame):
         """``locals()`` in a function: a new dict of its variables as they are now (with

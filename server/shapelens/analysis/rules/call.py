@@ -130,6 +130,8 @@ class Call:
             items = list(self.args[start:])
         if len(items) == 1 and type(items[0]) in (TupleVal, ListVal):
             items = list(items[0].items)
+        elif len(items) == 1 and type(items[0]) is Unknown and not items[0].number:
+            return None         # one value the analysis cannot see: it may be a whole shape
         if any(type(x) not in (Const,) and type(x) is not Unknown for x in items):
             return None
         return tuple(as_int(x) for x in items)
