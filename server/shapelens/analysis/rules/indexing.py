@@ -50,9 +50,12 @@ def getitem(x: Tensor, index):
     if x.shape is None:
         return Tensor(None, x.dtype)
     shape = x.shape
+    flags = [item for item in items if type(item) is Const and type(item.value) is bool]
+    if flags and (len(flags) > 1 or any(type(item) in (Tensor, ListVal) for item in items)):
+        return Tensor(None, x.dtype)    # a bool among other advanced indices: not modelled
     consumed = 0
     for item in items:
-        if type(item) is Const and item.value is None:
+        if type(item) is Const and (item.value is None or type(item.value) is bool):
             continue
         if type(item) is Const and item.value is Ellipsis:
             continue
@@ -61,6 +64,12 @@ def getitem(x: Tensor, index):
         else:
             consumed += 1
     if consumed > len(shape):
+        if not shape and len(items) == 1 and type(items[0]) in (Const, SliceVal):
+            # torch's own words for one index of a 0-dim tensor (a loss, ``x.sum()``)
+            return error("rank-mismatch", "slice() cannot be applied to a 0-dim tensor."
+                         if type(items[0]) is SliceVal else
+                         "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                         "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
         return error("rank-mismatch", "too many indices for tensor of dimension %d (indexing %s "
                      "with %d indices)" % (len(shape), format_shape(shape), consumed))
     out = []
@@ -71,6 +80,9 @@ def getitem(x: Tensor, index):
         kind = type(item)
         if kind is Const and item.value is None:
             out.append(1)
+            continue
+        if kind is Const and type(item.value) is bool:
+            out.append(int(item.value))     # x[True]: a new dim of 1; x[False]: of 0
             continue
         if kind is Const and item.value is Ellipsis:
             if ellipsis_seen:
