@@ -244,3 +244,14 @@ def test_pauses_in_threads_leave_the_collector_on():
     for t in threads:
         t.join()
     assert gc.isenabled()
+
+
+def test_a_stop_inside_an_imported_file_names_it_as_messages_do():
+    files = {"/ws/pkg/big.py": "def grow():\n"
+                               "    return [0 for a in range(256) for b in range(256) "
+                               "for c in range(8)]\n"}
+    text = "import torch\nfrom pkg.big import grow\n\nx = grow()\n"
+    report = analyze(text, "/ws/main.py", DictResolver(files))
+    said = [d for d in report.diagnostics if d.code == "analysis-incomplete"]
+    assert [d.range.start_line for d in said] == [4]
+    assert "reached at pkg/big.py:2:" in said[0].message and "/ws/" not in said[0].message

@@ -98,7 +98,8 @@ class Budget:
         line = getattr(stmt, "lineno", "?")
         if frame is None or frame.env.is_main:
             return "line %s" % line
-        return "%s:%s" % (frame.env.src.path, line)
+        from ..recorder import shown_path     # as other messages name another file
+        return "%s:%s" % (shown_path(frame.env, interp.rec.src.path), line)
 
     def too_deep(self, what):
         self.note("%s nested more than %d deep are unknown" % (what, MAX_NESTING))
