@@ -22,6 +22,7 @@ from ..rules import FUNCTIONS
 from ..rules import datasets as DS
 from ..rules import transforms as TR
 from ..rules.call import MISSING, Call, as_int, as_python
+from ..rules.creation import literal_shape
 from ..rules.indexing import getitem
 from ..values import (
     Array,
@@ -100,27 +101,20 @@ def describe(value) -> str:
     return "?"
 
 
-def nested_numbers(value, _depth=0):
-    """(shape, {python types}) of a list or tuple of numbers, or of such lists of one length
-    (what ``np.array`` makes a regular array of); None otherwise."""
+def number_kinds(value, _depth=0) -> Optional[set]:
+    """The Python types of the numbers in a (nested) list or tuple of numbers only (no
+    tensors: what ``np.array`` makes a numeric array of), or None."""
     if type(value) is Const and type(value.value) in (int, float, bool):
-        return (), {type(value.value) if type(value.value) is not bool else bool}
+        return {type(value.value)}
     if type(value) not in (ListVal, TupleVal) or getattr(value, "lost", None) or _depth > 32:
         return None
-    if not value.items:
-        return (0,), {float}
-    if len(value.items) > 100_000:
-        return None
-    first = nested_numbers(value.items[0], _depth + 1)
-    if first is None:
-        return None
-    kinds = set(first[1])
-    for item in value.items[1:]:
-        inner = nested_numbers(item, _depth + 1)
-        if inner is None or inner[0] != first[0]:
+    kinds = set() if value.items else {float}       # numpy's empty array is float64
+    for item in value.items:
+        inner = number_kinds(item, _depth + 1)
+        if inner is None:
             return None
-        kinds |= inner[1]
-    return (len(value.items),) + first[0], kinds
+        kinds |= inner
+    return kinds
 
 
 def number_items(items):
@@ -276,9 +270,9 @@ class Data:
                 return Array(shape, dtype or "uint8", x.pipeline)
             if type(x) is Array:
                 return Array(x.shape, dtype or x.dtype, x.pipeline)
-            nested = nested_numbers(x)
-            if nested is not None:      # a (nested) list or tuple of numbers
-                shape, kinds = nested
+            kinds = number_kinds(x)
+            shape = literal_shape(x) if kinds is not None else None
+            if shape is not None:       # a regular (nested) list or tuple of numbers
                 return Array(shape, dtype or ("float64" if float in kinds else
                                               "int64" if int in kinds else "bool"))
             return Unknown("array")

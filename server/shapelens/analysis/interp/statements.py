@@ -127,13 +127,10 @@ class Statements:
         current = self.eval(node.target, frame) if not isinstance(node.target, ast.Name) else \
             self.lookup(node.target.id, frame)
         other = self.eval(node.value, frame)
+        container = current         # a subclass of a torch container: ``+=`` is the container's
         if type(current) is Instance and SELF_KEY in current.attrs and \
                 current.cls.method("__i" + BINOPS.get(type(node.op), "op") + "__")[1] is None:
-            # a subclass of a torch container: ``+=`` is the container's (see below)
-            inner = visible(current.attrs[SELF_KEY])
-            if type(inner) is Container:
-                self.aug_container(inner, node.op, other)
-                return self.bind(node.target, current, frame)
+            container = visible(current.attrs[SELF_KEY])
         if type(current) is Tensor:
             result = inplace_result(current, other)
             result = self.rule_result(result, node, frame, "operator.i" + BINOPS.get(
@@ -142,8 +139,12 @@ class Statements:
             # ``+=`` and ``*=`` change a list in place (every alias sees it).
             self.list_in_place(current, node.op, other)
             result = current
-        elif type(current) is Container and isinstance(node.op, ast.Add):
-            self.aug_container(current, node.op, other)
+        elif type(container) is Container and isinstance(node.op, ast.Add):
+            # ModuleList ``+=`` extends in place; Sequential ``+=`` adds another Sequential's
+            # children (anything else raises)
+            if container.kind == "ModuleList" or (type(other) is Container and
+                                                  other.kind == "Sequential"):
+                self.container_append(container, self.iterate(other))
             result = current
         elif type(current) is DictVal and isinstance(node.op, ast.BitOr):
             self.dict_method(current, "update", (other,), {})
@@ -156,13 +157,6 @@ class Statements:
                 self.havoc(current, "changed by an augmented assignment the analysis cannot "
                            "follow", deep=False)
         self.bind(node.target, result, frame)
-
-    def aug_container(self, current, op, other):
-        """``c += other`` on a torch container: ModuleList extends itself in place; Sequential
-        adds another Sequential's children (anything else raises)."""
-        if isinstance(op, ast.Add) and (current.kind == "ModuleList" or (
-                type(other) is Container and other.kind == "Sequential")):
-            self.container_append(current, self.iterate(other))
 
     def stmt_Return(self, node, frame):
         value = self.eval(node.value, frame) if node.value is not None else Const(None)

@@ -68,7 +68,7 @@ def legacy_constructor(call: Call):
     dtype = LEGACY_TYPES[call.name]
     first = call.args[0] if call.args else None
     if type(first) in (ListVal, TupleVal):
-        return Tensor(_literal_shape(first), dtype)
+        return Tensor(literal_shape(first), dtype)
     if type(first) is Tensor or type(first) is Array:      # a tensor's or a numpy array's
         return Tensor(first.shape if len(call.args) == 1 else None, dtype)
     return _sized(call, dtype)
@@ -135,7 +135,7 @@ def eye(call: Call):
     return Tensor((n, m), _dtype(call, "float"))
 
 
-def _literal_shape(value):
+def literal_shape(value):
     """Shape of a nested list/tuple literal of numbers; None when ragged or unknown."""
     if type(value) is Const:
         v = value.value
@@ -148,11 +148,11 @@ def _literal_shape(value):
         items = value.items
         if not items:
             return (0,)
-        inner = _literal_shape(items[0])
+        inner = literal_shape(items[0])
         if inner is None:
             return None
         for item in items[1:]:
-            if _literal_shape(item) != inner:
+            if literal_shape(item) != inner:
                 return None
         return (len(items),) + inner
     return None
@@ -169,14 +169,14 @@ def _literal_dtype(value) -> str:
 @function("torch.tensor", "torch.as_tensor", "torch.asarray")
 def tensor_literal(call: Call):
     data = call.get(0, "data")
-    return Tensor(_literal_shape(data), _dtype(call, _literal_dtype(data)))
+    return Tensor(literal_shape(data), _dtype(call, _literal_dtype(data)))
 
 
 @function("Tensor.new_tensor")
 def new_tensor(call: Call):
     """``x.new_tensor(data)``: as ``torch.tensor(data)``, with x's dtype unless one is given."""
     x, data = call.tensor(0, "self"), call.get(1, "data")
-    return Tensor(_literal_shape(data), _dtype(call, x.dtype if x is not None else None))
+    return Tensor(literal_shape(data), _dtype(call, x.dtype if x is not None else None))
 
 
 @function("torch.arange")
