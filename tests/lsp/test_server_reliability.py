@@ -428,6 +428,20 @@ def hover_at(session, uri: str, line: int, character: int):
         position=types.Position(line=line, character=character)))
 
 
+PARTS_HELD = NET + "# parts\n"
+
+
+async def open_with_parts_held(session, tmp_path, started) -> str:
+    """Start ``session`` and open m.py, whose worker then holds back the parts of the model
+    run (hold_analyses with "parts_"); its diagnostics are published before them.  Its uri."""
+    await session.start(tmp_path)
+    uri = (tmp_path / "m.py").as_uri()
+    await session.open(uri, PARTS_HELD)
+    assert await session.published(uri, 1) == []
+    await until(started)
+    return uri
+
+
 async def test_diagnostics_and_layer_hovers_do_not_wait_for_the_model_runs(tmp_path,
                                                                             monkeypatch):
     from shapelens.analysis import analyze
@@ -436,13 +450,8 @@ async def test_diagnostics_and_layer_hovers_do_not_wait_for_the_model_runs(tmp_p
     started, release = hold_analyses(monkeypatch, tmp_path, "# parts", "parts_")
     session = Session()
     try:
-        await session.start(tmp_path)
-        uri = (tmp_path / "m.py").as_uri()
-        text = NET + "# parts\n"
-        await session.open(uri, text)
-        # published while the worker holds back the parts of the model run
-        assert await session.published(uri, 1) == []
-        await until(started)
+        uri = await open_with_parts_held(session, tmp_path, started)
+        text = PARTS_HELD
         # a layer's configuration and calls: at once, from the answer
         conv = at_once(hover_at(session, uri, 11, len("        x = self.c")))
         assert "`Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))`" in \
@@ -471,11 +480,7 @@ async def test_a_worker_stopping_before_the_model_runs_costs_only_their_summary(
     started, release = hold_analyses(monkeypatch, tmp_path, "# parts", "parts_")
     session = Session()
     try:
-        await session.start(tmp_path)
-        uri = (tmp_path / "m.py").as_uri()
-        await session.open(uri, NET + "# parts\n")
-        assert await session.published(uri, 1) == []
-        await until(started)
+        uri = await open_with_parts_held(session, tmp_path, started)
         request = summary_request(session, uri)
         await session.feed(request)
         for process in session.server.documents.workers.processes:
@@ -498,11 +503,7 @@ async def test_a_worker_stuck_sending_the_model_runs_does_not_hold_the_next_anal
     started, release = hold_analyses(monkeypatch, tmp_path, "# parts", "parts_")
     session = Session()
     try:
-        await session.start(tmp_path)
-        uri = (tmp_path / "m.py").as_uri()
-        await session.open(uri, NET + "# parts\n")
-        assert await session.published(uri, 1) == []
-        await until(started)
+        uri = await open_with_parts_held(session, tmp_path, started)
         # the next text waits for that worker a moment, then another one analyses it
         bad = NET.replace("Conv2d(3", "Conv2d(4")
         await session.feed(edit_notification(session, uri, 2, bad))

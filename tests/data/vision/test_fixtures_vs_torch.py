@@ -58,6 +58,19 @@ FIXES = [(path, line, title) for path in CASES
          for line, title in expectations(path.read_text(encoding="utf-8"))["fix"].items()]
 
 
+def run_fixed(text, fix, fixed):
+    """Write ``text`` with ``fix`` applied to the file ``fixed``, run it with torch and
+    torchvision (the ground-truth tracer): it must run without an error; its facts."""
+    fixed.write_text(apply_edits(text, fix.edits), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "tests.data.vision.run_case", str(fixed),
+                           "--timeout", "300"], capture_output=True, text=True, timeout=400,
+                          cwd=str(REPO))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    gt = json.loads(proc.stdout)
+    assert gt["error"] is None, gt["error"]
+    return gt
+
+
 @pytest.mark.parametrize("path, line, title", FIXES,
                          ids=["%s:%d" % (p.stem, line) for p, line, _ in FIXES])
 def test_quick_fixes_make_the_fixture_run_in_torch(path, line, title, tmp_path):
@@ -67,14 +80,7 @@ def test_quick_fixes_make_the_fixture_run_in_torch(path, line, title, tmp_path):
     text, report = run_fixture(path)
     [fix] = [f for d in report.diagnostics if d.range.start_line == line
              for f in d.fixes if f.title == title]
-    fixed = tmp_path / path.name
-    fixed.write_text(apply_edits(text, fix.edits), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "tests.data.vision.run_case", str(fixed),
-                           "--timeout", "300"], capture_output=True, text=True, timeout=400,
-                          cwd=str(REPO))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    gt = json.loads(proc.stdout)
-    assert gt["error"] is None, gt["error"]
+    gt = run_fixed(text, fix, tmp_path / path.name)
     assert any(fact["line"] == line for fact in gt["facts"]), "line %d did not run" % line
 
 
@@ -87,13 +93,7 @@ def test_resize_fixes_make_the_programs_run_in_torch(name, tmp_path):
              if "Resize(" in f.title]
     size = [int(n) for n in re.search(r"Resize\(\((\d+), (\d+)\)\)", fix.title).groups()]
     fixed = tmp_path / ("%s.py" % name)
-    fixed.write_text(apply_edits(text, fix.edits), encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "tests.data.vision.run_case", str(fixed),
-                           "--timeout", "300"], capture_output=True, text=True, timeout=400,
-                          cwd=str(REPO))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    gt = json.loads(proc.stdout)
-    assert gt["error"] is None, gt["error"]
+    gt = run_fixed(text, fix, fixed)
     loop = next(i for i, line in enumerate(fixed.read_text().splitlines(), 1)
                 if line.startswith("for images"))
     images = [s for fact in gt["facts"] if fact["line"] == loop and fact["name"] == "images"
