@@ -432,6 +432,90 @@ y = x.permute([0] + list(range(2, L - 1, 2)) + list(range(1, L - 1, 2)) + [L - 1
 z = y.flatten(0, len(strides)).reshape(-1, math.prod(cur), C)
 n = torch.zeros(sum([1, 2, 3]), sum((4,), 1))
 """,
+    "a @dataclass base's __init__ through super(), __post_init__, copy.copy": """\
+import copy
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+
+@dataclass
+class BlockConfig:
+    cin: int
+    cout: int
+    stride: int = 1
+
+    def __post_init__(self):
+        self.cout = self.cout * 2
+
+
+class WideConfig(BlockConfig):
+    def __init__(self, cin, cout, width=1.0):
+        super().__init__(int(cin * width), int(cout * width), stride=2)
+
+
+cfg = copy.copy(WideConfig(3, 4))
+y = nn.Conv2d(cfg.cin, cfg.cout, 3, stride=cfg.stride)(torch.randn(1, 3, 9, 9))
+""",
+    "eager mode: not scripting, tracing or compiling": """\
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 6)
+
+    def forward(self, x):
+        y = self.fc(x)
+        if torch.jit.is_scripting() or torch.jit.is_tracing() or torch.compiler.is_compiling():
+            return (y, y)
+        return y
+
+
+out = Net()(torch.randn(2, 4))
+""",
+    "modules chosen by numbers the analysis cannot see (stochastic depth rates)": """\
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, p):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+        self.drop = nn.Dropout(p) if p > 0 else nn.Identity()
+
+    def forward(self, x):
+        return x + self.drop(self.fc(x))
+
+
+rates = np.linspace(0, 0.2, 3).tolist()
+blocks = nn.Sequential(*[Block(p) for p in rates])
+h = blocks(torch.randn(2, 8))
+dpr = [r.item() for r in torch.linspace(0, 0.1, 4)]
+more = nn.Sequential(*[Block(p) for p in dpr])
+g = more(torch.randn(5, 8))
+""",
+    "a conv's attributes, tensor_split at indices": """\
+import torch
+import torch.nn as nn
+
+conv = nn.Conv2d(3, 16, (3, 5), padding=(1, 2), bias=False)
+head = nn.Linear(conv.out_channels, 10)
+logits = head(torch.randn(2, conv.out_channels))
+w = conv.weight
+k = torch.zeros(conv.kernel_size)
+up = nn.ConvTranspose2d(4, 6, 3, groups=2)
+uw = up.weight
+ub = up.bias
+x = torch.randn(2, 7, 16)
+cls_token, rest = torch.tensor_split(x, indices=(1,), dim=1)
+a = x.tensor_split([2, -2], dim=1)[1]
+""",
 }
 
 
@@ -509,3 +593,37 @@ z = torch.ones(2, 4) * scale
     assert shapes.get("y") is None
     assert tuple(scope["v"].shape) == (3, 4) and shapes.get("v") is None   # not rank 1
     assert shapes["z"] == tuple(scope["z"].shape) == (2, 4)      # float() gives a number
+
+
+def test_a_key_or_attribute_the_analysis_cannot_see_is_not_dropped():
+    """Each was a wrong shape: a dict entry under a key the analysis cannot see was left out
+    (len 1, not 2), and getattr's default was taken for an attribute that exists but whose
+    value the analysis cannot see (torchvision's segmentation backbones build such dicts)."""
+    torch = pytest.importorskip("torch")
+    source = """\
+import random
+
+import torch
+
+
+class A:
+    pass
+
+
+k = str(random.randint(0, 3))
+d = {k: "low", "x": "high"}
+t = torch.zeros(len(d))
+e = {str(a): b for a, b in d.items()}
+u = torch.zeros(len(e))
+a = A()
+a.n = random.randint(5, 6)
+v = torch.zeros(getattr(a, "n", 3))
+w = torch.zeros(getattr(a, "missing", 3))
+"""
+    scope: dict = {}
+    exec(source, scope)
+    shapes = {f.name: f.shape for f in analyze(source).shapes}
+    assert tuple(scope["t"].shape) == (2,) and shapes.get("t") in (None, (2,))
+    assert shapes.get("u") in (None, (2,))
+    assert tuple(scope["v"].shape) in ((5,), (6,)) and shapes.get("v") is None
+    assert shapes["w"] == tuple(scope["w"].shape) == (3,)

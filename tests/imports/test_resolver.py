@@ -60,7 +60,8 @@ def test_library_code_is_analysed_from_source_through_a_dict_resolver():
                for r in error.related)
     assert "visionlib/nets.py:11" in error.message
     assert not error.fixes           # no quick fix edits a library file
-    assert report.dependencies == ("/site/visionlib/nets.py",)
+    # the package runs first, as in Python
+    assert report.dependencies == ("/site/visionlib/__init__.py", "/site/visionlib/nets.py")
 
 
 def test_relative_names_resolve_inside_the_package():
@@ -174,3 +175,59 @@ def test_a_workspace_src_folder_is_a_root(tmp_path):
     resolver = WorkspaceResolver([str(tmp_path)])
     found = resolver("proj", Importer(str(tmp_path / "scripts" / "run.py")), 0)
     assert found is not None and found.name == "proj" and not found.library
+
+
+PACKAGE_FILES = {
+    "lib/__init__.py": "from . import models\nfrom . import ops\n",
+    "lib/models/__init__.py": "from .a import make_a\nfrom .b import make_b\n",
+    "lib/models/a.py": "from ..ops import Block\n\n\ndef make_a():\n    return Block(8)\n",
+    "lib/models/b.py": "from ..ops import Block\n\n\ndef make_b():\n    return Block(16)\n",
+    "lib/ops/__init__.py": "from .helpers import helper\nfrom .blocks import Block\n",
+    "lib/ops/helpers.py": "import lib\n\n\ndef helper(x):\n    return x\n",
+    "lib/ops/blocks.py": dedent("""\
+        import torch.nn as nn
+
+
+        class Block(nn.Module):
+            def __init__(self, width):
+                super().__init__()
+                self.conv = nn.Conv2d(3, width, 3)
+
+            def forward(self, x):
+                return self.conv(x)
+        """),
+}
+
+
+def test_a_modules_packages_run_before_it_as_in_python(tmp_path):
+    """torchvision's shape: ``from lib.models.a import ...`` runs lib, lib.models (which
+    imports b), then a.  Run from the submodule first, ``lib.ops`` was entered through a
+    circular import before Block was defined, and b's Block was unknown."""
+    main = dedent("""\
+        import torch
+        from lib.models.a import make_a
+        from lib.models.b import make_b
+
+        ya = make_a()(torch.randn(1, 3, 8, 8))
+        yb = make_b()(torch.randn(1, 3, 8, 8))
+        """)
+    for name, text in PACKAGE_FILES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "main.py").write_text(main)
+    torch = pytest.importorskip("torch")
+    scope: dict = {}
+    import sys
+    sys.path.insert(0, str(tmp_path))
+    try:
+        exec(compile(main, str(tmp_path / "main.py"), "exec"), scope)
+    finally:
+        sys.path.remove(str(tmp_path))
+        for module in [m for m in sys.modules if m == "lib" or m.startswith("lib.")]:
+            del sys.modules[module]
+    assert isinstance(scope["yb"], torch.Tensor)
+    resolver = DictResolver({"/site/" + k: v for k, v in PACKAGE_FILES.items()},
+                            roots=["/ws"], library_roots=["/site"])
+    shapes = shapes_of(analyze(main, "/ws/main.py", resolver))
+    assert shapes["ya"] == tuple(scope["ya"].shape) == (1, 8, 6, 6)
+    assert shapes["yb"] == tuple(scope["yb"].shape) == (1, 16, 6, 6)

@@ -161,6 +161,17 @@ def test_split_chunk_unbind_match_torch(shape, dim, data):
               cpu=lambda: torch.ones(shape).tensor_split(chunks, dim))
 
 
+@given(st.lists(st.integers(1, 7), min_size=1, max_size=3).map(tuple), st.integers(-3, 2),
+       st.lists(st.integers(-9, 9), max_size=4), st.sampled_from(["positional", "indices"]))
+def test_tensor_split_by_indices_matches_torch(shape, dim, indices, spelled):
+    # torchvision's MViT: torch.tensor_split(x, indices=(1,), dim=2)
+    call = (fn("torch.tensor_split", T(*shape), indices, dim) if spelled == "positional" else
+            fn("torch.tensor_split", T(*shape), indices=indices, dim=dim))
+    check(call, outcome(lambda: torch.tensor_split(meta(*shape), indices, dim)),
+          context=str((shape, indices, dim)),
+          cpu=lambda: torch.tensor_split(torch.ones(shape), indices, dim))
+
+
 def test_split_results_are_tuples():
     out = fn("Tensor.chunk", T(2, 12), 3, -1)
     assert [t.shape for t in out.items] == [(2, 4)] * 3

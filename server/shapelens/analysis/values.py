@@ -50,6 +50,9 @@ class Unknown(Value):
     # A list of unknown length whose items are some of these, in order (a comprehension whose
     # filter the analysis cannot decide: ``[l for l in layers if random() > p]``).
     choices: tuple = field(default=(), compare=False)
+    # One of these modules, from branches the analysis could not choose between
+    # (``DropPath(p) if p > 0 else nn.Identity()``): a call runs each as a branch.
+    options: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,7 +440,27 @@ def join(a: Value, b: Value) -> Value:
             a.qualname.replace(".cuda.", ".") == b.qualname.replace(".cuda.", "."):
         # ``torch.cuda.FloatTensor if cuda else torch.FloatTensor``: the same shapes
         return TorchRef(a.qualname.replace(".cuda.", "."))
+    options = module_options(a) + module_options(b)
+    if options and all(options) and len(options) <= MAX_OPTIONS:
+        distinct = []
+        for o in options:
+            if not any(o is d for d in distinct):
+                distinct.append(o)
+        return Unknown("differs between branches", options=tuple(distinct))
     return Unknown("differs between branches")
+
+
+MAX_OPTIONS = 4
+
+
+def module_options(value: Value) -> tuple:
+    """The modules a value may be (itself, or the options of a join), else ``(None,)``."""
+    kind = type(value)
+    if kind is Layer or kind is Container or kind is Instance:
+        return (value,)
+    if kind is Unknown and value.options:
+        return value.options
+    return (None,)
 
 
 TEXT_OF_BRANCHES = "text that differs between branches"

@@ -5,10 +5,12 @@ import ast
 from typing import Optional
 
 from .. import dims as D
+from ..rules import FUNCTIONS, LAYERS
 from ..rules.call import UNKNOWN, as_int, as_python
 from ..rules.modules import LAYER_FAMILIES
 from ..values import (
     AttrView,
+    BoundMethod,
     Const,
     Container,
     DictVal,
@@ -20,6 +22,7 @@ from ..values import (
     TorchRef,
     TupleVal,
     Unknown,
+    join,
     visible,
 )
 from .budget import MAX_LENGTH
@@ -30,6 +33,21 @@ from .program import SELF_KEY, BoundFunction, Builtin, ClassRef, Function, Super
 
 class Builtins:
     """Python's builtins."""
+
+    def attribute_or_default(self, obj, attr, value, default):
+        """``getattr(obj, attr, default)``: ``value`` (what reading the attribute gave) when
+        the attribute exists, ``default`` when it does not, their common knowledge when the
+        analysis cannot tell (a value it cannot see may be the attribute's, and a method of a
+        torch value may be one torch does not have)."""
+        exists = self.has_attribute(obj, attr)
+        if exists is False:
+            return default
+        kind = type(value)
+        if exists is None and (kind is Unknown or kind is BoundMethod or (
+                kind is TorchRef and value.qualname not in FUNCTIONS and
+                value.qualname[9:] not in LAYERS)):
+            return join(value, default)
+        return value
 
     def call_builtin(self, name, args, kwargs, node, frame):
         if name == "range":
@@ -133,14 +151,17 @@ class Builtins:
             return Builtin("noop")
         if name == "noop":
             return Const(None)
+        if name == "record_init":      # super().__init__(...) reaching a @dataclass base
+            self.record_init(args[0], args[2:], kwargs, args[1].info, node, frame)
+            return Const(None)
         if name == "print":
             return Const(None)
         if name == "getattr":
             if len(args) >= 2 and type(args[1]) is Const and isinstance(args[1].value, str):
                 v = self.get_attribute(args[0], args[1].value, node, frame)
-                if type(v) is Unknown and len(args) > 2:
-                    return args[2]
-                return v
+                if len(args) == 2:
+                    return v
+                return self.attribute_or_default(args[0], args[1].value, v, args[2])
             return Unknown("getattr")
         if name in ("setattr", "delattr"):
             if len(args) == 3 - (name == "delattr") and type(args[1]) is Const and \

@@ -113,11 +113,30 @@ class Calls:
         if kind is Partial:
             return self.call(func.func, func.args + tuple(args), {**func.kwargs, **kwargs},
                              node, frame)
+        if kind is Unknown and func.options:
+            return self.call_one_of(func.options, args, kwargs, node, frame)
         if kind is Unknown:
             self.unknown_receiver_call(func, args, kwargs)
             return Unknown("result of %s" % func.reason)
         self.escape(args, kwargs, "given to a call the analysis cannot see")
         return Unknown("call of a value the analysis cannot see")
+
+    def call_one_of(self, options, args, kwargs, node, frame):
+        """A call of one of several modules (branches the analysis could not choose between
+        made it): each call runs as a branch; the result is what they have in common."""
+        results = []
+
+        def from_option(i):
+            def call_it(f):
+                results.append(self.call(options[i], args, kwargs, node, f))
+            if i == len(options) - 1:
+                return call_it
+            return lambda f: self.fork(f, call_it, from_option(i + 1))
+        from_option(0)(frame)
+        result = results[0]
+        for r in results[1:]:
+            result = join(result, r)
+        return result
 
     def width_changed(self, changes, node, env):
         """A call that may make tensors of another width than the default (widths.py)."""
@@ -364,18 +383,20 @@ class Calls:
         elif info.torch_base is not None:
             self.torch_init(inst, args, kwargs, node, frame)
         elif any(c.record_like for c in info.mro()):
-            self.record_init(inst, args, kwargs)
+            self.record_init(inst, args, kwargs, info, node, frame)
         elif args or kwargs:
             # Arguments go to an __init__ the analysis cannot see (a decorator or a base class
             # outside the workspace writes it): class-level values may not hold.
             inst.opaque = True
         return inst
 
-    def record_init(self, inst, args, kwargs):
-        """The __init__ that @dataclass / attrs / NamedTuple / pydantic generate: fields in
-        class order (bases first), positional then keyword, defaults from the class body."""
+    def record_init(self, inst, args, kwargs, record, node, frame):
+        """The __init__ that @dataclass / attrs / NamedTuple / pydantic generate for
+        ``record`` (the instance's class, or a base reached by ``super().__init__``): fields
+        in class order (bases first), positional then keyword, defaults from the class body;
+        then ``__post_init__`` as dataclasses call it."""
         fields = []
-        for c in reversed(inst.cls.mro()):
+        for c in reversed(record.mro()):
             for name, default in c.fields:
                 fields = [f for f in fields if f[0] != name] + [(name, default)]
         for i, (name, default) in enumerate(fields):
@@ -388,6 +409,15 @@ class Calls:
             else:
                 value = Unknown("field %s not given" % name)
             inst.attrs[name] = value
+        cls, fnode = inst.cls.method("__post_init__")
+        if fnode is not None:
+            # InitVar arguments (fields the analysis does not tell apart) make the call not
+            # match: the instance is then unknown past its fields
+            extra = tuple(args[len(fields):])
+            fn = cls.method_values["__post_init__"]
+            result = self.call_function(fn, (inst,) + extra, {}, node, frame, cls=cls)
+            if type(result) is Unknown:
+                inst.opaque = True
 
     def torch_init(self, inst, args, kwargs, node, frame):
         """``super().__init__(...)`` of a class extending a torch layer or container: build

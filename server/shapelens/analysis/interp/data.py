@@ -23,6 +23,7 @@ from ..rules import datasets as DS
 from ..rules import transforms as TR
 from ..rules.call import MISSING, Call, as_int, as_python
 from ..rules.creation import literal_shape
+from ..rules.tensor_basics import python_lists
 from ..rules.indexing import getitem
 from ..values import (
     Array,
@@ -44,6 +45,7 @@ from ..values import (
     join,
 )
 from .budget import math_too_large
+from .expressions import is_number
 from .program import BoundFunction, Function
 
 DATA_ROOTS = ("torchvision.", "PIL.", "numpy.", "torch.utils.data.", "tqdm.")
@@ -248,6 +250,16 @@ class Data:
                 return Unknown("array of unknown shape")
             dtype = _np_dtype(kwargs.get("dtype", Const(None))) or NUMPY_FACTORIES[q]
             return Array(shape, dtype)
+        if q == "numpy.linspace":
+            # of two numbers (arrays as ends add dims), without retstep (a tuple)
+            ends = list(args[:2]) + [kwargs[k] for k in ("start", "stop") if k in kwargs]
+            retstep = kwargs.get("retstep", Const(False))
+            num = as_int(args[2] if len(args) > 2 else kwargs.get("num", Const(50)))
+            if len(args) <= 4 and len(ends) == 2 and all(is_number(e) for e in ends) and \
+                    type(retstep) is Const and retstep.value is False and \
+                    type(num) is int and num >= 0:
+                return Array((num,), _np_dtype(kwargs.get("dtype", Const(None))) or "float64")
+            return Unknown(q)
         if q == "numpy.random.randint":
             size = kwargs.get("size", args[2] if len(args) > 2 else None)
             shape = self.sizes(size) if size is not None else None
@@ -756,6 +768,8 @@ class Data:
                              arr.pipeline)
             out = FUNCTIONS["Tensor.permute"](Call("Tensor.permute", (proxy,) + tuple(args),
                                                    {}))
+        elif name == "tolist" and not args and not kwargs:
+            return python_lists(arr.shape)
         elif name in ("reshape", "squeeze", "flatten"):
             out = FUNCTIONS["Tensor." + name](Call("Tensor." + name, (proxy,) + tuple(args), {}))
         else:

@@ -123,23 +123,25 @@ class Expressions:
         return out
 
     def expr_Dict(self, node, frame):
-        items = {}
+        items, lost = {}, None
         for k, v in zip(node.keys, node.values):
             if k is None:
                 inner = visible(self.eval(v, frame))
                 if type(inner) is DictVal and self.budget.fold(len(items) + len(inner.items)):
                     items.update(inner.items)
                 else:
-                    return DictVal({}, "built from entries the analysis cannot see")
+                    lost = "built from entries the analysis cannot see"
                 continue
             key = as_python(self.eval(k, frame))
             val = self.eval(v, frame)
-            if key is not UNKNOWN:
-                try:
-                    items[key] = val
-                except TypeError:
-                    pass
-        return DictVal(items)
+            try:
+                if key is UNKNOWN:
+                    raise TypeError
+                items[key] = val
+            except TypeError:
+                # a key the analysis cannot see (or not hashable) may be any key, new or not
+                lost = "a key the analysis cannot see"
+        return DictVal({}, lost) if lost else DictVal(items)
 
     def expr_JoinedStr(self, node, frame):
         parts = []

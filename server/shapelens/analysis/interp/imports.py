@@ -131,6 +131,13 @@ class Imports:
     def load_user_module(self, module, env, level) -> Optional[ModuleEnv]:
         if self.resolver is None:
             return None
+        # As Python does, a module's packages run first (``import a.b.c`` runs a, a.b, then
+        # a.b.c): what a package's __init__ imports, and in which order, is then Python's.
+        absolute = self.absolute_name(module, env, level)
+        if absolute and "." in absolute:
+            parent = absolute.rsplit(".", 1)[0]
+            if not by_rules(parent):
+                self.load_user_module(parent, env, 0)
         try:
             found = self.resolver(module, self.importer(env), level)
         except (OSError, ValueError):

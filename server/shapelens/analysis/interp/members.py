@@ -39,6 +39,7 @@ from .program import (
     Builtin,
     ClassRef,
     Function,
+    Partial,
     SuperRef,
     UserModuleRef,
     Wrapped,
@@ -412,6 +413,9 @@ class Members:
                 for c in mro[mro.index(obj.after) + 1:]:
                     if attr in c.method_values:
                         return BoundFunction(obj.obj, c.method_values[attr], c)
+                    if attr == "__init__" and c.record_like:
+                        # the __init__ @dataclass (attrs, NamedTuple...) wrote for that base
+                        return Partial(Builtin("record_init"), (obj.obj, ClassRef(c)), {})
             if type(obj.obj) is Instance and obj.obj.cls.torch_base is not None:
                 if attr == "__init__":
                     return BoundMethod(obj.obj, "__torch_init__")

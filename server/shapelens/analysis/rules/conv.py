@@ -11,7 +11,7 @@ from typing import Optional
 
 from ..dims import definitely_ne, floordiv, format_dim, is_int, prod, sym
 from ..errors import FixHint, error
-from ..values import Tensor, format_shape
+from ..values import Const, Tensor, TupleVal, format_shape
 from . import LayerRule, function, layer
 from .call import UNKNOWN, Call
 
@@ -237,6 +237,29 @@ class ConvLayer(LayerRule):
         if spec.bias is True:
             total += spec.out_channels
         return total
+
+    def attribute(self, spec: ConvSpec, name: str):
+        """``conv.out_channels``, ``conv.kernel_size`` (a tuple, as torch stores it),
+        ``conv.weight``..., when known."""
+        if name in ("in_channels", "out_channels", "groups"):
+            v = getattr(spec, name)
+            return Const(v) if v is not None else None
+        tuples = {"kernel_size": spec.kernel, "stride": spec.stride, "dilation": spec.dilation,
+                  "padding": spec.padding, "output_padding": spec.output_padding if
+                  spec.transposed else None}
+        if name in tuples:
+            v = tuples[name]
+            if isinstance(v, str):
+                return Const(v)
+            return TupleVal(tuple(Const(d) for d in v)) if v is not None and all(
+                d is not None for d in v) else None
+        if name == "weight":
+            return Tensor(_weight_shape(spec), "float")
+        if name == "bias":
+            if spec.bias is True:
+                return Tensor((spec.out_channels,), "float")
+            return Const(None) if spec.bias is False or spec.bias is None else None
+        return None
 
     def config(self, spec: ConvSpec):
         out = [("in_channels", format_dim(spec.in_channels)),

@@ -623,14 +623,23 @@ def tensor_split(call: Call):
     if x is None:
         return None
     arg = call.get(1, "indices_or_sections")
-    if arg is MISSING:
-        arg = call.get(1, "sections")
+    for name in ("sections", "indices"):
+        if arg is MISSING:
+            arg = call.get(1, name)
     if x.shape is not None and not x.shape:
         return error("rank-mismatch", "tensor_split expected at least a 1-dimensional tensor, but "
                      "got a tensor with 0 dims")
     d = _dim_of(x, call.int(2, "dim", 0))
     if is_error(d):
         return d
+    if type(arg) in (TupleVal, ListVal):
+        # indices: the pieces are x[:i0], x[i0:i1], ..., x[ik:] along the dim, as slices
+        indices = [as_int(i) for i in arg.items]
+        size = x.shape[d] if d is not None else None
+        if not is_int(size) or not all(is_int(i) for i in indices):
+            return Unknown("tensor_split pieces not known")
+        bounds = [0] + indices + [size]
+        return _pieces(x, d, [len(range(size)[a:b]) for a, b in zip(bounds, bounds[1:])])
     n = as_int(arg) if arg is not MISSING else None
     if d is None or n is None:
         return Unknown("tensor_split pieces not known")

@@ -127,7 +127,26 @@ def item(call: Call):
 
 @function("Tensor.tolist")
 def to_python(call: Call):
-    return Unknown("a tensor's value")
+    x = call.tensor(0, "self")
+    return python_lists(x.shape if x is not None else None)
+
+
+MAX_LIST_ITEMS = 10_000
+
+
+def python_lists(shape):
+    """What ``tolist()`` gives for a tensor or array of this shape: nested lists of numbers
+    whose values are unknown (``np.linspace(0, p, n).tolist()`` is n numbers)."""
+    if shape is None or any(type(d) is not int for d in shape) or prod(shape) > MAX_LIST_ITEMS:
+        return Unknown("a tensor's value")
+    if not shape:
+        return Unknown("a tensor's value", number=True)
+
+    def nest(dims):
+        if len(dims) == 1:
+            return ListVal([Unknown("a tensor's value", number=True) for _ in range(dims[0])])
+        return ListVal([nest(dims[1:]) for _ in range(dims[0])])
+    return nest(shape)
 
 
 __all__ = ["attribute", "size_value", "format_shape"]
