@@ -199,3 +199,15 @@ def test_a_file_imported_before_it_is_analysed_is_still_another_module_than_its_
     alone = analyze(SELF_IMPORTING, "/ws/pkg/model.py", DictResolver(files))
     assert shapes(after_import)["y"] == shapes(alone)["y"] == (2, 6)
     assert after_import == alone
+
+
+def test_analyses_leave_nothing_of_theirs_on_the_shared_modules():
+    """A shared module's classes are read by every later analysis (the server analyses the
+    same file at each edit): the instances one analysis built must not stay on them."""
+    cache = ModuleCache()
+    resolver = DictResolver(files(), cache=cache)
+    for _ in range(5):
+        analyze(USER, "/ws/user.py", resolver)
+    [entry] = [e for (path, _), e in cache.entries.items() if path == "/ws/nets.py"]
+    [net] = entry.envs["/ws/nets.py"].classes
+    assert net.name == "Net" and net.instances == []

@@ -374,7 +374,10 @@ class Calls:
 
     def instantiate(self, info: ClassInfo, args, kwargs, node, frame):
         inst = Instance(info)
-        if not self.hypothetical:
+        if not self.hypothetical and info.env.is_main:
+            # (for classes the analysed file defines, run on their inputs after its top level:
+            # a class of an imported module is shared by later analyses, which must not keep
+            # every instance each of them built)
             info.instances.append(inst)
         cls, fnode = info.method("__init__")
         if fnode is not None:

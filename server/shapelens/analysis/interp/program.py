@@ -71,11 +71,10 @@ class ClassInfo:
         self.env = env
         self.bases = bases                    # Values: ClassRef of user classes, TorchRefs
         self.serial = next_serial()           # its class attributes can change (soundness.py)
-        self.instances: list = []             # instances the program built
+        self.instances: list = []             # instances the analysed file built
         self.methods: Dict[str, ast.FunctionDef] = {}
         self.attrs: Dict[str, Value] = {}
         self.forward_called = False
-        self.signature = None                 # first (inputs, outputs, source)
         self.fields: list = []                # annotated class attributes, in order
         names = {(ast.unparse(d.func) if isinstance(d, ast.Call) else ast.unparse(d))
                  .rsplit(".", 1)[-1] for d in node.decorator_list}
