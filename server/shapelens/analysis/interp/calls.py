@@ -29,6 +29,7 @@ from ..values import (
     Unknown,
     Value,
     join,
+    same_value,
     module_path,
     with_strides,
 )
@@ -123,7 +124,7 @@ class Calls:
 
     def call_one_of(self, options, args, kwargs, node, frame):
         """A call of one of several modules (branches the analysis could not choose between
-        made it): each call runs as a branch; the result is what they have in common."""
+        made it): each call runs as a branch (their errors are maybes, their changes joined)."""
         results = []
 
         def from_option(i):
@@ -133,10 +134,12 @@ class Calls:
                 return call_it
             return lambda f: self.fork(f, call_it, from_option(i + 1))
         from_option(0)(frame)
-        result = results[0]
-        for r in results[1:]:
-            result = join(result, r)
-        return result
+        # The same value from each (a dropout or an identity): that value.  Different ones
+        # stay unknown: a shape with the dims they differ in unknown would pass a later layer
+        # that every one of them fails (torch raises on each path there).
+        if all(same_value(r, results[0]) for r in results[1:]):
+            return results[0]
+        return Unknown("the modules it may be give different results")
 
     def width_changed(self, changes, node, env):
         """A call that may make tensors of another width than the default (widths.py)."""

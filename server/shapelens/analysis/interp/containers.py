@@ -122,7 +122,10 @@ class Containers:
         i = as_int(key)
         n = len(c.items)
         if type(i) is int and -n <= i < n:
-            self.container_add(c, list(named(c))[i], module)
+            # ModuleList stores under the index as a name ("3", a new child when one was
+            # renamed by add_module); Sequential under the name at that position
+            self.container_add(c, str(i % n) if c.kind == "ModuleList" else list(named(c))[i],
+                               module)
         else:
             self.havoc(c, "a module stored at an index the analysis cannot see")
 
