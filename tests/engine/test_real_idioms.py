@@ -627,3 +627,49 @@ w = torch.zeros(getattr(a, "missing", 3))
     assert shapes.get("u") in (None, (2,))
     assert tuple(scope["v"].shape) in ((5,), (6,)) and shapes.get("v") is None
     assert shapes["w"] == tuple(scope["w"].shape) == (3,)
+
+
+def test_each_call_of_a_module_runs_again():
+    """A forward's result was remembered by instance and input shapes: a second call returned
+    the first one's list (appended to since), its tensor (changed in place since), and ignored
+    what the first call changed in the module (a counter) or what changed it between calls."""
+    torch = pytest.importorskip("torch")
+    source = """\
+import torch
+import torch.nn as nn
+
+
+class Listing(nn.Module):
+    def forward(self, x):
+        return [x]
+
+
+class Counting(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 6)
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        if self.calls > 1:
+            return x
+        return self.fc(x)
+
+
+m = Listing()
+first = m(torch.randn(2))
+first.append(torch.randn(3))
+t = torch.zeros(len(m(torch.randn(2))))
+c = m(torch.randn(2))[0]
+c.unsqueeze_(0)
+d = m(torch.randn(2))[0]
+n = Counting()
+a = n(torch.randn(2, 4))
+b = n(torch.randn(2, 4))
+"""
+    scope: dict = {}
+    exec(source, scope)
+    shapes = {f.name: f.shape for f in analyze(source).shapes}
+    for name in ("t", "d", "a", "b"):
+        assert shapes[name] == tuple(scope[name].shape), name

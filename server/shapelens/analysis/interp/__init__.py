@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import Dict, List
 
 from ..recorder import Recorder
-from ..values import IN_PLACE, TensorCells, Value
+from ..values import IN_PLACE, TensorCells
 from .budget import Budget
 from .builtins import Builtins
 from .calls import Calls
@@ -66,7 +66,6 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.closures: Dict[str, set] = {}  # module path -> it and all it imports
         self.call_sites: List[tuple] = []   # (node, env, class name, args, instance) of user
         # module calls in progress
-        self.memo: Dict[tuple, Value] = {}
         self.active: dict = {}          # (id(function node), id(env)) -> its calls on the stack
         self.modules: Dict[str, ModuleEnv] = {}
         self.dependencies: List[str] = []

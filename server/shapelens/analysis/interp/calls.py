@@ -52,7 +52,6 @@ from .program import (
     Function,
     Partial,
     Wrapped,
-    signature_of,
 )
 from .statements import NO_CHANGE, grad_mode_of
 
@@ -358,10 +357,8 @@ class Calls:
                 return self.call(base, args, kwargs, node, frame)
             return Unknown("%s has no forward" % inst.cls.name)
         fn = cls.method_values[fnode.name]
-        key = (id(inst), tuple(signature_of(a) for a in args),
-               tuple((k, signature_of(v)) for k, v in sorted(kwargs.items())), self.uncertain > 0)
-        if key in self.memo and self.inferring is None:
-            return self.memo[key]
+        # (each call runs: a forward may read what an earlier call, or code between the calls,
+        # changed, and its result may be changed in place after it returns)
         if fnode.name == "forward":
             inst.cls.forward_called = True
         self.call_sites.append((node, frame.env, inst.cls.name, args, inst))
@@ -371,8 +368,6 @@ class Calls:
             self.call_sites.pop()
         if fnode.name == "forward":
             self.rec.module_called(inst.cls, fn, args, kwargs, result)
-        if self.inferring is None:
-            self.memo[key] = result
         return result
 
     def instantiate(self, info: ClassInfo, args, kwargs, node, frame):

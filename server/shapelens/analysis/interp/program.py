@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 
 from ..rules import LAYERS
 from ..source import Source
-from ..values import Const, Tensor, TorchRef, TupleVal, Value, next_serial
+from ..values import Const, TorchRef, Value, next_serial
 
 MAX_DEPTH = 40          # nested user calls
 MAX_RECURSION = 6       # calls of one function on the stack at once
@@ -270,17 +270,6 @@ def _normalize(q: str) -> str:
                 return "Tensor." + rest
             return replacement + "." + rest
     return q
-
-
-def signature_of(value):
-    kind = type(value)
-    if kind is Tensor:
-        return ("T", value.shape, value.dtype)
-    if kind is Const:
-        return ("C", value.value if not isinstance(value.value, (list, dict)) else id(value))
-    if kind is TupleVal:
-        return ("U", tuple(signature_of(i) for i in value.items))
-    return ("O", id(value))
 
 
 # ``argparse.Namespace`` / ``types.SimpleNamespace``: instances of a class with no methods.
