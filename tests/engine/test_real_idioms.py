@@ -516,7 +516,25 @@ x = torch.randn(2, 7, 16)
 cls_token, rest = torch.tensor_split(x, indices=(1,), dim=1)
 a = x.tensor_split([2, -2], dim=1)[1]
 """,
-}
+    "a class of its own with __setitem__ and __getitem__": """\
+import torch
+
+
+class Store:
+    def __init__(self):
+        self.data = {}
+
+    def __setitem__(self, key, value):
+        self.data[key] = value
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+
+s = Store()
+s["x"] = torch.zeros(3, 4)
+y = s["x"] + 1
+""",}
 
 
 @pytest.mark.parametrize("name", PROGRAMS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 
 from shapelens.analysis import analyze
-from shapelens.analysis.interp.budget import LIBRARY_STEPS
+from shapelens.analysis.interp import budget
 from shapelens.analysis.interp.modules import ModuleCache
 from shapelens.analysis.resolver import DictResolver
 
@@ -110,16 +110,28 @@ def test_library_code_past_its_budget_is_unknown_and_the_rest_goes_on():
     assert any("budget" in n for n in report.extra["notes"])
 
 
-def test_a_library_module_past_the_budget_is_partly_known_and_not_shared():
+def test_a_package_past_its_import_allowance_is_unknown_and_not_run_again(monkeypatch):
+    """A package's top level runs on an allowance of its own (not charged to the analysis,
+    nor to the package importing it); past it, the package stays unknown, and later analyses
+    do not run it again (the server would pay it at every edit)."""
+    monkeypatch.setattr(budget, "IMPORT_STEPS", 2_000)
     big = "import torch.nn as nn\nn = 0\n" + "".join(
-        "for _ in range(200):\n    n = n + 1\n" for _ in range(LIBRARY_STEPS // 200 + 5)) + \
+        "for _ in range(200):\n    n = n + 1\n" for _ in range(2_000 // 200 + 5)) + \
         "LATE = nn.Linear(2, 3)\n"
+    small = "import torch.nn as nn\nimport biglib\nFC = nn.Linear(2, 5)\n"
     cache = ModuleCache()
-    resolver = DictResolver({"/site/biglib.py": big}, library_roots=["/site"], cache=cache)
-    report = analyze("import torch\nfrom biglib import LATE\ny = LATE(torch.randn(1, 2))\n",
-                     "/ws/u.py", resolver)
-    assert "y" not in shapes(report)
-    assert cache.runs == 0
+    resolver = DictResolver({"/site/biglib.py": big, "/site/smalllib.py": small},
+                            library_roots=["/site"], cache=cache)
+    user = ("import torch\nfrom biglib import LATE\nfrom smalllib import FC\n"
+            "y = LATE(torch.randn(1, 2))\nz = FC(torch.randn(1, 2))\n")
+    first = analyze(user, "/ws/u.py", resolver)
+    assert "y" not in shapes(first)
+    assert shapes(first)["z"] == (1, 5)         # smalllib ran on its own allowance
+    assert first.extra["spent"]["steps"] < 100  # the imports were not charged here
+    assert cache.runs == 1                      # smalllib, not biglib
+    again = analyze(user, "/ws/u.py", resolver)
+    assert "y" not in shapes(again) and shapes(again)["z"] == (1, 5)
+    assert cache.runs == 1 and again.extra["spent"]["steps"] < 100
 
 
 TIMM_LIKE = textwrap.dedent("""\

@@ -8,6 +8,14 @@ server thread running it) busy for long or makes it hold much memory.
           was found before stays.
   library statements of installed code, ``LIBRARY_STEPS`` at most: past it, calls into library
           code give unknown values and the analysis goes on (imports.py).
+  imports the top level of an installed package runs on an allowance of its own,
+          ``IMPORT_STEPS`` library statements (and 4 steps each) and ``IMPORT_BUILT`` items
+          folded for the package's modules,
+          another package it imports on one of its own: it runs once per run or server
+          session and is shared (modules.py), so it is charged neither to the analysis that
+          happened to import it first nor to the package that imports it (timm is not cut
+          short by huggingface_hub, which it imports).  Past it, the package is unknown, in
+          this analysis and the later ones.
   sizes   a constant the analysis folds (an int, a str or bytes, a list or tuple) is computed
           only up to ``MAX_INT_BITS`` bits or ``MAX_LENGTH`` items: a larger one is unknown.
           Everything folded (and every list copied to be iterated) counts against
@@ -30,6 +38,8 @@ MAX_STEPS = 400_000         # a 2,000-line model file takes ~12,000, a small mod
                             # torchvision's resnet18 built and called ~22,000
 MODULE_CALL = 10            # steps a module call counts (the summary records each)
 LIBRARY_STEPS = 50_000      # torchvision.models and a resnet18 forward: ~2,000
+IMPORT_STEPS = 300_000      # timm: ~140,000 (~880,000 steps, 3 s)
+IMPORT_BUILT = 1_000_000    # items folded by one package's top level (it stays in memory)
 MAX_BUILT = 5_000_000       # characters, items and int bytes folded or copied, all together
 MAX_LENGTH = 100_000        # one str, bytes, list or tuple
 MAX_INT_BITS = 1 << 16      # one int (~19,700 decimal digits)
@@ -52,7 +62,8 @@ class Budget:
     update them inline, they are the interpreter's hottest paths.  Places in notes are the
     statement being executed (``interp.stmt``)."""
 
-    __slots__ = ("interp", "steps", "library_steps", "built", "depth", "notes", "stopped")
+    __slots__ = ("interp", "steps", "library_steps", "built", "depth", "notes", "stopped",
+                 "max_steps", "max_library", "max_built", "importing")
 
     def __init__(self, interp):
         # Weakly: the interpreter holds its budget, and a cycle between them would keep the
@@ -65,6 +76,15 @@ class Budget:
         self.depth = 0
         self.notes: dict = {}       # note -> None, in order: one note per limit and place
         self.stopped = False
+        self.max_steps = MAX_STEPS          # raised while a package's top level runs
+        self.max_library = LIBRARY_STEPS
+        self.max_built = MAX_BUILT
+        self.importing = None               # the package whose top level runs
+
+    def import_allowance(self, package: str):
+        """Run a module of ``package`` on the import allowance (see above): a context of
+        ``with``; the package's own imports of its modules run on the same allowance."""
+        return _ImportAllowance(self, package)
 
     def spent(self) -> dict:
         return {"steps": self.steps, "library_steps": self.library_steps, "built": self.built}
@@ -72,10 +92,12 @@ class Budget:
     def step(self):
         """One step where no statement or expression is evaluated (a comprehension item)."""
         self.steps += 1
-        if self.steps > MAX_STEPS:
+        if self.steps > self.max_steps:
             self.out_of_steps()
 
     def out_of_steps(self):
+        if self.importing:
+            raise LibraryBudget()
         raise self.stop("more than {:,} steps".format(MAX_STEPS))
 
     def stop(self, why) -> BudgetReached:
@@ -106,7 +128,7 @@ class Budget:
 
     def library_step(self):
         self.library_steps += 1
-        if self.library_steps > LIBRARY_STEPS:
+        if self.library_steps > self.max_library:
             raise LibraryBudget()
 
     def fold(self, size) -> bool:
@@ -117,7 +139,9 @@ class Budget:
                       "bits) is unknown".format(MAX_LENGTH, MAX_INT_BITS))
             return False
         self.built += size
-        if self.built > MAX_BUILT:
+        if self.built > self.max_built:
+            if self.importing:
+                raise LibraryBudget()
             raise self.stop("values of more than {:,} items in all".format(MAX_BUILT))
         return True
 
@@ -203,3 +227,29 @@ def math_too_large(name: str, args) -> bool:
     if name == "prod":          # of the items of one iterable: bits add up
         return sum(abs(a).bit_length() for a in args if type(a) is int) > MAX_INT_BITS
     return False
+
+
+class _ImportAllowance:
+    __slots__ = ("budget", "package", "saved")
+
+    def __init__(self, budget, package):
+        self.budget = budget
+        self.package = package
+        self.saved = None
+
+    def __enter__(self):
+        b = self.budget
+        if b.importing != self.package:
+            self.saved = (b.steps, b.library_steps, b.built, b.max_steps, b.max_library,
+                          b.max_built, b.importing)
+            b.importing = self.package
+            b.max_steps = b.steps + 4 * IMPORT_STEPS
+            b.max_library = b.library_steps + IMPORT_STEPS
+            b.max_built = b.built + IMPORT_BUILT
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            b = self.budget
+            (b.steps, b.library_steps, b.built, b.max_steps, b.max_library, b.max_built,
+             b.importing) = self.saved
+        return False

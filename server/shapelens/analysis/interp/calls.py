@@ -33,7 +33,7 @@ from ..values import (
     module_path,
     with_strides,
 )
-from .budget import MAX_NESTING, MAX_STEPS, MODULE_CALL
+from .budget import MAX_NESTING, MODULE_CALL
 from .data import DATA_ROOTS, DATA_TORCH
 from .expressions import math_call
 from .library import LIBRARY
@@ -155,7 +155,7 @@ class Calls:
         hooks, rather than ``module.forward(...)``)."""
         budget = self.budget
         budget.steps += MODULE_CALL
-        if budget.steps > MAX_STEPS:
+        if budget.steps > budget.max_steps:
             budget.out_of_steps()
         if budget.depth >= MAX_NESTING:   # a Sequential that contains itself
             budget.too_deep("module calls")

@@ -32,7 +32,7 @@ from ..values import (
     visible,
     with_strides,
 )
-from .budget import MAX_LENGTH, MAX_NESTING, MAX_STEPS, const_size, math_too_large
+from .budget import MAX_LENGTH, MAX_NESTING, const_size, math_too_large
 from .program import MAX_UNROLL, BoundFunction, ClassRef, Frame, Function, Partial, UserModuleRef
 
 
@@ -45,7 +45,7 @@ class Expressions:
     def eval(self, node, frame) -> Value:
         budget = self.budget
         budget.steps += 1
-        if budget.steps > MAX_STEPS:
+        if budget.steps > budget.max_steps:
             budget.out_of_steps()
         if budget.depth >= MAX_NESTING:
             budget.too_deep("expressions")

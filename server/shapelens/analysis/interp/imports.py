@@ -5,8 +5,10 @@ workspace's modules and the selected environment's installed packages (library c
 
 Each module's top level runs once per analysis, and, when the resolver carries a
 :class:`~.modules.ModuleCache`, once per run for every importer (see modules.py).  Library code
-has a part of the budget of its own (``LIBRARY_STEPS`` statements per analysis, budget.py): past
-it, what it would have computed is unknown, never a hang.
+has a part of the budget of its own (``LIBRARY_STEPS`` statements per analysis, budget.py), and
+a package's top level an allowance of its own (``IMPORT_STEPS``, not charged to the analysis:
+it runs once per run or session): past either, what it would have computed is unknown, never a
+hang; a package past its allowance stays unknown for the rest of the run.
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ from ..recorder import shown_path
 from ..resolver import Importer, relative_base
 from ..source import Source
 from ..values import ListVal, TorchRef, TupleVal, Unknown
-from .budget import IMPORT_DEPTH, LIBRARY_STEPS, MAX_NESTING, LibraryBudget
-from .modules import entry_for, store_entry
+from .budget import IMPORT_DEPTH, MAX_NESTING, LibraryBudget
+from .modules import entry_for, mark_too_large, store_entry, too_large
 from .program import ALIASES, KNOWN_ROOTS, Frame, ModuleEnv, UserModuleRef, normalize
 
 # Packages whose names the rule tables model even where the rest of their library is read from
@@ -150,6 +152,8 @@ class Imports:
         if loaded is not None:
             return loaded
         cached = entry_for(self.resolver, found)
+        if cached is None and too_large(self.resolver, found):
+            return None     # its top level ran past the import allowance before: unknown
         if cached is not None:
             for path, sub in cached.envs.items():
                 self.modules.setdefault(path, sub)
@@ -169,7 +173,7 @@ class Imports:
 
     def enter_library(self, fn, args, kwargs, node, frame, cls):
         """A call from the user's code into library code, within the library budget."""
-        if self.budget.library_steps > LIBRARY_STEPS:
+        if self.budget.library_steps > self.budget.max_library:
             return Unknown("library code past the analysis budget")
         try:
             return self.call_function(fn, args, kwargs, node, Frame(fn.env), cls)
@@ -207,11 +211,17 @@ class Imports:
         if noted is not None:
             noted.loading.append(sub.widths)
         try:
-            self.exec_block(sub.tree.body, frame)
+            if found.library:
+                with budget.import_allowance(found.name.split(".")[0]):
+                    self.exec_block(sub.tree.body, frame)
+            else:
+                self.exec_block(sub.tree.body, frame)
         except LibraryBudget:
             self.rec.note("library code past the analysis budget: %s is partly known"
                           % found.name)
             complete = False
+            if found.library:
+                mark_too_large(self.resolver, found)
         finally:
             budget.depth -= IMPORT_DEPTH
             self.uncertain, self.call_sites, self.inferring = saved

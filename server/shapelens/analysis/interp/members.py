@@ -199,7 +199,7 @@ class Members:
         elif kind is Unknown and obj.receiver is not None:
             self.havoc(obj.receiver, "changed through %s" % obj.reason)
 
-    def set_item(self, obj, key, value):
+    def set_item(self, obj, key, value, node=None, frame=None):
         """``obj[key] = value``."""
         if type(obj) is Instance and SELF_KEY in obj.attrs:
             obj = obj.attrs[SELF_KEY]
@@ -240,9 +240,9 @@ class Members:
             self.container_set(obj, key, value)
         elif kind is Instance:
             cls, fnode = obj.cls.method("__setitem__")
-            if fnode is not None:
+            if fnode is not None and frame is not None:
                 self.call_function(cls.method_values["__setitem__"], (obj, key, value), {},
-                                   None, None)
+                                   node, frame, cls=cls)
             else:
                 self.havoc(obj, "__setitem__ the analysis cannot see")
         elif kind is Unknown and obj.receiver is not None:

@@ -13,8 +13,10 @@ analysis: every mutable object a module's top level made is registered, and a ch
 that changed it sees its own change; the next analysis runs the module again.
 
 Library code (installed packages) has its own part of the budget (``LIBRARY_STEPS``
-statements, budget.py).  Past it, the module being loaded stays as far as it got, and calls into
-library code give unknown values (see ``interp/imports.py``).
+statements, budget.py), and a package's top level an allowance of its own (``IMPORT_STEPS``).
+Past them, the module being loaded stays as far as it got, and calls into library code give
+unknown values (see ``interp/imports.py``); a package past its allowance is remembered
+(``too_large``) and unknown to later analyses, which do not run it again.
 """
 from __future__ import annotations
 
@@ -62,6 +64,9 @@ class ModuleCache:
         self.lock = threading.Lock()
         self.runs = 0               # top levels run and stored (for tests and benchmarks)
         self.hits = 0
+        # (path, text) of library modules whose top level ran past the import allowance:
+        # unknown from then on, not run again at every analysis
+        self.too_large: set = set()
 
     def get(self, found, read) -> Optional[Entry]:
         entry = self.entries.get((found.path, found.text))
@@ -128,6 +133,7 @@ class ModuleCache:
         with self.lock:
             self.entries.clear()
             self.watched.clear()
+            self.too_large.clear()
 
 
 def _same(a: Optional[str], b: str) -> bool:
@@ -139,6 +145,17 @@ def entry_for(resolver, found) -> Optional[Entry]:
     if cache is None:
         return None
     return cache.get(found, resolver.text_of)
+
+
+def too_large(resolver, found) -> bool:
+    cache = getattr(resolver, "cache", None)
+    return cache is not None and (found.path, found.text) in cache.too_large
+
+
+def mark_too_large(resolver, found) -> None:
+    cache = getattr(resolver, "cache", None)
+    if cache is not None:
+        cache.too_large.add((found.path, found.text))
 
 
 def store_entry(resolver, found, envs) -> None:

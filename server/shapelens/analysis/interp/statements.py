@@ -20,7 +20,6 @@ from ..values import (
     uniform,
     visible,
 )
-from .budget import MAX_STEPS
 from .expressions import BINOPS
 from .program import (
     BREAK,
@@ -77,7 +76,7 @@ class Statements:
             self.main_stmt = node
         budget = self.budget
         budget.steps += 1
-        if budget.steps > MAX_STEPS:
+        if budget.steps > budget.max_steps:
             budget.out_of_steps()
         if frame.env.library:
             budget.library_step()
@@ -436,7 +435,7 @@ class Statements:
         if kind is ast.Subscript:
             obj = self.eval(target.value, frame)
             key = self.eval(target.slice, frame)
-            self.set_item(obj, key, value)
+            self.set_item(obj, key, value, target, frame)
             return
         if kind is ast.Starred:
             self.bind(target.value, value, frame)
