@@ -615,11 +615,13 @@ z = torch.ones(2, 4) * scale
 
 def test_a_key_or_attribute_the_analysis_cannot_see_is_not_dropped():
     """Each was a wrong shape: a dict entry under a key the analysis cannot see was left out
-    (len 1, not 2), and getattr's default was taken for an attribute that exists but whose
-    value the analysis cannot see (torchvision's segmentation backbones build such dicts)."""
+    (len 1, not 2; also by OrderedDict, which dropped its keyword arguments too), and
+    getattr's default was taken for an attribute that exists but whose value the analysis
+    cannot see (torchvision's segmentation backbones build such dicts)."""
     torch = pytest.importorskip("torch")
     source = """\
 import random
+from collections import OrderedDict
 
 import torch
 
@@ -637,6 +639,10 @@ a = A()
 a.n = random.randint(5, 6)
 v = torch.zeros(getattr(a, "n", 3))
 w = torch.zeros(getattr(a, "missing", 3))
+o = OrderedDict([(k, 1), ("b", 2)])
+to = torch.zeros(len(o))
+p = OrderedDict(x=1, y=2)
+tp = torch.zeros(len(p))
 """
     scope: dict = {}
     exec(source, scope)
@@ -645,6 +651,8 @@ w = torch.zeros(getattr(a, "missing", 3))
     assert shapes.get("u") in (None, (2,))
     assert tuple(scope["v"].shape) in ((5,), (6,)) and shapes.get("v") is None
     assert shapes["w"] == tuple(scope["w"].shape) == (3,)
+    assert shapes.get("to") in (None, (2,))
+    assert shapes["tp"] == tuple(scope["tp"].shape) == (2,)     # keyword arguments were lost
 
 
 def test_each_call_of_a_module_runs_again():

@@ -4,8 +4,8 @@ server thread running it) busy for long or makes it hold much memory.
 
   steps   every statement executed (``exec_stmt``), expression evaluated (``eval``), module
           called (``call_module``, ``MODULE_CALL`` steps each) and comprehension item: loop
-          iterations and calls are made of these.  Past ``MAX_STEPS`` the analysis stops: the rest of the file is unknown, what
-          was found before stays.
+          iterations and calls are made of these.  Past ``MAX_STEPS`` the analysis stops: the
+          rest of the file is unknown, what was found before stays.
   library statements of installed code, ``LIBRARY_STEPS`` at most: past it, calls into library
           code give unknown values and the analysis goes on (imports.py).
   imports the top level of an installed package runs on an allowance of its own,

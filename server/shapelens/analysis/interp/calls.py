@@ -186,7 +186,7 @@ class Calls:
         if container is not None:
             return self.make_container(container, args, kwargs, node, frame)
         if q == "collections.OrderedDict" or q == "typing.OrderedDict":
-            return self.make_ordered_dict(args)
+            return self.make_ordered_dict(args, kwargs)
         if q == "torch.Size":
             items = self.iterate(args[0]) if args else []
             return TupleVal(tuple(items or ()), size=True) if items is not None else \

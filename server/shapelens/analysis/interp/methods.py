@@ -92,20 +92,31 @@ class Methods:
                 if items is not None else Unknown("ModuleList of unknown modules")
         return Container(kind, list(args), loc)
 
-    def make_ordered_dict(self, args):
-        items = {}
+    def make_ordered_dict(self, args, kwargs):
+        """``OrderedDict(mapping or pairs, **kwargs)`` (``defaultdict`` past its factory)."""
         args = tuple(visible(a) for a in args)
-        if args:
-            if type(args[0]) is DictVal:
-                if not self.budget.fold(len(args[0].items)):
-                    return DictVal({}, "a dict too large for the analysis")
-                return DictVal(dict(args[0].items))
-            for pair in self.iterate(args[0]) or []:
+        lost = DictVal({}, "built from entries the analysis cannot see")
+        items = {}
+        if len(args) > 1:
+            return lost
+        if args and type(args[0]) is DictVal:
+            items = dict(args[0].items)
+        elif args:
+            pairs = self.iterate(args[0])
+            if pairs is None:
+                return lost
+            for pair in pairs:
                 kv = self.iterate(pair)
-                if kv and len(kv) == 2:
-                    key = as_python(kv[0])
-                    if key is not UNKNOWN:
-                        items[key] = kv[1]
+                key = as_python(kv[0]) if kv and len(kv) == 2 else UNKNOWN
+                try:
+                    if key is UNKNOWN:
+                        raise TypeError
+                    items[key] = kv[1]
+                except TypeError:       # (a key that is not hashable raises in Python)
+                    return lost
+        items.update(kwargs)
+        if not self.budget.fold(len(items)):
+            return DictVal({}, "a dict too large for the analysis")
         return DictVal(items)
 
     def call_method(self, obj, name, args, kwargs, node, frame):
