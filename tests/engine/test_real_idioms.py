@@ -534,7 +534,96 @@ class Store:
 s = Store()
 s["x"] = torch.zeros(3, 4)
 y = s["x"] + 1
-""",}
+""",
+    "sets, defaultdict, deque, dataclass fields and replace (timm's model registry)": """\
+import copy
+from collections import defaultdict, deque
+from dataclasses import asdict, dataclass, field, replace
+
+import torch
+import torch.nn as nn
+
+
+@dataclass
+class Cfg:
+    input_size: tuple = (3, 32, 32)
+    num_classes: int = 10
+    tags: deque = field(default_factory=deque)
+
+
+@dataclass
+class Group:
+    cfgs: dict = field(default_factory=dict)
+    names: list = field(default_factory=list)
+
+
+WIDTH = 6
+REGISTRY = {}
+
+
+def register(fn):
+    REGISTRY[fn.__name__] = (fn, WIDTH)
+    return fn
+
+
+@register
+def tiny(num_classes):
+    return nn.Linear(REGISTRY["tiny"][1], num_classes)
+
+
+keep = {"num_classes", "input_size"}
+keep.discard("input_size")
+wide = replace(Cfg(), num_classes=7)
+cfg = {k: v for k, v in asdict(wide).items() if k in keep}
+groups = defaultdict(Group)
+groups["a"].names.append("x")
+groups["b"].cfgs["t"] = wide
+tags = deque(["m"])
+tags.appendleft("first")
+head = REGISTRY["tiny"][0](**cfg)
+logits = head(torch.randn(2, 6))
+sizes = torch.zeros(len(groups), len(keep), len(tags), groups["b"].cfgs["t"].num_classes)
+kept = copy.copy(keep)
+kept.add("more")
+more = torch.zeros(len(keep), len(kept), len(tags.popleft()))
+""",
+    "hasattr of torch's modules (timm's init loops)": """\
+import torch
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+
+    def zero_init_last(self):
+        nn.init.zeros_(self.bn.weight)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, padding=1)
+        self.blocks = nn.Sequential(Block(), Block())
+        self.head = nn.Linear(4, 5)
+        for m in self.modules():
+            if hasattr(m, "zero_init_last"):
+                m.zero_init_last()
+        self.has = [getattr(m, "_is_cn", False) for m in self.blocks]
+
+    def forward(self, x):
+        return self.head(self.blocks(self.stem(x)).mean((2, 3)))
+
+
+out = Net()(torch.randn(2, 3, 8, 8))
+flags = torch.zeros(len([m for m in Net().modules() if hasattr(m, "weight")]))
+""",
+}
 
 
 @pytest.mark.parametrize("name", PROGRAMS)

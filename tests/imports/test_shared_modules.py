@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from shapelens.analysis import analyze
 from shapelens.analysis.interp import budget
 from shapelens.analysis.interp.modules import ModuleCache
@@ -223,3 +225,125 @@ def test_analyses_leave_nothing_of_theirs_on_the_shared_modules():
     [entry] = [e for (path, _), e in cache.entries.items() if path == "/ws/nets.py"]
     [net] = entry.envs["/ws/nets.py"].classes
     assert net.name == "Net" and net.instances == []
+
+
+TIMM_REGISTRY = textwrap.dedent("""\
+    import sys
+    from collections import defaultdict, deque
+    from dataclasses import asdict, dataclass, field, replace
+
+    import torch.nn as nn
+
+    _entrypoints = {}
+    _pretrained_cfgs = {}
+
+
+    @dataclass
+    class PretrainedCfg:
+        url: str = ""
+        input_size: tuple = (3, 224, 224)
+        num_classes: int = 1000
+
+
+    @dataclass
+    class DefaultCfg:
+        tags: deque = field(default_factory=deque)
+        cfgs: dict = field(default_factory=dict)
+
+
+    def generate_default_cfgs(cfgs):
+        out = defaultdict(DefaultCfg)
+        for name, cfg in cfgs.items():
+            model, _, tag = name.partition(".")
+            out[model].tags.append(tag)
+            out[model].cfgs[tag] = PretrainedCfg(**cfg)
+        return out
+
+
+    def register_model(fn):
+        mod = sys.modules[fn.__module__]
+        name = fn.__name__
+        _entrypoints[name] = fn
+        if hasattr(mod, "default_cfgs") and name in mod.default_cfgs:
+            default = mod.default_cfgs[name]
+            first = default.tags[0]
+            _pretrained_cfgs[name] = replace(default.cfgs[first], url="hub/" + name)
+        return fn
+
+
+    def create_model(name, **kwargs):
+        cfg = asdict(_pretrained_cfgs.get(name, PretrainedCfg()))
+        keep = {"num_classes"}
+        for key, value in cfg.items():
+            if key in keep:
+                kwargs.setdefault(key, value)
+        kwargs.setdefault("in_chans", cfg["input_size"][0])
+        return _entrypoints[name](**kwargs)
+    """)
+
+TIMM_MODELS = textwrap.dedent("""\
+    import torch.nn as nn
+
+    from .registry import generate_default_cfgs, register_model
+
+
+    class TinyNet(nn.Module):
+        def __init__(self, num_classes=1000, in_chans=3):
+            super().__init__()
+            self.stem = nn.Conv2d(in_chans, 16, 3, stride=2)
+            self.head = nn.Linear(16, num_classes)
+
+        def forward(self, x):
+            return self.head(self.stem(x).mean((2, 3)))
+
+
+    default_cfgs = generate_default_cfgs({
+        "tinynet_a.in22k": {"num_classes": 21841},
+        "tinynet_a.in1k": {"num_classes": 1000},
+        "tinynet_b.gray": {"input_size": (1, 64, 64)},
+    })
+
+
+    @register_model
+    def tinynet_a(**kwargs):
+        return TinyNet(**kwargs)
+
+
+    @register_model
+    def tinynet_b(**kwargs):
+        return TinyNet(**kwargs)
+    """)
+
+
+def test_a_registry_with_default_configurations_as_timm_writes_it(tmp_path):
+    """The number of classes and input channels come from the model's first pretrained
+    configuration (timm's ``tiny_vit_5m_224`` has 21,841 classes): sys.modules, a defaultdict
+    of dataclasses with ``field(default_factory=...)``, ``replace`` and ``asdict``, a set."""
+    files = {"zoo/__init__.py": "from .registry import create_model\nfrom . import models\n",
+             "zoo/registry.py": TIMM_REGISTRY, "zoo/models.py": TIMM_MODELS}
+    user = textwrap.dedent("""\
+        import torch
+        import zoo
+
+        a = zoo.create_model("tinynet_a")(torch.randn(2, 3, 32, 32))
+        b = zoo.create_model("tinynet_b", num_classes=4)(torch.randn(2, 1, 32, 32))
+        """)
+    import sys
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    torch = pytest.importorskip("torch")
+    scope: dict = {}
+    sys.path.insert(0, str(tmp_path))
+    try:
+        exec(compile(user, "user.py", "exec"), scope)
+    finally:
+        sys.path.remove(str(tmp_path))
+        for module in [m for m in sys.modules if m == "zoo" or m.startswith("zoo.")]:
+            del sys.modules[module]
+    assert tuple(scope["a"].shape) == (2, 21841) and isinstance(scope["b"], torch.Tensor)
+    resolver = DictResolver({"/site/" + k: v for k, v in files.items()},
+                            library_roots=["/site"])
+    report = analyze(user, "/ws/user.py", resolver)
+    assert shapes(report) == {"a": (2, 21841), "b": (2, 4)}
+    assert not report.diagnostics

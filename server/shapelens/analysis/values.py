@@ -155,13 +155,27 @@ class ListVal(Value):
     items: list
     lost: Optional[str] = None
     serial: int = field(default_factory=next_serial)
+    deque: bool = False             # a collections.deque (not a list to isinstance)
 
 
 @dataclass(eq=False, slots=True)
 class DictVal(Value):
-    """A dict with constant keys (``OrderedDict`` too); mutable; ``lost`` as for lists."""
+    """A dict with constant keys (``OrderedDict`` too); mutable; ``lost`` as for lists.
+    ``default``: a ``defaultdict``'s factory, called for a key it does not have."""
 
     items: dict
+    lost: Optional[str] = None
+    serial: int = field(default_factory=next_serial)
+    default: Any = None
+
+
+@dataclass(eq=False, slots=True)
+class SetVal(Value):
+    """A set (or frozenset) of constants; mutable; ``lost`` as for lists.  Its order is not
+    the order of insertion (strings hash differently in each process): iterating it is
+    unknown, but for one item."""
+
+    items: set
     lost: Optional[str] = None
     serial: int = field(default_factory=next_serial)
 

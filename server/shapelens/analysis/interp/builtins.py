@@ -17,6 +17,7 @@ from ..values import (
     Instance,
     Layer,
     ListVal,
+    SetVal,
     Stream,
     Tensor,
     TorchRef,
@@ -28,7 +29,7 @@ from ..values import (
 from .budget import MAX_LENGTH
 from .expressions import is_number
 from .members import class_of
-from .program import SELF_KEY, BoundFunction, Builtin, ClassRef, Function, SuperRef
+from .program import SELF_KEY, BoundFunction, Builtin, ClassRef, Function, Partial, SuperRef
 
 
 class Builtins:
@@ -64,7 +65,7 @@ class Builtins:
                     v = visible(v.attrs[SELF_KEY])
                 if type(v) in (TupleVal, ListVal):
                     return Const(len(v.items))
-                if type(v) is DictVal:
+                if type(v) in (DictVal, SetVal):
                     return Const(len(v.items))
                 if type(v) is Container:
                     return Const(len(v.items))
@@ -93,6 +94,8 @@ class Builtins:
                 # a number whatever it was given (or an exception)
                 return Unknown("%s() of a value the analysis cannot see" % name, number=True)
             return Unknown(name)
+        if name in ("set", "frozenset"):
+            return self.make_set(self.iterate(args[0]) if args else [])
         if name in ("list", "tuple"):
             if not args:
                 return ListVal([]) if name == "list" else TupleVal(())
@@ -288,11 +291,67 @@ class Builtins:
 
 
 PY_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+# What each abstract collection of collections.abc (and typing) is, for the values whose type
+# the analysis knows: (list, tuple, dict, set, str, a number or None, a tensor)
+ABSTRACT = {"Iterable": (True, True, True, True, True, False, True),
+            "Collection": (True, True, True, True, True, False, True),
+            "Sized": (True, True, True, True, True, False, True),
+            "Container": (True, True, True, True, True, False, True),
+            "Sequence": (True, True, False, False, True, False, False),
+            "MutableSequence": (True, False, False, False, False, False, False),
+            "Mapping": (False, False, True, False, False, False, False),
+            "MutableMapping": (False, False, True, False, False, False, False),
+            "Set": (False, False, False, True, False, False, False),
+            "Hashable": (False, True, False, False, True, True, True)}
+
+
+def torch_callable(v) -> bool:
+    """A torch layer class or function the rules model (``nn.BatchNorm2d``, ``F.relu``)."""
+    return type(v) is TorchRef and (v.qualname in FUNCTIONS or v.qualname[9:] in LAYERS and
+                                    v.qualname.startswith("torch.nn."))
+
+
+def abstract_instance(v, name) -> Optional[bool]:
+    """``isinstance(v, collections.abc.<name>)`` when the type of ``v`` is known."""
+    answers = ABSTRACT.get(name)
+    kind = type(v)
+    if answers is None or getattr(v, "lost", None):
+        return None
+    if kind is ListVal:
+        return answers[0] if not v.deque or name in ("Iterable", "Collection", "Sized",
+                                                      "Container") else None
+    if kind is TupleVal:
+        return answers[1]
+    if kind is DictVal:
+        return answers[2]
+    if kind is SetVal:
+        return None if name == "Hashable" else answers[3]   # (a frozenset is hashable)
+    if kind is Const:
+        return answers[4] if isinstance(v.value, (str, bytes)) else answers[5]
+    if kind is Tensor:
+        return answers[6]
+    if kind in (Function, BoundFunction) or (kind is ClassRef and all(
+            isinstance(b, ClassRef) or (isinstance(b, TorchRef) and b.qualname.startswith(
+                "torch.nn.")) for c in v.info.mro() for b in c.bases)):
+        # a function, or a class (of plain classes and torch modules: no metaclass that
+        # makes it iterable, as Enum's does) is none of these, but hashable
+        return name == "Hashable"
+    return None
 MODULE_VALUES = (Layer, Container, Instance)
+# Functions and classes of the program, whose type the analysis knows
+CALLABLES = (Function, BoundFunction, ClassRef, Partial)
 
 
 def instance_of(v, t) -> Optional[bool]:
     """``isinstance(v, t)`` for one class ``t``; None when the analysis cannot tell."""
+    if type(t) is TorchRef and t.qualname.rsplit(".", 1)[0] in ("collections.abc", "typing"):
+        return abstract_instance(v, t.qualname.rsplit(".", 1)[-1])
+    if type(t) is TorchRef and t.qualname == "functools.partial":
+        # (no name of torch's is a partial)
+        return type(v) is Partial if type(v) in CALLABLES + (TorchRef,) else None
+    if type(t) is TorchRef and t.qualname == "collections.deque":
+        return type(v) is ListVal and v.deque if type(v) in (ListVal, TupleVal, DictVal,
+                                                              SetVal, Const) else None
     if type(t) is TorchRef:
         q = t.qualname
         if q in ("Tensor", "torch.Tensor", "torch.nn.Parameter"):
@@ -335,7 +394,8 @@ def instance_of(v, t) -> Optional[bool]:
             return isinstance(v.value, py) or (py is int and type(v.value) is D.Sym)
         if t.name in ("tuple", "list"):
             if type(v) in (TupleVal, ListVal):
-                return (t.name == "tuple") == (type(v) is TupleVal)
+                return (t.name == "tuple") == (type(v) is TupleVal) and \
+                    not (type(v) is ListVal and v.deque)
             if type(v) in (Const, Tensor) + MODULE_VALUES:
                 return False
         if t.name == "dict":
@@ -343,6 +403,7 @@ def instance_of(v, t) -> Optional[bool]:
                 return True
             if type(v) in (Const, Tensor, TupleVal, ListVal) + MODULE_VALUES:
                 return False
-        if py is not None and type(v) in (Tensor, TupleVal, ListVal, DictVal) + MODULE_VALUES:
+        if py is not None and (type(v) in (Tensor, TupleVal, ListVal, DictVal, SetVal) +
+                               MODULE_VALUES + CALLABLES or torch_callable(v)):
             return False
     return None

@@ -48,6 +48,7 @@ from .program import (
     Builtin,
     ClassInfo,
     ClassRef,
+    DataclassField,
     Frame,
     Function,
     Partial,
@@ -405,11 +406,15 @@ class Calls:
                 value = args[i]
             elif name in kwargs:
                 value = kwargs[name]
+            elif type(default) is DataclassField:     # field(default=..., default_factory=...)
+                value = default.default if default.factory is None else \
+                    self.call(default.factory, (), {}, node, frame)
             elif default is not None:
                 value = default
             else:
-                value = Unknown("field %s not given" % name)
-            inst.attrs[name] = value
+                value = None
+            inst.attrs[name] = value if value is not None else \
+                Unknown("field %s not given" % name)
         cls, fnode = inst.cls.method("__post_init__")
         if fnode is not None:
             # InitVar arguments (fields the analysis does not tell apart) make the call not

@@ -18,6 +18,7 @@ from ..values import (
     Instance,
     Layer,
     ListVal,
+    SetVal,
     SliceVal,
     Tensor,
     TorchRef,
@@ -33,7 +34,7 @@ from ..values import (
     with_strides,
 )
 from .budget import MAX_LENGTH, MAX_NESTING, const_size, math_too_large
-from .program import MAX_UNROLL, BoundFunction, ClassRef, Frame, Function, Partial, UserModuleRef
+from .program import BoundFunction, ClassRef, Frame, Function, Partial, UserModuleRef
 
 
 NAME, CONSTANT = ast.Name, ast.Constant
@@ -108,7 +109,7 @@ class Expressions:
         return ListVal(self.eval_elts(node.elts, frame))
 
     def expr_Set(self, node, frame):
-        return Unknown("set")
+        return self.make_set(self.eval_elts(node.elts, frame))
 
     def eval_elts(self, elts, frame):
         out = []
@@ -339,7 +340,7 @@ class Expressions:
             items = self.iterate(self.eval(gen.iter, inner))
             if items is None:
                 return False
-            long = len(items) > MAX_UNROLL
+            long = len(items) > self.unroll_limit()
             if long and not uniform(items):
                 return False
             previous = None
@@ -481,8 +482,11 @@ def compare(op, left, right) -> Optional[bool]:
                 return None
             r = left.value in vals
             return r if isinstance(op, ast.In) else not r
-        if type(right) is DictVal and type(left) is Const:
-            r = left.value in right.items
+        if type(right) in (DictVal, SetVal) and type(left) is Const:
+            try:
+                r = left.value in right.items
+            except TypeError:
+                return None
             return r if isinstance(op, ast.In) else not r
         if type(right) is Const and type(left) is Const and isinstance(right.value, str):
             try:

@@ -18,12 +18,14 @@ from ..values import (
     Instance,
     Layer,
     ListVal,
+    SetVal,
+    Tensor,
     TupleVal,
     Unknown,
     Value,
     visible,
 )
-from .program import NAMESPACE, ArgParser, Partial, Wrapped
+from .program import NAMESPACE, ArgParser, DataclassField, Partial, Wrapped
 
 
 def partial(interp, args, kwargs, node, frame):
@@ -61,13 +63,15 @@ def clone(interp, value: Value, memo: dict, deep: bool) -> Value:
     def inner(v):
         return clone(interp, v, memo, deep) if deep else v
     if kind is ListVal:
-        out = ListVal([], value.lost)
+        out = ListVal([], value.lost, deque=value.deque)
         memo[id(value)] = out
         out.items = [inner(v) for v in value.items]
     elif kind is DictVal:
         out = DictVal({}, value.lost)
         memo[id(value)] = out
         out.items = {k: inner(v) for k, v in value.items.items()}
+    elif kind is SetVal:
+        out = SetVal(set(value.items), value.lost)
     elif kind is TupleVal:
         out = TupleVal(tuple(inner(v) for v in value.items), value.size)
     elif kind is Container:
@@ -243,7 +247,86 @@ def argparser_method(interp, parser: ArgParser, name, args, kwargs):
     return Unknown("ArgumentParser.%s" % name)
 
 
+def defaultdict(interp, args, kwargs, node, frame):
+    """``defaultdict(factory, mapping or pairs, **kwargs)``: a dict that calls ``factory``
+    for a key it does not have (members.py)."""
+    factory = args[0] if args else Const(None)
+    out = interp.make_ordered_dict(args[1:], kwargs)
+    if not (type(factory) is Const and factory.value is None):
+        out.default = factory
+    return out
+
+
+def deque(interp, args, kwargs, node, frame):
+    """``deque(iterable)``: a list to the analysis (with appendleft/popleft); bounded by
+    ``maxlen``, it drops items: unknown."""
+    maxlen = kwargs.get("maxlen", args[1] if len(args) > 1 else Const(None))
+    if not (type(maxlen) is Const and maxlen.value is None):
+        return Unknown("a deque with maxlen")
+    items = interp.iterate(args[0]) if args else []
+    if items is None or not interp.budget.fold(len(items)):
+        return ListVal([], "a deque of items the analysis cannot see")
+    return ListVal(list(items), deque=True)
+
+
+def dataclass_field(interp, args, kwargs, node, frame):
+    return DataclassField(kwargs.get("default"), kwargs.get("default_factory"))
+
+
+def record_fields(value):
+    """The field names of a dataclass instance, in order (None when it is not one, or a field
+    was never set)."""
+    if type(value) is not Instance or not any(c.record_like for c in value.cls.mro()) or \
+            value.lost or value.opaque:
+        return None
+    names = []
+    for c in reversed(value.cls.mro()):
+        for name, _ in c.fields:
+            if name not in names:
+                names.append(name)
+    return names if all(n in value.attrs for n in names) else None
+
+
+def dataclass_replace(interp, args, kwargs, node, frame):
+    """``dataclasses.replace(obj, **changes)``: a new instance made by the class's __init__
+    from obj's fields and the changes (``__post_init__`` runs again, as in Python)."""
+    names = record_fields(args[0]) if len(args) == 1 else None
+    if names is None or not set(kwargs) <= set(names):
+        return Unknown("dataclasses.replace")
+    given = {n: args[0].attrs[n] for n in names}
+    given.update(kwargs)
+    return interp.instantiate(args[0].cls, (), given, node, frame)
+
+
+def dataclass_asdict(interp, args, kwargs, node, frame):
+    """``dataclasses.asdict(obj)``: its fields as a dict, nested dataclasses as dicts, lists
+    and dicts copied."""
+    def convert(value, depth):
+        names = record_fields(value)
+        if names is not None and depth < 8:
+            return DictVal({n: convert(value.attrs[n], depth + 1) for n in names})
+        if type(value) in (ListVal, DictVal, TupleVal) and not getattr(value, "lost", None):
+            if type(value) is DictVal:
+                return DictVal({k: convert(v, depth + 1) for k, v in value.items.items()})
+            items = [convert(v, depth + 1) for v in value.items]
+            return ListVal(items) if type(value) is ListVal else TupleVal(tuple(items),
+                                                                          value.size)
+        if type(value) is Tensor:
+            return Tensor(value.shape, value.dtype)     # a copy, as deepcopy makes
+        if type(value) in (ListVal, DictVal, Instance, Container, Layer):
+            return Unknown("a copy asdict makes")
+        return value
+    if len(args) != 1 or kwargs or record_fields(args[0]) is None:
+        return Unknown("dataclasses.asdict")
+    return convert(args[0], 0)
+
+
 LIBRARY = {
+    "collections.defaultdict": defaultdict,
+    "collections.deque": deque,
+    "dataclasses.field": dataclass_field,
+    "dataclasses.replace": dataclass_replace,
+    "dataclasses.asdict": dataclass_asdict,
     "functools.partial": partial,
     "functools.reduce": reduce,
     "functools.wraps": lambda interp, args, kwargs, node, frame: Unknown("wraps"),

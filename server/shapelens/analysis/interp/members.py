@@ -6,7 +6,7 @@ import dataclasses
 from typing import Optional
 
 from ..errors import ShapeError
-from ..rules import LAYERS, distributions, layout, tensor_basics
+from ..rules import LAYERS, distributions, layout, tensor_basics, torch_names
 from ..rules.call import UNKNOWN, as_int, as_python
 from ..rules.indexing import getitem
 from ..rules.modules import MODULE_METHODS
@@ -21,6 +21,7 @@ from ..values import (
     Instance,
     Layer,
     ListVal,
+    SetVal,
     SliceVal,
     Tensor,
     TorchRef,
@@ -29,7 +30,7 @@ from ..values import (
     Value,
     with_strides,
 )
-from .containers import MODULE_KINDS, positional, slice_bounds
+from .containers import MODULE_KINDS, named, positional, slice_bounds
 from .methods import STR_METHODS
 from .program import (
     MODULE_BASES,
@@ -53,6 +54,29 @@ LAYER_PARAMETERS = frozenset({"weight", "bias", "in_proj_weight", "in_proj_bias"
                               "weight_hh", "bias_ih", "bias_hh", "running_mean", "running_var"})
 # Attributes of a torch layer that change nothing its rule reads.
 HARMLESS_LAYER_ATTRIBUTES = {"inplace", "_is_hf_initialized"}
+
+
+def torch_module_has(module, attr: str) -> Optional[bool]:
+    """``hasattr`` of a torch layer or container the analysis built and follows: what every
+    module has, a child, a field or parameter of the layer; no name that no torch module has
+    (torch_names.py) unless the program set it, which leaves the layer or container unknown."""
+    if attr in torch_names.MODULE:
+        return True
+    if type(module) is Container:
+        if module.lost:
+            return None
+        if attr in torch_names.CONTAINER or attr in named(module):
+            return True
+        return None if torch_names.made_at_run_time(attr) else False
+    rule = LAYERS.get(module.kind)
+    if rule is None or module.spec is None:
+        return None
+    if rule.attribute(module.spec, attr) is not None:
+        return True
+    if attr in torch_names.LAYER or attr in torch_names.CONTAINER or \
+            torch_names.made_at_run_time(attr):
+        return None
+    return False
 
 
 def layer_has(layer: Layer, attr: str) -> bool:
@@ -141,6 +165,10 @@ class Members:
         elif kind is Container:
             if type(value) in MODULE_KINDS:
                 self.container_add(obj, attr, value)
+            else:
+                # kept in the module's __dict__, which the analysis does not hold for a
+                # container: what it has is no longer known (hasattr, below)
+                self.havoc(obj, "an attribute set on it", deep=False)
         elif kind is Layer:
             rule = LAYERS.get(obj.kind)
             self.replace_layer_child(obj, attr, value)
@@ -160,6 +188,10 @@ class Members:
 
     def has_attribute(self, obj, attr: str) -> Optional[bool]:
         """``hasattr(obj, attr)`` when the analysis can tell."""
+        if type(obj) is UserModuleRef and attr in obj.env.globals:
+            return True         # (not there: it may be a submodule not imported yet)
+        if type(obj) in (Layer, Container):
+            return torch_module_has(obj, attr)
         if type(obj) is not Instance:
             return None
         if attr in obj.attrs:
@@ -170,16 +202,21 @@ class Members:
         mro = obj.cls.mro()
         if any(attr in c.method_values or attr in c.attrs for c in mro):
             return True
-        if obj.cls.is_module and (attr in MODULE_METHODS or attr == "training"):
+        if obj.cls.is_module and (attr in MODULE_METHODS or attr in torch_names.MODULE):
             return True
-        if obj.lost or obj.opaque or base is not None or attr.startswith("_"):
+        if obj.lost or obj.opaque or not all(
+                type(b) is ClassRef or (type(b) is TorchRef and (
+                    b.qualname in MODULE_BASES or b.qualname.startswith("torch.nn."))) or
+                (type(b) is Builtin and b.name == "object") for c in mro for b in c.bases):
             return None
-        # Every base is known (user classes, nn.Module, object): nothing else defines it.
-        if all(type(b) is ClassRef or (type(b) is TorchRef and b.qualname in MODULE_BASES) or
-               (type(b) is Builtin and b.name == "object")
-               for c in mro for b in c.bases):
-            return False
-        return None
+        # Every base is known (classes of the program, torch's modules, object): nothing else
+        # defines it (a torch base: what that layer or container has).
+        if type(base) in (Layer, Container):
+            return torch_module_has(base, attr)
+        if base is not None or (attr.startswith("_") and not obj.cls.is_module) or \
+                (obj.cls.is_module and torch_names.made_at_run_time(attr)):
+            return None
+        return False
 
     def delete_attribute(self, obj, attr):
         kind = type(obj)
@@ -388,7 +425,7 @@ class Members:
         if kind is Container:
             child = self.container_attribute(obj, attr)
             return child if child is not None else BoundMethod(obj, attr)
-        if kind in (ListVal, DictVal, ArgParser):
+        if kind in (ListVal, DictVal, SetVal, ArgParser):
             return BoundMethod(obj, attr)
         if kind is Unknown and obj.receiver is not None and obj.reason.startswith("internals"):
             # ``self._modules.update(...)``, ``vars(self)["fc"] = ...``: still the object.
@@ -480,7 +517,21 @@ class Members:
             k = as_python(key)
             if k is not UNKNOWN and k in obj.items:
                 return obj.items[k]
+            if obj.default is not None:
+                # a defaultdict adds the key, with what its factory makes
+                if k is UNKNOWN:
+                    self.havoc(obj, "a defaultdict read at a key the analysis cannot see")
+                    return Unknown("dict entry not known")
+                value = self.call(obj.default, (), {}, node, frame)
+                self.mutating(obj)
+                obj.items[k] = value
+                return value
             return Unknown("dict entry not known")
+        if kind is TorchRef and obj.qualname == "sys.modules":
+            name = as_python(key)
+            found = [e for e in self.modules.values() if e.name == name] if \
+                isinstance(name, str) else []
+            return UserModuleRef(found[0]) if found else Unknown("sys.modules[%r]" % (name,))
         if kind is Unknown and obj.receiver is not None and obj.reason.startswith("internals"):
             # ``self._modules.update(...)``, ``vars(self)["fc"] = ...``: still the object.
             return Unknown(obj.reason, receiver=obj.receiver)

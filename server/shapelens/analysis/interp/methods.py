@@ -21,6 +21,7 @@ from ..values import (
     Instance,
     Layer,
     ListVal,
+    SetVal,
     Stream,
     Tensor,
     TupleVal,
@@ -36,7 +37,10 @@ from .program import SELF_KEY, ArgParser, BoundFunction, Function
 
 LIST_READERS = frozenset({"copy", "index", "count", "__len__", "__contains__", "__iter__"})
 LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "reverse",
-                           "sort", "__setitem__", "__delitem__", "__iadd__"})
+                           "sort", "__setitem__", "__delitem__", "__iadd__",
+                           # collections.deque (a list to the analysis)
+                           "appendleft", "popleft", "extendleft"})
+DEQUE_ONLY = frozenset({"appendleft", "popleft", "extendleft"})
 DICT_MUTATORS = frozenset({"update", "pop", "popitem", "setdefault", "clear", "__setitem__",
                            "__delitem__"})
 
@@ -119,6 +123,40 @@ class Methods:
             return DictVal({}, "a dict too large for the analysis")
         return DictVal(items)
 
+    def make_set(self, items):
+        """A set of ``items`` (None: of items the analysis cannot see)."""
+        values = [as_python(i) for i in items] if items is not None else [UNKNOWN]
+        try:
+            if UNKNOWN in values or not self.budget.fold(len(values)):
+                raise TypeError
+            return SetVal(set(values))
+        except TypeError:       # (an item that is not hashable raises in Python)
+            return SetVal(set(), "a set of items the analysis cannot see")
+
+    def set_method(self, obj, name, args, kwargs):
+        if name in ("add", "discard", "remove", "update", "clear", "pop",
+                    "difference_update", "intersection_update"):
+            self.mutating(obj)
+            if obj.lost:
+                return Unknown(obj.lost)
+            new = self.make_set(self.iterate(args[0]) if name.endswith("update") and args
+                                else args[:1])
+            if new.lost or name == "pop" or (name == "remove" and not new.items <= obj.items):
+                obj.items, obj.lost = set(), "changed in a way the analysis cannot follow"
+                return Unknown("set.%s" % name)
+            if name in ("add", "update"):
+                obj.items |= new.items
+            elif name in ("discard", "remove", "difference_update"):
+                obj.items -= new.items
+            elif name == "intersection_update":
+                obj.items &= new.items
+            else:
+                obj.items.clear()
+            return Const(None)
+        if name == "copy" and not obj.lost:
+            return SetVal(set(obj.items))
+        return Unknown("set.%s" % name)
+
     def call_method(self, obj, name, args, kwargs, node, frame):
         kind = type(obj)
         if kind is Tensor:
@@ -127,6 +165,8 @@ class Methods:
             return self.list_method(obj, name, args, kwargs)
         if kind is DictVal:
             return self.dict_method(obj, name, args, kwargs)
+        if kind is SetVal:
+            return self.set_method(obj, name, args, kwargs)
         if kind in (Layer, Instance, Container):
             return self.module_method(obj, name, args, kwargs, node, frame)
         if kind is Const and isinstance(obj.value, str):
@@ -361,7 +401,7 @@ class Methods:
                 return ListVal(list(obj.items)) if self.budget.fold(len(obj.items)) else \
                     Unknown("a list too large for the analysis")
             return Unknown("list.%s" % name)
-        if name not in LIST_MUTATORS:
+        if name not in LIST_MUTATORS or (name in DEQUE_ONLY and not obj.deque):
             return Unknown("list has no method %s" % name)
         self.mutating(obj)
         if obj.lost:
@@ -378,6 +418,15 @@ class Methods:
             self.delete_item(obj, args[0])
         elif name == "insert" and len(args) == 2 and type(as_int(args[0])) is int:
             items.insert(as_int(args[0]), args[1])
+        elif name == "appendleft" and len(args) == 1:
+            items.insert(0, args[0])
+        elif name == "extendleft" and len(args) == 1 and self.iterate(args[0]) is not None and \
+                self.budget.fold(len(items) + len(self.iterate(args[0]))):
+            items[:0] = reversed(self.iterate(args[0]))
+        elif name == "popleft" and not args:
+            if items:
+                return items.pop(0)
+            return Unknown("popleft from an empty deque raises")
         elif name == "pop" and len(args) <= 1:
             i = as_int(args[0]) if args else -1
             if type(i) is int and -len(items) <= i < len(items):
@@ -512,6 +561,8 @@ class Methods:
                     list(value.items.values())
             return list(value.items)
         if kind is DictVal:
+            return [Const(k) for k in value.items]
+        if kind is SetVal and len(value.items) <= 1:   # (the order of more is not known)
             return [Const(k) for k in value.items]
         if kind is Tensor and value.shape and type(value.shape[0]) is int and \
                 value.shape[0] <= MAX_ROWS:

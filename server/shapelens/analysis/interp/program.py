@@ -14,13 +14,14 @@ MAX_RECURSION = 6       # calls of one function on the stack at once
 
 
 MAX_UNROLL = 256        # loop iterations followed one by one
+MAX_UNROLL_IMPORTING = 4_096    # ... in a package's top level (statements.unroll_limit)
 
 
 
 # Where torch names live, for ``import torch.nn as nn`` and friends.
 KNOWN_ROOTS = {"torch", "einops", "jaxtyping", "torchtyping", "collections", "math", "typing",
                "numpy", "functools", "itertools", "operator", "copy", "argparse", "types",
-               "PIL", "tqdm"}
+               "PIL", "tqdm", "dataclasses", "sys"}
 
 
 ALIASES = {
@@ -193,6 +194,17 @@ class Wrapped(Value):
 
     def __init__(self, module):
         self.module = module
+
+
+class DataclassField(Value):
+    """``dataclasses.field(default=..., default_factory=...)`` in a class body: what the
+    generated ``__init__`` gives a field not passed (``record_init``)."""
+
+    __slots__ = ("default", "factory")
+
+    def __init__(self, default, factory):
+        self.default = default      # a Value, or None when it has none
+        self.factory = factory
 
 
 class ArgParser(Value):

@@ -31,6 +31,7 @@ from ..values import (
     Instance,
     Layer,
     ListVal,
+    SetVal,
     Tensor,
     TensorCells,
     TupleVal,
@@ -54,7 +55,7 @@ from .program import (
     Wrapped,
 )
 
-MUTABLE = (ListVal, DictVal, Container, Instance, Layer, ArgParser)
+MUTABLE = (ListVal, DictVal, SetVal, Container, Instance, Layer, ArgParser)
 
 LOOP_PASSES = 3          # runs of a loop body of unknown count before widening what changes
 
@@ -102,6 +103,8 @@ def state_of(obj):
         return (list(obj.items), obj.lost)
     if kind is DictVal:
         return (dict(obj.items), obj.lost)
+    if kind is SetVal:
+        return (set(obj.items), obj.lost)
     if kind is Container:
         return (obj.items.copy(), obj.lost)
     if kind is Instance:
@@ -117,7 +120,7 @@ def state_of(obj):
 
 def set_state(obj, state):
     kind = type(obj)
-    if kind in (ListVal, DictVal, Container, ArgParser):
+    if kind in (ListVal, DictVal, SetVal, Container, ArgParser):
         obj.items, obj.lost = state[0].copy(), state[1]
     elif kind is Instance:
         obj.attrs, obj.lost, obj.training, obj.opaque = dict(state[0]), state[1], state[2], \
@@ -154,6 +157,8 @@ def join_states(obj, a, b):
         return a
     kind = type(obj)
     lost = "changed differently on paths the analysis cannot choose between"
+    if kind is SetVal:
+        return (set(), a[1] or b[1] or lost)
     if kind in (ListVal, DictVal, Container):
         (ia, la), (ib, lb) = a, b
         if la or lb:
@@ -284,7 +289,7 @@ class Soundness:
         if kind is TupleVal or kind is Wrapped or kind is Unknown:
             return
         self.mutating(value)
-        if kind in (ListVal, DictVal, Container):
+        if kind in (ListVal, DictVal, SetVal, Container):
             value.items = value.items.__class__()
             value.lost = reason
         elif kind is Instance:

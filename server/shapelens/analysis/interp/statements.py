@@ -25,6 +25,7 @@ from .program import (
     BREAK,
     CONTINUE,
     MAX_UNROLL,
+    MAX_UNROLL_IMPORTING,
     RAISE,
     RETURN,
     SELF_KEY,
@@ -238,7 +239,8 @@ class Statements:
             choices = iterable.choices if type(iterable) is Unknown else ()
             return self.loop_end(frame, self.loop_rest(frame, node, item, choices),
                                  node.orelse)
-        if len(items) > MAX_UNROLL and target_read and not uniform(items):
+        unroll = self.unroll_limit()
+        if len(items) > unroll and target_read and not uniform(items):
             return self.loop_end(frame, self.loop_rest(frame, node, None), node.orelse)
         loop = Loop()
         frame.loops.append(loop)
@@ -246,7 +248,7 @@ class Statements:
         try:
             previous = None
             for i, item in enumerate(items):
-                if i == MAX_UNROLL:     # the rest runs as a loop of unknown length
+                if i == unroll:     # the rest runs as a loop of unknown length
                     rest = items[i:]
                     self.loop_rest(frame, node, rest[0] if uniform(rest) else None)
                     break
@@ -274,6 +276,12 @@ class Statements:
         finally:
             frame.loops.pop()
         return self.loop_end(frame, flow, node.orelse, loop)
+
+    def unroll_limit(self) -> int:
+        """Iterations followed one by one: more while a package's top level runs (its
+        registries and tables: timm registers 313 configurations in one loop), which its
+        import allowance bounds and which runs once per run or session."""
+        return MAX_UNROLL_IMPORTING if self.budget.importing else MAX_UNROLL
 
     def loop_rest(self, frame, node, item, choices=()):
         """Runs of a ``for`` body the analysis does not follow one by one; each run on
