@@ -134,11 +134,19 @@ class Calls:
                 return call_it
             return lambda f: self.fork(f, call_it, from_option(i + 1))
         from_option(0)(frame)
-        # The same value from each (a dropout or an identity): that value.  Different ones
-        # stay unknown: a shape with the dims they differ in unknown would pass a later layer
-        # that every one of them fails (torch raises on each path there).
-        if all(same_value(r, results[0]) for r in results[1:]):
-            return results[0]
+        # The same value from each (a dropout or an identity), or tensors of one shape (a
+        # layer scale or an identity): that.  Different ones stay unknown: a shape with the
+        # dims they differ in unknown would pass a later layer that every one of them fails
+        # (torch raises on each path there).
+        first = results[0]
+        if all(same_value(r, first) for r in results[1:]):
+            return first
+        if type(first) is Tensor and first.shape is not None and all(
+                type(r) is Tensor and r.shape == first.shape for r in results[1:]):
+            result = first
+            for r in results[1:]:
+                result = join(result, r)
+            return result
         return Unknown("the modules it may be give different results")
 
     def width_changed(self, changes, node, env):
