@@ -347,3 +347,52 @@ def test_a_registry_with_default_configurations_as_timm_writes_it(tmp_path):
     report = analyze(user, "/ws/user.py", resolver)
     assert shapes(report) == {"a": (2, 21841), "b": (2, 4)}
     assert not report.diagnostics
+
+
+SHARED_HELPERS = textwrap.dedent("""\
+    import torch.nn as nn
+
+    WIDTHS = [8]
+
+
+    def make_divisible(v, divisor=8):
+        return max(divisor, int(v + divisor / 2) // divisor * divisor)
+
+
+    def width():
+        return WIDTHS[-1]
+
+
+    def block(c):
+        return nn.Conv2d(3, make_divisible(c), 1)
+    """)
+
+
+def test_a_function_of_plain_data_is_analysed_once_for_every_importer():
+    """A function of an imported module, called with plain data, that changes nothing and
+    returns plain data, is analysed once per run and its result given to every later call,
+    here and in later analyses; one that changes something runs each time; and an importer's
+    change of a module makes its results unused from then on."""
+    cache = ModuleCache()
+    counter = "_made = []\n\n\ndef counted(n):\n    _made.append(n)\n    return len(_made)\n"
+    resolver = DictResolver({"/site/helpers.py": SHARED_HELPERS, "/site/counter.py": counter},
+                            library_roots=["/site"], cache=cache)
+    user = textwrap.dedent("""\
+        import torch
+        import counter
+        import helpers
+
+        a = helpers.block(30)(torch.randn(1, 3, 4, 4))
+        b = helpers.block(30)(torch.randn(1, 3, 4, 4))
+        d = torch.zeros(helpers.width())
+        c = torch.zeros(counter.counted(5), counter.counted(5))
+        """)
+    first = analyze(user, "/ws/u.py", resolver)
+    assert shapes(first) == {"a": (1, 32, 4, 4), "b": (1, 32, 4, 4), "c": (1, 2), "d": (8,)}
+    assert cache.results_shared == 1                # b's make_divisible(30)
+    again = analyze(user, "/ws/u.py", resolver)
+    assert shapes(again) == shapes(first)           # counted ran again: 1, 2 again
+    assert cache.results_shared == 4                # and a's, b's and width()
+    changed = analyze(user.replace("d = ", "helpers.WIDTHS.append(5)\nd = "), "/ws/v.py",
+                      resolver)
+    assert shapes(changed)["d"] == (5,)             # not the 8 width() gave before

@@ -25,6 +25,7 @@ around the shared state set up in ``__init__``:
   containers.py    torch containers: children by position, key and name; their changes
   soundness.py     paths the analysis cannot choose between, joins, and what unmodelled
                    operations may change
+  shared.py        function results shared by every importer (modules.py: module top levels)
   data.py          data pipelines: images, arrays, transforms, datasets, loaders (SPEC §7)
   budget.py        how much one analysis may do, fold and nest
 """
@@ -46,12 +47,13 @@ from .imports import Imports
 from .members import Members
 from .methods import Methods
 from .program import BUILTINS, Frame, ModuleEnv
+from .shared import Shared
 from .soundness import Soundness
 from .statements import Statements
 
 
 class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Builtins, Declared,
-                  Containers, Soundness, Data, Decorators):
+                  Containers, Soundness, Data, Decorators, Shared):
     """Evaluates files.  ``resolver(module, from_path, level)`` returns (path, text) of a
     workspace module or None; files it reads are listed in ``self.dependencies``."""
 
@@ -62,6 +64,9 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.uncertain = 0              # > 0 inside branches the analysis cannot decide
         self.budget = Budget(self)      # what the analysis may spend (budget.py)
         self.shared = getattr(resolver, "cache", None)  # module results shared (modules.py)
+        # shared modules changed before this analysis (shared.py: their results are used
+        # while no more are)
+        self.shared_changes = self.shared.changes if self.shared is not None else 0
         self.loading: List[set] = []    # modules being loaded: what each imported (imports.py)
         self.closures: Dict[str, set] = {}  # module path -> it and all it imports
         self.call_sites: List[tuple] = []   # (node, env, class name, args, instance) of user

@@ -446,6 +446,13 @@ class Calls:
     def call_function(self, fn: Function, args, kwargs, node, frame, cls=None):
         if fn.env.library and not frame.env.library:
             return self.enter_library(fn, args, kwargs, node, frame, cls)
+        key = self.shared_key(fn, args, kwargs)
+        if key is not None:     # a result every importer shares (shared.py)
+            return self.call_shared(key, fn, lambda: self.run_function(fn, args, kwargs, node,
+                                                                       frame, cls))
+        return self.run_function(fn, args, kwargs, node, frame, cls)
+
+    def run_function(self, fn: Function, args, kwargs, node, frame, cls=None):
         # recursion is followed a few levels deep (a tree of blocks built and run by one
         # class's methods, each level another instance); functions told apart by node and
         # module (an imported copy of the analysed file shares its syntax tree)

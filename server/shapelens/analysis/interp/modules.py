@@ -67,6 +67,8 @@ class ModuleCache:
         # (path, text) of library modules whose top level ran past the import allowance:
         # unknown from then on, not run again at every analysis
         self.too_large: set = set()
+        self.changes = 0            # shared modules made stale by an importer's change
+        self.results_shared = 0     # function results given from ``results`` (functions.py)
 
     def get(self, found, read) -> Optional[Entry]:
         entry = self.entries.get((found.path, found.text))
@@ -123,6 +125,8 @@ class ModuleCache:
         """``obj`` is about to change (Soundness.mutating): a module that shares it is stale."""
         hit = self.watched.get(id(obj))
         if hit is not None and hit[0] is obj:
+            if not hit[1].stale:
+                self.changes += 1
             hit[1].stale = True
 
     def _forget_unused(self) -> None:

@@ -61,6 +61,7 @@ class ModuleEnv:
         self.globals: Dict[str, Value] = {"__name__": Const(name)}
         self.is_main = is_main
         self.classes: List["ClassInfo"] = []
+        self.results: Dict[tuple, Value] = {}  # its functions' shared results (shared.py)
 
 
 class ClassInfo:
