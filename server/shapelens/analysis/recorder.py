@@ -69,7 +69,7 @@ class Recorder:
         self.internal: List[str] = []
         self.notes: List[str] = []
         self.stopped_at: Dict[str, int] = {}        # see incomplete()
-        self.other_files: Dict[str, str] = {}       # path of an imported file -> how it is shown
+        self.other_files: Dict[str, object] = {}    # path of an imported file -> its module
         self.uses_torch = False
         self.data: Dict[Range, str] = {}            # range -> hover text of a data value
         self.data_names: Dict[Range, Range] = {}    # name bound to it -> the call's range
@@ -424,8 +424,9 @@ class Recorder:
             layer = info.layer
             defined_in = None
             if layer.loc is not None and layer.loc.path is not None:
-                defined_in = "%s:%d" % (self.other_files.get(layer.loc.path, layer.loc.path),
-                                        layer.loc.range.start_line)
+                env = self.other_files.get(layer.loc.path)
+                defined_in = "%s:%d" % (shown_path(env, self.src.path) if env is not None
+                                        else layer.loc.path, layer.loc.range.start_line)
             layers.append(LayerFact(module_path(layer) or layer.kind, layer.kind, layer.loc,
                                     tuple(info.calls), info.owner, LAYERS.get(layer.kind),
                                     layer.spec, defined_in))

@@ -73,6 +73,7 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         # module calls in progress
         self.active: dict = {}          # (id(function node), id(env)) -> its calls on the stack
         self.modules: Dict[str, ModuleEnv] = {}
+        self.parents_run: set = set()   # packages run before a module of theirs (imports.py)
         self.dependencies: List[str] = []
         self.inferring = None           # InputInference while a module's input is inferred
         self.call_env = None            # env of the call expression being evaluated

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Optional
 
 from .. import widths
-from ..recorder import shown_path
 from ..resolver import Importer, relative_base
 from ..source import Source
 from ..values import ListVal, TorchRef, TupleVal, Unknown
@@ -138,7 +137,8 @@ class Imports:
         absolute = self.absolute_name(module, env, level)
         if absolute and "." in absolute:
             parent = absolute.rsplit(".", 1)[0]
-            if not by_rules(parent):
+            if parent not in self.parents_run and not by_rules(parent):
+                self.parents_run.add(parent)
                 self.load_user_module(parent, env, 0)
         try:
             found = self.resolver(module, self.importer(env), level)
@@ -156,18 +156,20 @@ class Imports:
             return None     # its top level ran past the import allowance before: unknown
         if cached is not None:
             for path, sub in cached.envs.items():
-                self.modules.setdefault(path, sub)
+                if path in self.modules:
+                    continue
+                self.modules[path] = sub
                 self.note_file(sub)
+                self.dependencies.append(path)
                 for kind, why in getattr(sub, "widths", {}).items():
                     widths.unsure(kind, why)    # what its top level made (widths.py)
             self.closures[found.path] = set(cached.envs)
-            self.dependencies.extend(p for p in cached.envs if p not in self.dependencies)
             return self.modules[found.path]
         return self.run_imported(found)
 
     def note_file(self, env):
         """Tell the recorder how messages and hovers name this imported file."""
-        self.rec.other_files[env.src.path] = shown_path(env, self.rec.src.path)
+        self.rec.other_files[env.src.path] = env    # (named when a message needs it)
 
     # ---------------------------------------------------------------- the library budget
 

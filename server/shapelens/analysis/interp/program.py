@@ -51,6 +51,7 @@ class ModuleEnv:
     installed code (its statements count against the library budget, imports.py)."""
 
     library = False
+    token = None        # set once shared (modules.py): stale when an importer changed it
 
     def __init__(self, src: Source, tree: ast.Module, name: str, comments: dict,
                  is_main: bool):

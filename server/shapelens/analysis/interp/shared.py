@@ -41,9 +41,8 @@ class Shared:
         """The key of this call among the module's shared results, or None when it is not
         one the analysis shares."""
         env = fn.env
-        token = getattr(env, "token", None)
-        if self.shared is None or token is None or token.stale or env.is_main or \
-                fn.closure is not None or self.uncertain or self.inferring is not None or \
+        if env.is_main or fn.closure is not None or env.token is None or env.token.stale or \
+                self.uncertain or self.inferring is not None or \
                 self.shared.changes != self.shared_changes:
             return None
         key = [id(fn.node)]
