@@ -10,7 +10,7 @@ import { checkPython, initializePython, onDidChangePythonInterpreter, resolveInt
 import { checkServerImports, createServer, hasBundledServer, serverImportMessage } from './common/server';
 import { getPythonSetting, needsRestart } from './common/settings';
 import { StatusBar } from './common/status';
-import { SummaryPanel } from './common/summary';
+import { SummaryView } from './common/summary';
 
 let lsClient: LanguageClient | undefined;
 
@@ -21,7 +21,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
     const status = new StatusBar();
     const probe = new ProbeController(() => lsClient, status);
-    const summary = new SummaryPanel(context);
+    const summary = new SummaryView(context);
     context.subscriptions.push(status, summary);
 
     // Restarts are queued one after another, and a burst of requests is one restart.

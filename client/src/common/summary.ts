@@ -1,12 +1,13 @@
-// "ShapeLens: Show Shape Summary" (also the server's "▦ summary" code lens): a webview panel with
-// torchinfo's table of the model and a diagram of its forward pass, both from the server's
-// `shapelens/summary` request. The panel follows its document: the server sends
-// `shapelens/summaryChanged` after each (debounced) analysis and each probe, and the panel asks
-// again. Rows and diagram nodes reveal the line that defines them; "Copy as Markdown" copies
-// the table.
+// "ShapeLens: Show Shape Summary" (also the server's "▦ summary" code lens): the "Shape Summary"
+// view in the Panel area (beside Problems, Output, Terminal), a webview with torchinfo's table of
+// the model and a diagram of its forward pass, both from the server's `shapelens/summary`
+// request. The view follows its document: the server sends `shapelens/summaryChanged` after each
+// (debounced) analysis and each probe, and the view asks again (once shown again, when hidden).
+// Rows and diagram nodes reveal the line that defines them; "Copy as Markdown" copies the table.
 import * as fs from 'fs';
 import * as path from 'path';
 import {
+    commands,
     Disposable,
     env,
     ExtensionContext,
@@ -16,7 +17,8 @@ import {
     TextEditorRevealType,
     Uri,
     ViewColumn,
-    WebviewPanel,
+    WebviewView,
+    WebviewViewProvider,
     window,
     workspace,
 } from 'vscode';
@@ -27,41 +29,51 @@ import { isRecord } from './utilities';
 
 export const SUMMARY_REQUEST = 'shapelens/summary';
 export const SUMMARY_CHANGED = 'shapelens/summaryChanged';
-const VIEW_TYPE = 'shapelens.summary';
+/** The "Shape Summary" view in the Panel area (package.json's `views`). */
+export const SUMMARY_VIEW = 'shapelens.summary';
+/** The context key of the view's `when`: true once the command has run in this window. */
+const SUMMARY_SHOWN_CONTEXT = 'shapelens.summaryShown';
 
-export class SummaryPanel implements Disposable {
-    private panel: WebviewPanel | undefined;
+/** The summary lives in a webview view of the Panel area, kept while hidden: a new webview
+ * costs about 1 s in code-server before its page's first line runs, every time but the first
+ * of a session, while showing a kept one again takes tens of ms (bench/bench_summary_panel.py).
+ * An editor tab could not be kept: VS Code disposes a closed webview panel. */
+export class SummaryView implements WebviewViewProvider, Disposable {
+    private view: WebviewView | undefined;
     private client: LanguageClient | undefined;
     private listener: Disposable | undefined;
+    private readonly registration: Disposable;
     private uri: string | undefined;
     private model: string | undefined;
     private position: Position | undefined;
     private input = '';
     private answer: SummaryAnswer | undefined;
+    /** The answer is out of date while the view is hidden (a hidden webview gets no message). */
+    private stale = false;
     private inFlight = false;
     private again = false;
     /** When the command ran, until the webview says it has drawn the answer. */
     private openedAt: number | undefined;
     private pageText: { script: string; style: string } | undefined;
 
-    constructor(private readonly context: ExtensionContext) {}
+    constructor(private readonly context: ExtensionContext) {
+        this.registration = window.registerWebviewViewProvider(SUMMARY_VIEW, this, { webviewOptions: { retainContextWhenHidden: true } });
+    }
 
-    /** Follow a (new) language client: its summaryChanged notifications refresh the panel. */
+    /** Follow a (new) language client: its summaryChanged notifications refresh the view. */
     attach(client: LanguageClient): void {
         this.listener?.dispose();
         this.client = client;
         this.listener = client.onNotification(SUMMARY_CHANGED, (params: unknown) => {
-            if (this.panel && isRecord(params) && params.uri === this.uri) {
+            if (isRecord(params) && params.uri === this.uri) {
                 void this.refresh();
             }
         });
-        if (this.panel) {
-            void this.refresh();
-        }
+        void this.refresh();
     }
 
     /** The command: `(uri, className)` from the code lens, else the active editor's model at
-     * the cursor. */
+     * the cursor. Shows the view (the Panel area opens if hidden), the focus stays put. */
     async show(uriArg?: unknown, classArg?: unknown): Promise<void> {
         this.openedAt = Date.now();
         const editor = window.activeTextEditor;
@@ -70,34 +82,45 @@ export class SummaryPanel implements Disposable {
             void window.showInformationMessage('ShapeLens: open a Python file with a model to see its shape summary.');
             return;
         }
-        this.uri = uri;
-        this.model = typeof classArg === 'string' ? classArg : undefined;
-        this.position = !this.model && editor?.document.uri.toString() === uri ? editor.selection.active : undefined;
-        this.input = '';
-        if (this.panel) {
-            this.panel.reveal(undefined, true);
-        } else {
-            this.panel = this.createPanel();
+        const model = typeof classArg === 'string' ? classArg : undefined;
+        const position = !model && editor?.document.uri.toString() === uri ? editor.selection.active : undefined;
+        if (uri !== this.answer?.uri || (model ?? this.answer?.model) !== this.answer?.model || position) {
+            this.answer = undefined; // another model: "Loading…" until its answer, not the last one
         }
-        this.panel.title = `Shape Summary: ${this.model ?? path.basename(Uri.parse(uri).fsPath)}`;
-        this.post({ type: 'loading', model: this.model });
-        await this.refresh();
+        this.uri = uri;
+        this.model = model;
+        this.position = position;
+        this.input = '';
+        if (this.view) {
+            this.view.description = this.model ?? path.basename(Uri.parse(uri).fsPath);
+            if (!this.answer) {
+                this.post({ type: 'loading', model: this.model });
+            }
+        }
+        // Asked at once: a view shown for the first time is drawn from the answer when its page
+        // says it is ready; a hidden one when it is visible again.
+        const asked = this.refresh();
+        if (!this.view) {
+            // The view's tab is in the Panel area from the first use of the command on.
+            await commands.executeCommand('setContext', SUMMARY_SHOWN_CONTEXT, true);
+        }
+        await commands.executeCommand(`${SUMMARY_VIEW}.focus`, { preserveFocus: true });
+        await asked;
     }
 
-    private createPanel(): WebviewPanel {
-        const panel = window.createWebviewPanel(
-            VIEW_TYPE,
-            'Shape Summary',
-            { viewColumn: ViewColumn.Beside, preserveFocus: true },
-            { enableScripts: true, localResourceRoots: [] },
-        );
-        panel.iconPath = Uri.joinPath(this.context.extensionUri, 'images', 'icon.png');
+    /** VS Code calls this when the view is first shown (or shown again after the user closed
+     * it): the page, which asks for the answer when it has loaded. */
+    resolveWebviewView(view: WebviewView): void {
+        this.view = view;
+        view.webview.options = { enableScripts: true, localResourceRoots: [] };
+        if (this.model) {
+            view.description = this.model;
+        }
         const nonce = Array.from({ length: 32 }, () => Math.floor(Math.random() * 36).toString(36)).join('');
         // The page's script and stylesheet are written into it: a webview fetches each file it
-        // names through VS Code's resource loading, which took ~1 s per new panel in code-server
-        // (bench/bench_summary_panel.py); the page itself needs no file.
+        // names through VS Code's resource loading; the page itself needs no file.
         const { script, style } = this.page();
-        panel.webview.html = `<!DOCTYPE html>
+        view.webview.html = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
@@ -107,19 +130,28 @@ export class SummaryPanel implements Disposable {
 <title>Shape Summary</title>
 </head>
 <body>
-<div id="app"><p class="status">Loading the shape summary…</p></div>
+<div id="app"><p class="status">${this.uri ? 'Loading the shape summary…' : 'Run "ShapeLens: Show Shape Summary" or click "▦ summary" above a model class to see its shape summary here.'}</p></div>
 <script nonce="${nonce}">${script}</script>
 </body>
 </html>`;
-        panel.webview.onDidReceiveMessage((message: FromWebview) => void this.received(message));
-        panel.onDidDispose(() => {
-            this.panel = undefined;
-            this.answer = undefined;
+        view.webview.onDidReceiveMessage((message: FromWebview) => void this.received(message));
+        view.onDidChangeVisibility(() => {
+            if (view.visible && this.stale) {
+                if (!this.answer) {
+                    this.post({ type: 'loading', model: this.model });
+                }
+                void this.refresh();
+            }
         });
-        return panel;
+        view.onDidDispose(() => {
+            // Closed by the user: nothing to follow until the command runs again.
+            this.view = undefined;
+            this.answer = undefined;
+            this.uri = undefined;
+        });
     }
 
-    /** dist/summary.js and dist/summary.css, read once; ``</`` kept from closing the element. */
+/** dist/summary.js and dist/summary.css, read once; ``</`` kept from closing the element. */
     private page(): { script: string; style: string } {
         if (!this.pageText) {
             const read = (name: string) => fs.readFileSync(path.join(this.context.extensionPath, 'dist', name), 'utf8');
@@ -131,12 +163,18 @@ export class SummaryPanel implements Disposable {
         return this.pageText;
     }
 
-    /** Ask the server again (one request at a time; a change meanwhile asks once more). */
+    /** Ask the server again (one request at a time; a change meanwhile asks once more); while
+     * the view is hidden, once it is shown again. */
     private async refresh(): Promise<void> {
         const client = this.client;
-        if (!this.panel || !this.uri) {
+        if (!this.uri) {
             return;
         }
+        if (this.view && !this.view.visible) {
+            this.stale = true;
+            return;
+        }
+        this.stale = false;
         if (!client || client.state !== State.Running) {
             this.post({ type: 'error', message: 'The ShapeLens server is not running.' });
             return;
@@ -161,9 +199,6 @@ export class SummaryPanel implements Disposable {
             if (this.openedAt !== undefined) {
                 traceInfo(`shapelens/summary answered in ${Date.now() - asked} ms`);
             }
-            if (!this.panel) {
-                return;
-            }
             if (!answer) {
                 this.post({ type: 'error', message: 'ShapeLens has no analysis of this file: open it in an editor.' });
                 return;
@@ -171,7 +206,9 @@ export class SummaryPanel implements Disposable {
             this.answer = answer;
             if (answer.model) {
                 this.model = answer.model; // from now on, follow this model
-                this.panel.title = `Shape Summary: ${answer.model}`;
+                if (this.view) {
+                    this.view.description = answer.model;
+                }
             }
             this.post({ type: 'summary', answer, input: this.input });
         } catch (error) {
@@ -187,14 +224,14 @@ export class SummaryPanel implements Disposable {
     }
 
     private post(message: ToWebview): void {
-        void this.panel?.webview.postMessage(message);
+        void this.view?.webview.postMessage(message);
     }
 
     private async received(message: FromWebview): Promise<void> {
         switch (message.type) {
             case 'ready':
                 if (this.openedAt !== undefined) {
-                    traceInfo(`Shape summary panel ready ${Date.now() - this.openedAt} ms after the command (its page loaded in ${message.since ?? '?'} ms)`);
+                    traceInfo(`Shape summary view ready ${Date.now() - this.openedAt} ms after the command (its page loaded in ${message.since ?? '?'} ms)`);
                 }
                 if (this.answer) {
                     this.post({ type: 'summary', answer: this.answer, input: this.input });
@@ -228,11 +265,12 @@ export class SummaryPanel implements Disposable {
 
     dispose(): void {
         this.listener?.dispose();
-        this.panel?.dispose();
+        this.registration.dispose();
     }
 }
 
-/** Opens the target in the editor column beside the panel, with its range selected. */
+/** Opens the target in an editor (the one that shows its file, else the first), with its range
+ * selected. */
 async function reveal(target: Target): Promise<void> {
     const { start, end } = target.range;
     const range = new Range(start.line, start.character, end.line, end.character);
