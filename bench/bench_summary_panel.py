@@ -1,9 +1,15 @@
-"""The shape summary panel: time from "ShapeLens: Show Shape Summary" to the drawn panel (table
+"""The Shape Summary view: time from "ShapeLens: Show Shape Summary" to the drawn summary (table
 and diagram) on the generated 2,000-line file, in real VS Code (code-server + Chromium, as the
-e2e test runs it): a new panel each time (the file open and analysed), then with the panel
-already open (the command on another class).  The extension logs each time (from the command to the webview's first paint
-of the answer); this runs the e2e driver's ``summary-bench`` scenario and prints them.  Target:
-within 300 ms.
+e2e test runs it), each time on another class:
+  first       the first time in the window (VS Code makes the view's webview);
+  hiddenPanel again after the user hid the Panel area (the webview is kept while hidden);
+  otherTab    again after the user chose another tab of the Panel area (Problems);
+  open        another class while the summary is in view;
+  closedView  again after the user closed the view itself ("Hide 'Shape Summary'", one run).
+The extension logs each time (from the command to the webview's first paint of the answer); the
+driver's own figure (the click on the command to the class's first row in the DOM) is beside it.
+This runs the e2e driver's ``summary-bench`` scenario and prints the median and max of each.
+Target: within 300 ms.
 
     .venv/bin/python bench/bench_summary_panel.py     (needs scripts/build-vsix.sh and
                                                         scripts/setup-editors.sh first)
@@ -57,8 +63,15 @@ def main() -> int:
     print(run.stdout[-3000:], run.stderr[-2000:])
     result = json.loads((out / "result.json").read_text())
     figures = result.get("summaryPanelMs")
-    print("command -> panel drawn (ms):", figures)
-    return 0 if figures else 1
+    print("command -> summary drawn (ms), logged by the extension | seen by the driver:")
+    for kind, f in (figures or {}).items():
+        if f["runs"]:
+            print(f"  {kind:12} median {f['median']:5} max {f['max']:5} runs {f['runs']}"
+                  f"  | driver median {f['driver']['median']} max {f['driver']['max']}")
+    failed = [s["name"] for s in result["steps"] if not s["ok"]]
+    if failed:
+        print("steps that failed (their runs are missing above):", failed)
+    return 0 if figures and not failed else 1
 
 
 if __name__ == "__main__":

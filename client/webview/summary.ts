@@ -1,4 +1,4 @@
-// The shape summary panel's page: torchinfo's table and a diagram of the forward pass (one node per
+// The Shape Summary view's page: torchinfo's table and a diagram of the forward pass (one node per
 // layer call or tensor operation, with its output shape; edges for the data flow; the module
 // calls as nested boxes), laid out with dagre. It only draws what the extension posts (the
 // server's `shapelens/summary` answer) and posts back what the user does.
@@ -41,7 +41,12 @@ function formatShape(shape: Shape): string {
     return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 }
 
+/** The model drawn last: a new answer for it (after an edit) keeps the panes' scroll. */
+let drawnModel: string | null = null;
+
 function render(answer: SummaryAnswer, input: string): { rows: number; nodes: number } {
+    const scrolled = answer.model === drawnModel ? Array.from(app.querySelectorAll<HTMLElement>('.pane, #diagram')).map((p) => [p.scrollTop, p.scrollLeft]) : [];
+    drawnModel = answer.model;
     app.replaceChildren();
     app.append(header(answer, input));
     const summary = answer.summary;
@@ -60,12 +65,20 @@ function render(answer: SummaryAnswer, input: string): { rows: number; nodes: nu
         }
         app.append(banner);
     }
-    app.append(table(summary.rows, summary.probe_device));
-    app.append(el('ul', { class: 'totals' }, ...summary.totals.lines.map((line) => el('li', {}, line))));
+    // The table and the diagram: side by side when the view is wide (the Panel area), one
+    // above the other when it is narrow (a side bar); summary.css decides.
+    const tablePane = el('div', { class: 'pane' });
+    const diagramPane = el('div', { class: 'pane' });
+    app.append(el('div', { class: 'panes' }, tablePane, diagramPane));
+    tablePane.append(table(summary.rows, summary.probe_device));
+    tablePane.append(el('ul', { class: 'totals' }, ...summary.totals.lines.map((line) => el('li', {}, line))));
     for (const note of summary.notes) {
-        app.append(el('p', { class: 'note' }, `note: ${note}`));
+        tablePane.append(el('p', { class: 'note' }, `note: ${note}`));
     }
-    const nodes = diagram(summary.flow, summary.calls);
+    const nodes = diagram(diagramPane, summary.flow, summary.calls);
+    app.querySelectorAll<HTMLElement>('.pane, #diagram').forEach((pane, k) => {
+        [pane.scrollTop, pane.scrollLeft] = scrolled[k] ?? [0, 0];
+    });
     return { rows: summary.rows.length, nodes };
 }
 
@@ -153,9 +166,9 @@ function nodeLines(node: FlowNode, calls: { path: string; type: string }[]): str
     return lines;
 }
 
-function diagram(flow: FlowNode[], calls: { path: string; type: string; parent: number }[]): number {
+function diagram(pane: HTMLElement, flow: FlowNode[], calls: { path: string; type: string; parent: number }[]): number {
     const section = el('section', { id: 'diagram', 'aria-label': 'Forward pass' });
-    app.append(el('h2', {}, 'Forward pass'), section);
+    pane.append(el('h2', {}, 'Forward pass'), section);
     if (!flow.length) {
         section.append(el('p', { class: 'status' }, 'No data flow was recorded.'));
         return 0;

@@ -73,7 +73,7 @@ if __name__ == "__main__":
     model = Net()
     out = model(x)
 `;
-// The shape summary panel's file: a skip connection through torch.cat and a residual add.
+// The shape summary's file: a skip connection through torch.cat and a residual add.
 const UNET_PY = `import torch
 import torch.nn as nn
 
@@ -553,9 +553,9 @@ async function main() {
     await shot('restricted-mode-probe');
 }
 
-// --- the shape summary panel ---------------------------------------------------------------------
+// --- the shape summary (a view in the Panel area) -------------------------------------------------
 
-/** The panel's page: code-server puts each webview in an iframe holding the page's iframe. */
+/** The summary's page: code-server puts each webview in an iframe holding the page's iframe. */
 function summaryFrame() {
     return page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
 }
@@ -563,6 +563,15 @@ function summaryFrame() {
 /** A tab of the Panel area (Problems, Output, Shape Summary …) by its title. */
 function panelTab(title) {
     return page.locator('.part.panel .composite-bar .action-item', { hasText: title }).first();
+}
+
+/** The Shape Summary view is the Panel area's tab in view, and its page is shown. */
+async function summaryInView() {
+    await page.locator('.part.panel').waitFor({ state: 'visible', timeout: 10_000 });
+    const tab = panelTab('Shape Summary');
+    await tab.waitFor({ state: 'visible', timeout: 10_000 });
+    check(/\bchecked\b/.test((await tab.getAttribute('class')) ?? ''), `the Shape Summary tab is not the one chosen: ${await tab.getAttribute('class')}`);
+    await page.locator('iframe.webview.ready').last().waitFor({ state: 'visible', timeout: 10_000 });
 }
 
 /** Picks a colour theme in "Preferences: Color Theme", as a person would. */
@@ -576,7 +585,7 @@ async function pickTheme(name) {
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
-/** The panel's timings (command -> drawn) the extension logged, in ms. */
+/** The summary's timings (command -> drawn) the extension logged, in ms. */
 function loggedSummaryTimes() {
     const times = [];
     const walk = (dir) => {
@@ -596,9 +605,9 @@ function loggedSummaryTimes() {
 
 async function summarySteps() {
     const UNET_LINE = (needle) => UNET_PY.split('\n').findIndex((l) => l.includes(needle)) + 1;
-    await step('the "▦ summary" code lens opens the shape summary panel', async () => {
+    await step('the "▦ summary" code lens opens the Shape Summary view', async () => {
         await pickTheme('Light Modern');
-        await runCommand('View: Close Primary Side Bar'); // room for the panel beside the editor
+        await runCommand('View: Close Primary Side Bar'); // the width of the window for the table
         await openFile('unet.py', 'class TinyUNet');
         const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'summary' }).first();
         await lens.waitFor({ state: 'visible', timeout: 30_000 });
@@ -621,10 +630,11 @@ async function summarySteps() {
         check(skips >= 2, `${skips} skip edges (the cat's and the residual add's)`);
         const times = loggedSummaryTimes();
         await frame.locator('#diagram g.node.merge[data-label="+"]').scrollIntoViewIfNeeded();
-        return `${rows.length} rows, ${labels.length} diagram nodes, ${skips} skip edges; panel drawn ${times.at(-1)?.ms ?? '?'} ms after the command`;
+        await summaryInView();
+        return `${rows.length} rows, ${labels.length} diagram nodes, ${skips} skip edges; drawn ${times.at(-1)?.ms ?? '?'} ms after the command`;
     });
     await page.waitForTimeout(500);
-    await shot('summary-panel-light');
+    await shot('summary-light');
 
     await step('a row of the table reveals the line that defines the layer', async () => {
         await summaryFrame().locator('#summary-table tr[data-path="refine"]').click();
@@ -657,9 +667,9 @@ async function summarySteps() {
         return `node "${label}" in the error state (${text}); ${after} rows up to it`;
     });
     await page.waitForTimeout(500);
-    await shot('summary-panel-error');
+    await shot('summary-error');
 
-    await step('the panel follows a switch to a dark theme', async () => {
+    await step('the summary follows a switch to a dark theme', async () => {
         await pickTheme('Dark Modern');
         const body = summaryFrame().locator('body');
         await page.waitForTimeout(500);
@@ -673,7 +683,7 @@ async function summarySteps() {
         return `body class "${classes.trim()}", error node stroke ${fill}`;
     });
     await page.waitForTimeout(500);
-    await shot('summary-panel-dark');
+    await shot('summary-dark');
 
     await step('undoing the edit clears the error state', async () => {
         await openFile('unet.py', 'class TinyUNet');
@@ -690,7 +700,10 @@ async function summarySteps() {
         return text;
     });
 
-    await step('after a probe the panel shows the probed shapes beside the static ones', async () => {
+    await step('hidden with the Panel area, the command shows the summary again, of the class at the cursor', async () => {
+        await runCommand('View: Hide Panel');
+        await page.locator('.part.panel').waitFor({ state: 'hidden', timeout: 10_000 });
+        await page.locator('iframe.webview.ready').last().waitFor({ state: 'hidden', timeout: 10_000 });
         // model.py was probed above: its summary carries what the probe saw.
         await page.locator('.tabs-container .tab', { hasText: 'model.py' }).first().click();
         await page.locator('.monaco-editor .view-line', { hasText: 'class Net' }).first().waitFor({ timeout: 15_000 });
@@ -703,13 +716,32 @@ async function summarySteps() {
         check(/\[1, 12, 28, 28\] \[1, 64, 28, 28\] probed on cpu: \[1, 64, 28, 28\]/.test(cells), `the conv1 row: ${cells}`);
         const node = ((await frame.locator('#diagram g.node[data-label="conv1"]').textContent()) ?? '').replace(/\s+/g, ' ');
         check(/probed \[1, 64, 28, 28\]/.test(node), `the conv1 node: ${node}`);
-        return `conv1 row: ${cells.trim()}; node: ${node.trim()}`;
+        const model = await frame.locator('#model').inputValue();
+        check(model === 'Net', `the model selected: ${model}`);
+        await summaryInView();
+        return `Net; conv1 row: ${cells.trim()}; node: ${node.trim()}`;
     });
     await page.mouse.move(300, 700); // no tooltip of the tab bar over the panel in the pictures
     await page.waitForTimeout(500);
-    await shot('summary-panel-probed');
+    await shot('summary-probed');
 
-    await step('the panel in a high-contrast theme', async () => {
+    await step('behind another tab of the Panel area, the code lens shows the summary again', async () => {
+        await panelTab('Problems').click();
+        await page.locator('.part.panel .markers-panel').first().waitFor({ state: 'visible', timeout: 10_000 });
+        await page.locator('iframe.webview.ready').last().waitFor({ state: 'hidden', timeout: 10_000 });
+        await page.locator('.tabs-container .tab', { hasText: 'unet.py' }).first().click();
+        const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'summary' }).first();
+        await lens.waitFor({ state: 'visible', timeout: 30_000 });
+        await lens.click();
+        const frame = summaryFrame();
+        await frame.locator('#summary-table tr[data-path="fuse"]').waitFor({ timeout: 30_000 });
+        const first = await frame.locator('#summary-table tbody tr.row td.layer').first().innerText();
+        check(first === 'TinyUNet (TinyUNet)', `the first row: ${first}`);
+        await summaryInView();
+        return `${first}, drawn ${loggedSummaryTimes().at(-1)?.ms ?? '?'} ms after the command`;
+    });
+
+    await step('the summary in a high-contrast theme', async () => {
         await pickTheme('Dark High Contrast');
         const frame = summaryFrame();
         let classes = '';
@@ -732,15 +764,16 @@ async function summarySteps() {
     });
     await page.mouse.move(300, 700);
     await page.waitForTimeout(500);
-    await shot('summary-panel-high-contrast');
+    await shot('summary-high-contrast');
     await pickTheme('Dark Modern');
 }
 
 /** `--scenario summary-bench`: the time from "ShapeLens: Show Shape Summary" to the drawn
  * summary on the 2,000-line benchmark file (bench/bench_summary_panel.py): the first time in the
  * window, again after the user hid the Panel area, again after another tab of the Panel area
- * (Problems) was chosen, and on another class while the summary is in view. Each run asks for
- * another class, so the driver sees when the new one is drawn. */
+ * (Problems) was chosen, on another class while the summary is in view, and again after the
+ * user closed the view itself. Each run asks for another class, so the driver sees when the new
+ * one is drawn. */
 async function summaryBench() {
     const big = spawnSync(args.python, [path.join(ROOT, 'bench', 'large_file.py')], { encoding: 'utf8' });
     check(big.status === 0, `bench/large_file.py: ${big.stderr}`);
@@ -763,8 +796,8 @@ async function summaryBench() {
         return `${lines.length} lines, ${classLines.length} classes`;
     }, { fatal: true });
     const runs = 5;
-    const logged = { first: [], hiddenPanel: [], otherTab: [], open: [] };
-    const driver = { first: [], hiddenPanel: [], otherTab: [], open: [] };
+    const logged = { first: [], hiddenPanel: [], otherTab: [], open: [], closedView: [] };
+    const driver = { first: [], hiddenPanel: [], otherTab: [], open: [], closedView: [] };
     let next = 0; // the class of the next run
     /** The command on the next class (cursor in it): the time until its table is drawn, as the
      * extension logs it and as the driver sees it. */
@@ -806,6 +839,23 @@ async function summaryBench() {
     }
     for (let i = 1; i <= runs; i++) {
         await step(`another class while in view ${i}`, () => summaryOfNextClass('open'));
+    }
+    // The view itself closed ("Hide 'Shape Summary'" in its tab's menu): VS Code disposes its
+    // webview, so the command makes a new one.
+    for (let i = 1; i <= 1; i++) {
+        await step(`again after closing the view ${i}`, async () => {
+            await panelTab('Shape Summary').click({ button: 'right' });
+            // The menu's entry chosen from the keyboard (a click on it was not always taken).
+            await page.locator('.context-view .monaco-menu').first().waitFor({ timeout: 10_000 });
+            for (let k = 0; k < 6; k++) {
+                await page.keyboard.press('ArrowDown');
+                const focused = await page.locator('.context-view .monaco-menu .action-item.focused').first().innerText().catch(() => '');
+                if (focused.startsWith("Hide 'Shape Summary'")) break;
+            }
+            await page.keyboard.press('Enter');
+            await panelTab('Shape Summary').waitFor({ state: 'detached', timeout: 10_000 });
+            return summaryOfNextClass('closedView');
+        });
     }
     const stats = (list) => {
         const sorted = [...list].sort((a, b) => a - b);

@@ -5,12 +5,12 @@ runs `npm run package`) on a model.py whose sample input is under `if __name__ =
 and checks each step of its scenario: install, the server on a Python without pygls (only the
 bundled libraries), squiggle, problem count, hover with the shape, quick fix through the
 lightbulb menu, probe from the command palette (on the interpreter the workspace's
-[tool.shapelens] names) with the probed shape in a hover; the shape summary panel from its code
-lens (table rows and diagram nodes in the DOM, a row revealing its line, an edit that breaks a
-layer turning its node to the error state, a switch to a dark theme, Copy as Markdown, probed
-shapes beside the static ones after the probe, a high-contrast theme); then the
-message when the
-interpreter cannot import the server, a missing interpreter set in the Settings editor, and a
+[tool.shapelens] names) with the probed shape in a hover; the Shape Summary view (Panel area)
+from its code lens (table rows and diagram nodes in the DOM, a row revealing its line, an edit
+that breaks a layer turning its node to the error state, a switch to a dark theme, Copy as
+Markdown; after the Panel area was hidden, the command shows it again on the class at the cursor,
+with probed shapes beside the static ones; behind the Problems tab, the code lens shows it again;
+a high-contrast theme); then the message when the interpreter cannot import the server, a missing interpreter set in the Settings editor, and a
 second window in Restricted Mode (static features on, probe refused with an explanation).
 Screenshots, the extension's log and result.json land in test-output/vscode/.
 
@@ -170,25 +170,31 @@ def test_code_lens_probes_the_class(e2e):
     assert "probed" in _step(e2e, 'the "▶ probe" code lens probes the class')
 
 
-def test_summary_panel_from_the_code_lens(e2e):
-    detail = _step(e2e, 'the "▦ summary" code lens opens the shape summary panel')
+def test_summary_view_from_the_code_lens(e2e):
+    detail = _step(e2e, 'the "▦ summary" code lens opens the Shape Summary view')
     assert "8 rows" in detail and "skip edges" in detail
     assert "cursor on line" in _step(
         e2e, "a row of the table reveals the line that defines the layer")
 
 
-def test_summary_panel_shows_a_broken_layer_in_the_error_state(e2e):
+def test_summary_view_shows_a_broken_layer_in_the_error_state(e2e):
     detail = _step(e2e, "an edit that breaks a layer turns its diagram node to the error state")
     assert 'node "fuse" in the error state' in detail and "conv-in-channels" in detail
     assert _step(e2e, "undoing the edit clears the error state") == "no error node"
 
 
-def test_summary_panel_follows_the_theme_and_copies_markdown(e2e):
-    assert "vscode-dark" in _step(e2e, "the panel follows a switch to a dark theme")
+def test_summary_view_follows_the_theme_and_copies_markdown(e2e):
+    assert "vscode-dark" in _step(e2e, "the summary follows a switch to a dark theme")
     assert "clipboard" in _step(e2e, "Copy as Markdown puts the table on the clipboard")
-    assert "vscode-high-contrast" in _step(e2e, "the panel in a high-contrast theme")
+    assert "vscode-high-contrast" in _step(e2e, "the summary in a high-contrast theme")
 
 
-def test_summary_panel_shows_probed_shapes(e2e):
-    detail = _step(e2e, "after a probe the panel shows the probed shapes beside the static ones")
-    assert "probed on cpu: [1, 64, 28, 28]" in detail
+def test_summary_view_shown_again_after_hiding_with_probed_shapes(e2e):
+    detail = _step(e2e, "hidden with the Panel area, the command shows the summary again, "
+                        "of the class at the cursor")
+    assert detail.startswith("Net;") and "probed on cpu: [1, 64, 28, 28]" in detail
+
+
+def test_summary_view_shown_again_from_behind_another_panel_tab(e2e):
+    detail = _step(e2e, "behind another tab of the Panel area, the code lens shows the summary again")
+    assert detail.startswith("TinyUNet (TinyUNet)")

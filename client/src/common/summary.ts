@@ -112,6 +112,9 @@ export class SummaryView implements WebviewViewProvider, Disposable {
      * it): the page, which asks for the answer when it has loaded. */
     resolveWebviewView(view: WebviewView): void {
         this.view = view;
+        if (this.openedAt !== undefined) {
+            traceInfo(`Shape summary view made ${Date.now() - this.openedAt} ms after the command`);
+        }
         view.webview.options = { enableScripts: true, localResourceRoots: [] };
         if (this.model) {
             view.description = this.model;
