@@ -54,6 +54,8 @@ export class SummaryView implements WebviewViewProvider, Disposable {
     private again = false;
     /** When the command ran, until the webview says it has drawn the answer. */
     private openedAt: number | undefined;
+    /** The answer last posted to the page. */
+    private posted: SummaryAnswer | undefined;
     private pageText: { script: string; style: string } | undefined;
 
     constructor(private readonly context: ExtensionContext) {
@@ -138,6 +140,12 @@ export class SummaryView implements WebviewViewProvider, Disposable {
 </body>
 </html>`;
         view.webview.onDidReceiveMessage((message: FromWebview) => void this.received(message));
+        // The server's answer usually came while VS Code made the view: posted now, the page gets
+        // it as it loads (VS Code holds it until then), one round trip sooner than on 'ready'.
+        this.posted = undefined;
+        if (this.answer) {
+            this.post({ type: 'summary', answer: this.answer, input: this.input });
+        }
         view.onDidChangeVisibility(() => {
             if (view.visible && this.stale) {
                 if (!this.answer) {
@@ -227,6 +235,9 @@ export class SummaryView implements WebviewViewProvider, Disposable {
     }
 
     private post(message: ToWebview): void {
+        if (message.type === 'summary' && this.view) {
+            this.posted = message.answer;
+        }
         void this.view?.webview.postMessage(message);
     }
 
@@ -236,7 +247,7 @@ export class SummaryView implements WebviewViewProvider, Disposable {
                 if (this.openedAt !== undefined) {
                     traceInfo(`Shape summary view ready ${Date.now() - this.openedAt} ms after the command (its page loaded in ${message.since ?? '?'} ms)`);
                 }
-                if (this.answer) {
+                if (this.answer && this.answer !== this.posted) {
                     this.post({ type: 'summary', answer: this.answer, input: this.input });
                 }
                 break;
