@@ -741,6 +741,30 @@ async function summarySteps() {
         return `${first}, drawn ${loggedSummaryTimes().at(-1)?.ms ?? '?'} ms after the command`;
     });
 
+    await step('an edit made while the summary is hidden is in it when its tab is chosen again', async () => {
+        await panelTab('Problems').click();
+        await page.locator('iframe.webview.ready').last().waitFor({ state: 'hidden', timeout: 10_000 });
+        const line = UNET_LINE('self.fuse = ');
+        await goTo(line, UNET_PY.split('\n')[line - 1].indexOf('(32') + 2);
+        await page.keyboard.press('Shift+ArrowRight');
+        await page.keyboard.press('Shift+ArrowRight');
+        await page.keyboard.type('24');
+        await page.locator('.monaco-editor .view-line', { hasText: 'nn.Conv2d(24, 8' }).waitFor({ timeout: 10_000 });
+        await page.locator('.monaco-editor .squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 }); // analysed
+        await panelTab('Shape Summary').click();
+        await summaryInView();
+        const node = summaryFrame().locator('#diagram g.node.error').first();
+        await node.waitFor({ timeout: 30_000 });
+        const label = await node.getAttribute('data-label');
+        await page.keyboard.press('Escape');
+        await page.locator('.tabs-container .tab', { hasText: 'unet.py' }).first().click();
+        await page.keyboard.press('Control+Z');
+        await page.locator('.monaco-editor .view-line', { hasText: 'nn.Conv2d(32, 8' }).waitFor({ timeout: 10_000 });
+        await summaryFrame().locator('#diagram g.node.error').first().waitFor({ state: 'detached', timeout: 30_000 });
+        await page.keyboard.press('Control+S');
+        return `node "${label}" in the error state; after the undo, none`;
+    });
+
     await step('the summary in a high-contrast theme', async () => {
         await pickTheme('Dark High Contrast');
         const frame = summaryFrame();

@@ -9,8 +9,8 @@ lightbulb menu, probe from the command palette (on the interpreter the workspace
 from its code lens (table rows and diagram nodes in the DOM, a row revealing its line, an edit
 that breaks a layer turning its node to the error state, a switch to a dark theme, Copy as
 Markdown; after the Panel area was hidden, the command shows it again on the class at the cursor,
-with probed shapes beside the static ones; behind the Problems tab, the code lens shows it again;
-a high-contrast theme); then the message when the interpreter cannot import the server, a missing interpreter set in the Settings editor, and a
+with probed shapes beside the static ones; behind the Problems tab, the code lens shows it again,
+and an edit made while it is hidden is in it when its tab is chosen; a high-contrast theme); then the message when the interpreter cannot import the server, a missing interpreter set in the Settings editor, and a
 second window in Restricted Mode (static features on, probe refused with an explanation).
 Screenshots, the extension's log and result.json land in test-output/vscode/.
 
@@ -198,3 +198,5 @@ def test_summary_view_shown_again_after_hiding_with_probed_shapes(e2e):
 def test_summary_view_shown_again_from_behind_another_panel_tab(e2e):
     detail = _step(e2e, "behind another tab of the Panel area, the code lens shows the summary again")
     assert detail.startswith("TinyUNet (TinyUNet)")
+    assert 'node "fuse" in the error state' in _step(
+        e2e, "an edit made while the summary is hidden is in it when its tab is chosen again")
