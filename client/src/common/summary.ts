@@ -51,7 +51,8 @@ export class SummaryView implements WebviewViewProvider, Disposable {
     private position: Position | undefined;
     private input = '';
     private answer: SummaryAnswer | undefined;
-    /** The answer is out of date while the view is hidden (a hidden webview gets no message). */
+    /** The answer is out of date: it was not asked while the view was hidden (VS Code's API
+     * says a hidden webview gets no message, and no one looks at it). */
     private stale = false;
     private inFlight = false;
     private again = false;
@@ -103,15 +104,15 @@ export class SummaryView implements WebviewViewProvider, Disposable {
                 this.post({ type: 'loading', model: this.model });
             }
         }
-        // Asked at once: a view shown for the first time is drawn from the answer when its page
-        // says it is ready; a hidden one when it is visible again.
+        // Asked at once, while VS Code shows the view: a view it makes now gets the answer with
+        // its page; a hidden one asks again when it is visible.
         const asked = this.refresh();
         await commands.executeCommand(`${SUMMARY_VIEW}.focus`, { preserveFocus: true });
         await asked;
     }
 
-    /** VS Code calls this when the view is first shown (or shown again after the user closed
-     * it): the page, which asks for the answer when it has loaded. */
+    /** VS Code calls this when the view is first shown (or after it disposed it): the page, and
+     * the answer when there is one already. */
     resolveWebviewView(view: WebviewView): void {
         this.view = view;
         if (this.openedAt !== undefined) {
@@ -162,7 +163,7 @@ export class SummaryView implements WebviewViewProvider, Disposable {
         });
     }
 
-/** dist/summary.js and dist/summary.css, read once; ``</`` kept from closing the element. */
+    /** dist/summary.js and dist/summary.css, read once; ``</`` kept from closing the element. */
     private page(): { script: string; style: string } {
         if (!this.pageText) {
             const read = (name: string) => fs.readFileSync(path.join(this.context.extensionPath, 'dist', name), 'utf8');
