@@ -62,6 +62,7 @@ class Interpreter(Statements, Imports, Expressions, Members, Calls, Methods, Bui
         self.resolver = resolver
         self.depth = 0
         self.uncertain = 0              # > 0 inside branches the analysis cannot decide
+        self.library_forks = 0          # ... of them, library code's (calls.report_error)
         self.budget = Budget(self)      # what the analysis may spend (budget.py)
         self.shared = getattr(resolver, "cache", None)  # module results shared (modules.py)
         # shared modules changed before this analysis (shared.py: their results are used

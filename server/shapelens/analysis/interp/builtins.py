@@ -346,6 +346,17 @@ def instance_of(v, t) -> Optional[bool]:
     """``isinstance(v, t)`` for one class ``t``; None when the analysis cannot tell."""
     if type(t) is TorchRef and t.qualname.rsplit(".", 1)[0] in ("collections.abc", "typing"):
         return abstract_instance(v, t.qualname.rsplit(".", 1)[-1])
+    if type(t) is TorchRef and t.qualname in ("types.FunctionType", "types.LambdaType"):
+        # a def (or lambda) of the program; not a class (torch's layers too), method, partial
+        # or constant
+        if type(v) is TorchRef and v.qualname.startswith("torch.nn.") and \
+                v.qualname[9:] in LAYERS:
+            return False
+        return type(v) is Function if type(v) in CALLABLES + (Const,) else None
+    if type(t) is Builtin and t.name == "type" and (type(v) in CALLABLES + (Const, TupleVal,
+                                                                            ListVal, DictVal)
+                                                    or torch_callable(v)):
+        return type(v) is ClassRef or (type(v) is TorchRef and v.qualname[9:] in LAYERS)
     if type(t) is TorchRef and t.qualname == "functools.partial":
         # (no name of torch's is a partial)
         return type(v) is Partial if type(v) in CALLABLES + (TorchRef,) else None

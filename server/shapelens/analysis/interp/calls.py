@@ -133,7 +133,12 @@ class Calls:
             if i == len(options) - 1:
                 return call_it
             return lambda f: self.fork(f, call_it, from_option(i + 1))
-        from_option(0)(frame)
+        made_by_library = all(self.made_by_library(o) for o in options)
+        self.library_forks += made_by_library
+        try:
+            from_option(0)(frame)
+        finally:
+            self.library_forks -= made_by_library
         # The same value from each (a dropout or an identity), or tensors of one shape (a
         # layer scale or an identity): that.  Different ones stay unknown: a shape with the
         # dims they differ in unknown would pass a later layer that every one of them fails
@@ -148,6 +153,14 @@ class Calls:
                 result = join(result, r)
             return result
         return Unknown("the modules it may be give different results")
+
+    def made_by_library(self, module) -> bool:
+        """A module built by library code (the paths that chose it are the library's)."""
+        if type(module) is Instance:
+            return module.cls.env.library
+        loc = getattr(module, "loc", None)
+        env = self.modules.get(loc.path) if loc is not None else None
+        return env is not None and env.library
 
     def width_changed(self, changes, node, env):
         """A call that may make tensors of another width than the default (widths.py)."""
@@ -563,6 +576,11 @@ class Calls:
                      related=()):
         if self.inferring is not None and self.inferring.quiet:
             return Unknown("error while inferring")
+        if frame.env.library and self.library_forks:
+            # on a path inside library code the analysis could not decide (an ``except``
+            # handler, a branch on a value it cannot see): the user can do nothing about it,
+            # and it is most likely a path torch does not take
+            return Unknown("error on an undecided path in library code")
         self.rec.shape_error(err, node, frame.env, args, layer, self.uncertain > 0,
                              list(self.call_sites), cause, fixes, related)
         if CODES.get(err.code, "error") == "error":

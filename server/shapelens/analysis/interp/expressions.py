@@ -34,7 +34,7 @@ from ..values import (
     with_strides,
 )
 from .budget import MAX_LENGTH, MAX_NESTING, const_size, math_too_large
-from .program import BoundFunction, ClassRef, Frame, Function, Partial, UserModuleRef
+from .program import BoundFunction, ClassRef, Frame, Function, Partial, UserModuleRef, set_key
 
 
 NAME, CONSTANT = ast.Name, ast.Constant
@@ -310,7 +310,8 @@ class Expressions:
         return self.expr_ListComp(node, frame)
 
     def expr_SetComp(self, node, frame):
-        return Unknown("set")
+        return self.make_set(self.comprehension(node.generators, frame,
+                                                lambda f: [self.eval(node.elt, f)]))
 
     def expr_DictComp(self, node, frame):
         pairs = self.comprehension(node.generators, frame,
@@ -482,7 +483,14 @@ def compare(op, left, right) -> Optional[bool]:
                 return None
             r = left.value in vals
             return r if isinstance(op, ast.In) else not r
-        if type(right) in (DictVal, SetVal) and type(left) is Const:
+        if type(right) is SetVal and not right.lost:
+            key = set_key(left)
+            try:
+                r = key is not UNKNOWN and key in right.items
+            except TypeError:
+                return None
+            return (r if isinstance(op, ast.In) else not r) if key is not UNKNOWN else None
+        if type(right) is DictVal and type(left) is Const:
             try:
                 r = left.value in right.items
             except TypeError:

@@ -200,10 +200,10 @@ class Imports:
         self.note_file(sub)
         self.dependencies.append(found.path)
         self.loading.append(set())
-        saved = self.uncertain, self.call_sites, self.inferring
+        saved = self.uncertain, self.library_forks, self.call_sites, self.inferring
         # A module's top level is the same whoever imports it: not under the importer's
         # undecided branches, call stack or input inference.
-        self.uncertain, self.call_sites, self.inferring = 0, [], None
+        self.uncertain, self.library_forks, self.call_sites, self.inferring = 0, 0, [], None
         complete = True
         frame = Frame(sub)
         frame.vars = sub.globals
@@ -226,7 +226,7 @@ class Imports:
                 mark_too_large(self.resolver, found)
         finally:
             budget.depth -= IMPORT_DEPTH
-            self.uncertain, self.call_sites, self.inferring = saved
+            self.uncertain, self.library_forks, self.call_sites, self.inferring = saved
             imported = self.loading.pop()
             if noted is not None:
                 noted.loading.pop()

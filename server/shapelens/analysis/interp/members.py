@@ -430,6 +430,10 @@ class Members:
         if kind is Unknown and obj.receiver is not None and obj.reason.startswith("internals"):
             # ``self._modules.update(...)``, ``vars(self)["fc"] = ...``: still the object.
             return Unknown(obj.reason, receiver=obj.receiver)
+        if kind is Partial and attr in ("func", "args", "keywords"):
+            # (keywords: the partial's own dict, as in Python)
+            return obj.func if attr == "func" else TupleVal(tuple(obj.args)) \
+                if attr == "args" else DictVal(obj.kwargs)
         if kind is Wrapped:
             if attr == "module":
                 return obj.module

@@ -33,7 +33,7 @@ from ..values import (
 from .budget import MAX_LENGTH, str_result_size
 from .containers import MODULE_KINDS, named, positional
 from .library import argparser_method
-from .program import SELF_KEY, ArgParser, BoundFunction, Function
+from .program import SELF_KEY, ArgParser, BoundFunction, Function, RefKey, set_key
 
 LIST_READERS = frozenset({"copy", "index", "count", "__len__", "__contains__", "__iter__"})
 LIST_MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "reverse",
@@ -125,7 +125,7 @@ class Methods:
 
     def make_set(self, items):
         """A set of ``items`` (None: of items the analysis cannot see)."""
-        values = [as_python(i) for i in items] if items is not None else [UNKNOWN]
+        values = [set_key(i) for i in items] if items is not None else [UNKNOWN]
         try:
             if UNKNOWN in values or not self.budget.fold(len(values)):
                 raise TypeError
@@ -562,8 +562,9 @@ class Methods:
             return list(value.items)
         if kind is DictVal:
             return [Const(k) for k in value.items]
-        if kind is SetVal and len(value.items) <= 1:   # (the order of more is not known)
-            return [Const(k) for k in value.items]
+        if kind is SetVal and len(value.items) <= 1 and \
+                not any(type(k) is RefKey for k in value.items):    # (the order of more
+            return [Const(k) for k in value.items]                  # is not known)
         if kind is Tensor and value.shape and type(value.shape[0]) is int and \
                 value.shape[0] <= MAX_ROWS:
             return [value.with_shape(value.shape[1:]) for _ in range(value.shape[0])]
@@ -670,3 +671,4 @@ def only_reads(fn) -> bool:
                         any(rooted(a) for a in list(n.args) + [k.value for k in n.keywords]):
                     return False
     return True
+

@@ -6,6 +6,7 @@ import ast
 from typing import Dict, List, Optional
 
 from ..rules import LAYERS
+from ..rules.call import as_python
 from ..source import Source
 from ..values import Const, TorchRef, Value, next_serial
 
@@ -290,3 +291,20 @@ def _normalize(q: str) -> str:
 NAMESPACE = ClassInfo(ast.ClassDef(name="Namespace", bases=[], keywords=[], body=[],
                                    decorator_list=[], type_params=[]), None, [])
 NAMESPACE.method_values = {}
+
+
+class RefKey(tuple):
+    """A set's key for a class or function (by identity, as Python hashes them)."""
+
+
+def set_key(value):
+    """How a set holds ``value``: a constant as itself, a class or function of the program or
+    a torch name by identity; UNKNOWN for anything else."""
+    kind = type(value)
+    if kind is ClassRef:
+        return RefKey(("class", id(value.info)))
+    if kind is Function:
+        return RefKey(("function", id(value)))
+    if kind is TorchRef:
+        return RefKey(("torch", value.qualname))
+    return as_python(value)

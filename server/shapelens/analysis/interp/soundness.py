@@ -346,6 +346,8 @@ class Soundness:
             (lambda f: self.exec_block(orelse, f)) if orelse else (lambda f: None))
         before = dict(frame.vars)
         self.uncertain += 1
+        library = frame.env.library
+        self.library_forks += library
         try:
             log_a = self.open_log()
             try:
@@ -365,6 +367,7 @@ class Soundness:
             vars_b = dict(frame.vars)
         finally:
             self.uncertain -= 1
+            self.library_forks -= library
         changed = dict(log_a.before)
         for k, entry in log_b.before.items():
             changed.setdefault(k, entry)
