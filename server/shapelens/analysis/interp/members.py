@@ -183,8 +183,10 @@ class Members:
         elif kind is Tensor:
             if attr == "data":
                 self.changed_in_place(obj, value)
-        elif kind is Unknown and obj.receiver is not None:
-            self.havoc(obj.receiver, "changed through %s" % obj.reason)
+        elif kind is Unknown and (obj.receiver is not None or obj.options):
+            # (one of several modules: each may be the one changed)
+            self.havoc(obj.receiver if obj.receiver is not None else obj,
+                       "changed through %s" % obj.reason)
 
     def has_attribute(self, obj, attr: str) -> Optional[bool]:
         """``hasattr(obj, attr)`` when the analysis can tell."""
@@ -233,8 +235,10 @@ class Members:
             obj.spec = None
         elif kind is Container:
             self.havoc(obj, "a child deleted by name")
-        elif kind is Unknown and obj.receiver is not None:
-            self.havoc(obj.receiver, "changed through %s" % obj.reason)
+        elif kind is Unknown and (obj.receiver is not None or obj.options):
+            # (one of several modules: each may be the one changed)
+            self.havoc(obj.receiver if obj.receiver is not None else obj,
+                       "changed through %s" % obj.reason)
 
     def set_item(self, obj, key, value, node=None, frame=None):
         """``obj[key] = value``."""
@@ -282,8 +286,10 @@ class Members:
                                    node, frame, cls=cls)
             else:
                 self.havoc(obj, "__setitem__ the analysis cannot see")
-        elif kind is Unknown and obj.receiver is not None:
-            self.havoc(obj.receiver, "changed through %s" % obj.reason)
+        elif kind is Unknown and (obj.receiver is not None or obj.options):
+            # (one of several modules: each may be the one changed)
+            self.havoc(obj.receiver if obj.receiver is not None else obj,
+                       "changed through %s" % obj.reason)
 
     def delete_item(self, obj, key):
         """``del obj[key]``."""
@@ -317,8 +323,10 @@ class Members:
                 self.havoc(obj, "an item deleted that the analysis cannot pin down")
         elif kind is Instance:
             self.havoc(obj, "__delitem__ the analysis cannot see")
-        elif kind is Unknown and obj.receiver is not None:
-            self.havoc(obj.receiver, "changed through %s" % obj.reason)
+        elif kind is Unknown and (obj.receiver is not None or obj.options):
+            # (one of several modules: each may be the one changed)
+            self.havoc(obj.receiver if obj.receiver is not None else obj,
+                       "changed through %s" % obj.reason)
 
     def name_module(self, value, name, parent=None):
         """Record where a module is stored (its key and parent), the first time it is."""
@@ -430,6 +438,9 @@ class Members:
         if kind is Unknown and obj.receiver is not None and obj.reason.startswith("internals"):
             # ``self._modules.update(...)``, ``vars(self)["fc"] = ...``: still the object.
             return Unknown(obj.reason, receiver=obj.receiver)
+        if kind is Unknown and obj.options:
+            # an attribute of one of several modules: a change through it changes that one
+            return Unknown("attribute %s of one of several modules" % attr, receiver=obj)
         if kind is Partial and attr in ("func", "args", "keywords"):
             # (keywords: the partial's own dict, as in Python)
             return obj.func if attr == "func" else TupleVal(tuple(obj.args)) \

@@ -280,6 +280,10 @@ class Soundness:
         if deep and kind in (Function, BoundFunction, Partial):
             self.call_escaped(value)
             return
+        if kind is Unknown and value.options:       # one of several modules: any of them
+            for option in value.options:
+                self.havoc(option, reason, deep, seen, tensors)
+            return
         if kind not in MUTABLE and kind is not TupleVal and kind is not Wrapped and \
                 not (kind is Unknown and value.choices):
             return
