@@ -29,8 +29,8 @@ from ..values import (
     Unknown,
     Value,
     join,
-    same_value,
     module_path,
+    same_value,
     with_strides,
 )
 from .budget import MAX_NESTING, MODULE_CALL

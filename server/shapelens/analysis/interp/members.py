@@ -183,10 +183,15 @@ class Members:
         elif kind is Tensor:
             if attr == "data":
                 self.changed_in_place(obj, value)
-        elif kind is Unknown and (obj.receiver is not None or obj.options):
-            # (one of several modules: each may be the one changed)
-            self.havoc(obj.receiver if obj.receiver is not None else obj,
-                       "changed through %s" % obj.reason)
+        elif kind is Unknown:
+            self.changed_through(obj)
+
+    def changed_through(self, value: Unknown):
+        """A change made through a value the analysis cannot see: the object it was read
+        from, or each of the modules it may be, may have changed."""
+        if value.receiver is not None or value.options:
+            self.havoc(value.receiver if value.receiver is not None else value,
+                       "changed through %s" % value.reason)
 
     def has_attribute(self, obj, attr: str) -> Optional[bool]:
         """``hasattr(obj, attr)`` when the analysis can tell."""
@@ -235,10 +240,8 @@ class Members:
             obj.spec = None
         elif kind is Container:
             self.havoc(obj, "a child deleted by name")
-        elif kind is Unknown and (obj.receiver is not None or obj.options):
-            # (one of several modules: each may be the one changed)
-            self.havoc(obj.receiver if obj.receiver is not None else obj,
-                       "changed through %s" % obj.reason)
+        elif kind is Unknown:
+            self.changed_through(obj)
 
     def set_item(self, obj, key, value, node=None, frame=None):
         """``obj[key] = value``."""
@@ -286,10 +289,8 @@ class Members:
                                    node, frame, cls=cls)
             else:
                 self.havoc(obj, "__setitem__ the analysis cannot see")
-        elif kind is Unknown and (obj.receiver is not None or obj.options):
-            # (one of several modules: each may be the one changed)
-            self.havoc(obj.receiver if obj.receiver is not None else obj,
-                       "changed through %s" % obj.reason)
+        elif kind is Unknown:
+            self.changed_through(obj)
 
     def delete_item(self, obj, key):
         """``del obj[key]``."""
@@ -323,10 +324,8 @@ class Members:
                 self.havoc(obj, "an item deleted that the analysis cannot pin down")
         elif kind is Instance:
             self.havoc(obj, "__delitem__ the analysis cannot see")
-        elif kind is Unknown and (obj.receiver is not None or obj.options):
-            # (one of several modules: each may be the one changed)
-            self.havoc(obj.receiver if obj.receiver is not None else obj,
-                       "changed through %s" % obj.reason)
+        elif kind is Unknown:
+            self.changed_through(obj)
 
     def name_module(self, value, name, parent=None):
         """Record where a module is stored (its key and parent), the first time it is."""
