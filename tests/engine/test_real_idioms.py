@@ -537,6 +537,7 @@ y = s["x"] + 1
 """,
     "sets, defaultdict, deque, dataclass fields and replace (timm's model registry)": """\
 import copy
+import functools
 from collections import defaultdict, deque
 from dataclasses import asdict, dataclass, field, replace
 
@@ -586,6 +587,10 @@ sizes = torch.zeros(len(groups), len(keep), len(tags), groups["b"].cfgs["t"].num
 kept = copy.copy(keep)
 kept.add("more")
 more = torch.zeros(len(keep), len(kept), len(tags.popleft()))
+norm = "batchnorm"
+if isinstance(norm, functools.partial):      # timm's get_norm_act_layer
+    norm = norm.func
+kinds = torch.zeros(1 if isinstance(norm, str) else 2, 1 if isinstance(tiny, type) else 2)
 """,
     "hasattr of torch's modules (timm's init loops)": """\
 import torch

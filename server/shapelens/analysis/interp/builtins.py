@@ -358,8 +358,9 @@ def instance_of(v, t) -> Optional[bool]:
                                                     or torch_callable(v)):
         return type(v) is ClassRef or (type(v) is TorchRef and v.qualname[9:] in LAYERS)
     if type(t) is TorchRef and t.qualname == "functools.partial":
-        # (no name of torch's is a partial)
-        return type(v) is Partial if type(v) in CALLABLES + (TorchRef,) else None
+        # (no name of torch's is a partial, nor a constant or a container)
+        return type(v) is Partial if type(v) in CALLABLES + (TorchRef, Const, TupleVal, ListVal,
+                                                              DictVal, SetVal) else None
     if type(t) is TorchRef and t.qualname == "collections.deque":
         return type(v) is ListVal and v.deque if type(v) in (ListVal, TupleVal, DictVal,
                                                               SetVal, Const) else None
