@@ -418,10 +418,7 @@ class Calls:
         ``record`` (the instance's class, or a base reached by ``super().__init__``): fields
         in class order (bases first), positional then keyword, defaults from the class body;
         then ``__post_init__`` as dataclasses call it."""
-        fields = []
-        for c in reversed(record.mro()):
-            for name, default in c.fields:
-                fields = [f for f in fields if f[0] != name] + [(name, default)]
+        fields = record.record_fields()
         for i, (name, default) in enumerate(fields):
             if i < len(args):
                 value = args[i]

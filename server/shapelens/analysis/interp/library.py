@@ -279,11 +279,7 @@ def record_fields(value):
     if type(value) is not Instance or not any(c.record_like for c in value.cls.mro()) or \
             value.lost or value.opaque:
         return None
-    names = []
-    for c in reversed(value.cls.mro()):
-        for name, _ in c.fields:
-            if name not in names:
-                names.append(name)
+    names = [name for name, _ in value.cls.record_fields()]
     return names if all(n in value.attrs for n in names) else None
 
 

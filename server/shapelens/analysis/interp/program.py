@@ -95,6 +95,15 @@ class ClassInfo:
                         out.append(c)
         return out
 
+    def record_fields(self) -> list:
+        """(name, default) of the fields the generated __init__ takes, in dataclasses' order:
+        bases first; a field a subclass declares again keeps its place, with the new
+        default."""
+        fields: dict = {}
+        for c in reversed(self.mro()):
+            fields.update(c.fields)
+        return list(fields.items())
+
     def method(self, name):
         for c in self.mro():
             if name in c.methods:
